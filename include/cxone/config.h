@@ -1,0 +1,149 @@
+/**
+ * @file config.h
+ * @brief Configuration: a libconfig file plus environment overrides, validated
+ *        into one struct. Shared by cxone-worker and cxonectl.
+ *
+ * Every key is one row of a property table in config.c (path, type, default,
+ * range, env override, description); the documentation in
+ * docs/configuration.md is generated from that table
+ * (`cxone-worker --print-config-reference`).
+ *
+ * Precedence: defaults < file < environment.
+ */
+#ifndef CXONE_CONFIG_H
+#define CXONE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/** A list of strings (libconfig list or array of strings). */
+typedef struct cxw_strlist_s {
+        char **v; /**< cnt strings, each malloc'd */
+        size_t cnt;
+} cxw_strlist_t;
+
+typedef struct cxw_config_s {
+        /* kafka.* */
+        char *bootstrap_servers; /**< kafka.bootstrap_servers, env KAFKA_BOOTSTRAP_SERVERS
+                                  */
+        char *group_id;          /**< kafka.group_id, env KAFKA_GROUP_ID */
+        cxw_strlist_t kafka_props;    /**< kafka.properties: "name=value", both clients */
+        cxw_strlist_t consumer_props; /**< kafka.consumer_properties: "name=value" */
+        cxw_strlist_t producer_props; /**< kafka.producer_properties: "name=value" */
+        char *topic_contacts;         /**< kafka.topics.contact_updates */
+        char *topic_schedules;        /**< kafka.topics.schedule_imports */
+        char *topic_results;          /**< kafka.topics.results */
+        char *topic_audit;            /**< kafka.topics.audit */
+        char *topic_dlq;              /**< kafka.topics.dlq */
+
+        /* cxone.* */
+        char *base_url;  /**< cxone.base_url, env CXONE_BASE_URL */
+        char *token_url; /**< cxone.token_url, env CXONE_TOKEN_URL; default
+                            {base_url}/oauth/token */
+        char *client_id; /**< cxone.client_id, env CXONE_CLIENT_ID */
+        char *
+            client_secret; /**< cxone.client_secret, env CXONE_CLIENT_SECRET, or read from
+                                cxone.client_secret_file / env CXONE_CLIENT_SECRET_FILE */
+        char *client_secret_file; /**< cxone.client_secret_file (the path; the secret
+                                     lands above) */
+        char *scope;              /**< cxone.scope, may be "" */
+        char *contacts_path;      /**< cxone.contacts.path, "{contactId}" is replaced */
+        char *contacts_method;    /**< cxone.contacts.method, "PATCH" */
+        cxw_strlist_t contact_fields; /**< cxone.contacts.fields, allowed fields */
+
+        /* http.* */
+        int max_in_flight;      /**< http.max_in_flight, 1..65536, default 64 */
+        int connect_timeout_ms; /**< http.connect_timeout_ms, default 5000 */
+        int request_timeout_ms; /**< http.request_timeout_ms, default 30000 */
+        int max_response_bytes; /**< http.max_response_bytes, default 1048576 */
+
+        /* retry.* */
+        int retry_max_attempts;   /**< retry.max_attempts, default 10 */
+        int retry_max_elapsed_ms; /**< retry.max_elapsed_ms, default 600000 */
+        int retry_base_delay_ms;  /**< retry.base_delay_ms, default 200 */
+        int retry_max_delay_ms;   /**< retry.max_delay_ms, default 30000 */
+
+        /* token.* */
+        int token_refresh_ahead_ms; /**< token.refresh_ahead_ms, default 60000 */
+        int token_timeout_ms;       /**< token.request_timeout_ms, default 10000 */
+
+        /* rate.* : the budget of the whole consumer group */
+        double rate_rps; /**< rate.rps, env CXONE_RATE_LIMIT_RPS, total ceiling, 0 = none,
+                            default 100 */
+        int rate_burst;  /**< rate.burst, default 20 */
+        double rate_contacts_rps;  /**< rate.contacts_rps, 0 = up to the total */
+        int rate_contacts_burst;   /**< rate.contacts_burst, 0 = rate.burst */
+        double rate_schedules_rps; /**< rate.schedules_rps, 0 = up to the total */
+        int rate_schedules_burst;  /**< rate.schedules_burst, 0 = rate.burst */
+        double rate_polls_rps;     /**< rate.polls_rps, 0 = up to the total */
+        int rate_polls_burst;      /**< rate.polls_burst, 0 = rate.burst */
+
+        /* limits.* */
+        int max_buffered_messages;  /**< limits.max_buffered_messages, default 10000 */
+        int64_t max_buffered_bytes; /**< limits.max_buffered_bytes, default 67108864 */
+        int max_message_bytes;      /**< limits.max_message_bytes, default 1048576 */
+        double resume_ratio;        /**< limits.resume_ratio, 0.1..0.95, default 0.5 */
+
+        /* worker.* */
+        char *worker_id;          /**< worker.id, default "<hostname>-<pid>" */
+        int shutdown_deadline_ms; /**< worker.shutdown_deadline_ms, default 30000 */
+        char *log_level;          /**< worker.log_level: error|warn|info|debug */
+        char *admin_listen; /**< worker.admin_listen, env CXONE_WORKER_ADMIN_LISTEN, "" =
+                               off */
+
+        char *source; /**< the file read, or NULL for defaults only */
+} cxw_config_t;
+
+/** What the caller needs of the config; decides which keys are required. */
+typedef enum {
+        CXW_CONFIG_FOR_WORKER = 1, /**< needs CXone credentials and URLs */
+        CXW_CONFIG_FOR_CTL = 2,    /**< Kafka only */
+} cxw_config_purpose_t;
+
+/** Problems found while loading; each is "file:line: key: message" or "key: message". */
+typedef struct cxw_config_errors_s {
+        char **v;
+        size_t cnt;
+} cxw_config_errors_t;
+
+/**
+ * @brief Loads defaults, then path (if not NULL), then the environment, then
+ *        validates for purpose.
+ * @param path a libconfig file, or NULL to run on defaults and env alone.
+ * @param errs receives every problem found (not only the first).
+ * @returns a config (also when there are problems, so that all can be listed)
+ *          or NULL on out-of-memory. The caller checks errs->cnt == 0 before
+ *          using it.
+ * @remark the result is owned by the caller: cxw_config_destroy(). errs
+ *         likewise: cxw_config_errors_clear().
+ * @remark Error texts never contain the client secret.
+ */
+cxw_config_t *cxw_config_load(const char *path, cxw_config_purpose_t purpose,
+                              cxw_config_errors_t *errs);
+
+/** @brief Frees the config; NULL-safe. */
+void cxw_config_destroy(cxw_config_t *cfg);
+
+/** @brief Frees the problem texts; the struct itself may be on the stack. */
+void cxw_config_errors_clear(cxw_config_errors_t *errs);
+
+/**
+ * @brief Writes the configuration reference (Markdown: every key, type,
+ *        default, range, env override, description) generated from the table.
+ */
+void cxw_config_print_reference(FILE *out);
+
+/**
+ * @brief Writes the effective configuration, one "key = value" a line, the
+ *        client secret shown as "(set)" or "(unset)".
+ */
+void cxw_config_dump(const cxw_config_t *cfg, FILE *out);
+
+/**
+ * @brief Splits "name=value" into name and value (pointers into a copy).
+ * @returns 0, or -1 if there is no '=' or the name is empty.
+ */
+int cxw_config_split_prop(const char *prop, char **name, char **value);
+
+#endif

@@ -1,0 +1,73 @@
+/**
+ * @file outcome.h
+ * @brief The records the worker publishes: the outcome of every request
+ *        (results topic), audit events, and the headers of DLQ copies.
+ *        Formats are the DESIGN.md contract (see docs/messages.md).
+ *
+ * Nothing here ever carries a field value of a contact, a token or a secret
+ * except the outcome's error text, which comes from validation or from
+ * CXone's answer (truncated) and never from our credentials.
+ */
+#ifndef CXONE_OUTCOME_H
+#define CXONE_OUTCOME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+typedef enum {
+        CXW_OUTCOME_SUCCEEDED = 0,
+        CXW_OUTCOME_REJECTED, /**< invalid, or a non-retryable 4xx from CXone */
+        CXW_OUTCOME_FAILED,   /**< retryable trouble outlasted the retry budget */
+} cxw_outcome_status_t;
+
+typedef struct cxw_outcome_s {
+        const char *type; /**< "contact-update" | "schedule-import" */
+        cxw_outcome_status_t status;
+        const char *contact_id; /**< or NULL (left out) */
+        const char *job_id;     /**< or NULL (left out) */
+        long http_status;       /**< 0 = no call made (null) */
+        int attempts;
+        const char *error;          /**< NULL on success (null) */
+        const char *batch_id;       /**< or NULL (null) */
+        const char *correlation_id; /**< or NULL (null) */
+        const char *topic;          /**< source */
+        int32_t partition;
+        int64_t offset;
+        int64_t latency_ms; /**< consumed → outcome */
+        int64_t finished_wall_ms;
+} cxw_outcome_t;
+
+/** @brief "succeeded", "rejected", "failed". */
+const char *cxw_outcome_status_str(cxw_outcome_status_t s);
+
+/** @brief The outcome record's value (compact JSON). @returns malloc'd, or NULL on OOM.
+ */
+char *cxw_outcome_json(const cxw_outcome_t *o);
+
+/**
+ * @brief An audit event: {"at","action","worker","contactId"?,"fields"?,
+ *        "jobId"?,"entries"?,"source"}. fields are names only.
+ * @param entries < 0 to leave out.
+ * @returns malloc'd, or NULL on OOM.
+ */
+char *cxw_audit_json(const char *action, const char *worker, const cxw_outcome_t *o,
+                     const char *const *fields, size_t nfields, int entries);
+
+/**
+ * @brief Headers for the outcome record: batch-id and correlation-id when
+ *        the request had them. @returns a new list (possibly empty).
+ */
+rd_kafka_headers_t *cxw_outcome_headers(const cxw_outcome_t *o);
+
+/**
+ * @brief Headers for the DLQ copy: the original headers (may be NULL) plus
+ *        dlq-reason, dlq-status, dlq-http-status, dlq-source-topic,
+ *        dlq-source-partition, dlq-source-offset, dlq-attempts, dlq-worker,
+ *        dlq-at. @returns a new list.
+ */
+rd_kafka_headers_t *cxw_dlq_headers(const rd_kafka_headers_t *orig,
+                                    const cxw_outcome_t *o, const char *worker);
+
+#endif

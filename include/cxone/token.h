@@ -1,0 +1,111 @@
+/**
+ * @file token.h
+ * @brief The OAuth2 client-credentials token cache of one process: one
+ *        token shared by all requests, single-flight fetches, refresh ahead
+ *        of expiry, dropped once on a 401, backoff when the endpoint fails.
+ *
+ * A pure state machine: it never does I/O. The caller (the worker's loop)
+ * asks cxw_token_need_fetch(), starts the HTTP POST itself with
+ * cxw_token_form_body() and cxw_token_basic_auth(), and reports the answer
+ * with cxw_token_fetch_done() / cxw_token_fetch_failed(). All times are
+ * monotonic milliseconds (cxw_now_ms()), passed in so tests control them.
+ *
+ * @locality the loop thread only.
+ */
+#ifndef CXONE_TOKEN_H
+#define CXONE_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cxw_token_s cxw_token_t;
+
+/**
+ * @param refresh_ahead_ms refresh this long before expiry; the effective
+ *        margin is min(refresh_ahead_ms, lifetime / 10), so a token living
+ *        3 s is refreshed at 2.7 s, not at once.
+ * @param backoff_base_ms, backoff_cap_ms delays between failed fetches
+ *        (exponential, full jitter).
+ * @remark free with cxw_token_destroy().
+ */
+cxw_token_t *cxw_token_new(int64_t refresh_ahead_ms, int64_t backoff_base_ms,
+                           int64_t backoff_cap_ms);
+
+/** @brief Frees the cache, wiping the token from memory; NULL-safe. */
+void cxw_token_destroy(cxw_token_t *t);
+
+/**
+ * @brief The current access token if one is held and not expired at now,
+ *        else NULL. *generation (if not NULL) receives the token's
+ *        generation, to hand back to cxw_token_invalidate().
+ * @remark the string stays valid until the next fetch_done/invalidate/destroy.
+ */
+const char *cxw_token_get(const cxw_token_t *t, int64_t now_ms, uint64_t *generation);
+
+/**
+ * @brief 1 if the caller should start a fetch now: none in flight, not in
+ *        backoff, and no usable token, or the refresh point has passed, or
+ *        the token was invalidated.
+ */
+int cxw_token_need_fetch(const cxw_token_t *t, int64_t now_ms);
+
+/**
+ * @brief When need_fetch will next become true on its own (refresh point or
+ *        end of backoff), for the loop's timer; INT64_MAX if never (a fetch
+ *        is in flight).
+ */
+int64_t cxw_token_next_fetch_at(const cxw_token_t *t);
+
+/** @brief A fetch was started; need_fetch is 0 until it ends. */
+void cxw_token_fetch_started(cxw_token_t *t, int64_t now_ms);
+
+/**
+ * @brief The token endpoint answered. A 200 with a JSON object holding a
+ *        string access_token and a positive expires_in (number; a numeric
+ *        string is accepted too; missing → 300 s) stores a new token
+ *        (generation + 1) and clears the backoff.
+ *        Anything else starts the backoff.
+ * @returns 0 when a token was stored, else -1 with errstr set (the
+ *          status and the endpoint's "error" field if any; never the
+ *          body's token).
+ */
+int cxw_token_fetch_done(cxw_token_t *t, long http_status, const char *body, size_t len,
+                         int64_t now_ms, char *errstr, size_t errstr_size);
+
+/** @brief The fetch got no answer (network error, timeout): backoff. */
+void cxw_token_fetch_failed(cxw_token_t *t, int64_t now_ms);
+
+/**
+ * @brief A request made with the token of generation got 401: drop that
+ *        token if it is still the current one (so N requests failing
+ *        together cause one fetch, not N).
+ */
+void cxw_token_invalidate(cxw_token_t *t, uint64_t generation);
+
+/** @brief Fetches that succeeded / failed so far (for metrics). */
+uint64_t cxw_token_fetches_ok(const cxw_token_t *t);
+uint64_t cxw_token_fetches_failed(const cxw_token_t *t);
+
+/**
+ * @brief The form body: "grant_type=client_credentials" plus
+ *        "&scope=<urlencoded scope>" when scope is not empty.
+ * @returns a malloc'd string.
+ */
+char *cxw_token_form_body(const char *scope);
+
+/**
+ * @brief The Authorization header line for HTTP Basic client authentication
+ *        (RFC 6749 2.3.1: id and secret form-urlencoded, joined by ':',
+ *        base64): "Authorization: Basic ...".
+ * @returns a malloc'd string; the caller wipes and frees it. It holds the
+ *          secret: never log it.
+ */
+char *cxw_token_basic_auth(const char *client_id, const char *client_secret);
+
+/**
+ * @brief application/x-www-form-urlencoded encoding of s (space → '+',
+ *        unreserved kept, the rest %XX). @returns a malloc'd string.
+ */
+char *cxw_form_urlencode(const char *s);
+
+#endif

@@ -1,0 +1,37 @@
+/**
+ * @file util.h
+ * @brief Small shared helpers: clocks, time formatting, bounded strings.
+ */
+#ifndef CXONE_UTIL_H
+#define CXONE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** @brief Monotonic clock in milliseconds (for timers and durations). */
+int64_t cxw_now_ms(void);
+
+/** @brief Wall clock in milliseconds since the Unix epoch. */
+int64_t cxw_wall_ms(void);
+
+/**
+ * @brief Formats a wall-clock time as RFC 3339 UTC with milliseconds,
+ *        e.g. "2026-11-21T07:09:01.123Z".
+ * @returns buf.
+ */
+char *cxw_rfc3339(int64_t wall_ms, char *buf, size_t size);
+
+/**
+ * @brief Copies at most size-1 bytes of src into dst and NUL-terminates.
+ * @returns the length of src (like strlcpy), so truncation is
+ *          result >= size.
+ */
+size_t cxw_strlcpy(char *dst, const char *src, size_t size);
+
+/** @brief xorshift64* step; state must not be 0. Not for cryptography. */
+uint64_t cxw_rand64(uint64_t *state);
+
+/** @brief A seed for cxw_rand64 from the clock and the process id. */
+uint64_t cxw_rand_seed(void);
+
+#endif

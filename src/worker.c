@@ -1,0 +1,1196 @@
+/* worker.c: one replica's pipeline, driven by one event loop.
+ *
+ * consume → decode (contacts) → dispatch (per-key order) → budget (rate) →
+ * http (curl multi) → outcome (results, DLQ, audit) → produce → commit.
+ *
+ * A request is a job_t from the moment its message is consumed until every
+ * record about it (outcome, DLQ copy, audit event) is acknowledged by Kafka;
+ * only then is its offset marked done, and only the contiguous prefix of
+ * done offsets is stored for commit (offsets.c). That is the at-least-once
+ * guarantee: a crash anywhere before loses nothing, at worst repeats.
+ */
+#include "cxone/worker.h"
+#include "cxone/budget.h"
+#include "cxone/contacts.h"
+#include "cxone/dispatch.h"
+#include "cxone/http.h"
+#include "cxone/kafka.h"
+#include "cxone/log.h"
+#include "cxone/loop.h"
+#include "cxone/offsets.h"
+#include "cxone/outcome.h"
+#include "cxone/retry.h"
+#include "cxone/token.h"
+#include "cxone/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define ERROR_MAX          512
+#define CONSUME_BATCH      512  /* messages taken per loop round at most */
+#define REPRODUCE_DELAY_MS 1000 /* after a failed delivery */
+#define STATS_INTERVAL_MS  10000
+
+/* A partition as seen by this replica. gen changes on every assignment so
+ * that a job from an earlier assignment never marks an offset of a later one. */
+typedef struct part_s {
+        struct part_s *next;
+        char *topic;
+        int32_t partition;
+        uint64_t gen;
+        int assigned;
+} part_t;
+
+typedef enum { REC_RESULT = 0, REC_DLQ, REC_AUDIT, REC__CNT } rec_kind_t;
+typedef enum { REC_NONE = 0, REC_PENDING, REC_DONE, REC_UNUSED } rec_state_t;
+
+struct job_s;
+typedef struct rec_s {
+        struct job_s *job;
+        rec_kind_t kind;
+        rec_state_t state;
+} rec_t;
+
+typedef enum {
+        JOB_QUEUED = 0, /* in the dispatcher, waiting for its key */
+        JOB_READY,      /* in the retry-ready list */
+        JOB_WAITING,    /* backoff timer armed */
+        JOB_IN_FLIGHT,  /* HTTP call under way */
+        JOB_FINISHING,  /* outcome decided, records being produced */
+} job_state_t;
+
+typedef struct job_s {
+        struct job_s *prev, *next; /* all jobs */
+        struct job_s *ready_next;  /* retry-ready list */
+        cxw_worker_t *w;
+        part_t *part;
+        uint64_t gen;
+        int64_t offset;
+        char *key;
+        size_t keylen;
+        void *value;
+        size_t len;
+        rd_kafka_headers_t *headers; /* the request's, copied */
+        char *batch_id;
+        char *correlation_id;
+        cxw_contact_update_t upd;
+        int dispatched; /* holds its key in the dispatcher */
+        job_state_t state;
+        int attempts; /* calls made */
+        int failures; /* 5xx / network failures, for the retry budget */
+        int reauths;  /* 401s answered by fetching a new token */
+        uint64_t token_gen;
+        int64_t consumed_at;
+        int64_t first_attempt_at;
+        long http_status;
+        cxw_outcome_status_t status;
+        char error[ERROR_MAX];
+        cxw_timer_t timer;
+        rec_t recs[REC__CNT];
+        size_t bytes;
+} job_t;
+
+struct cxw_worker_s {
+        const cxw_config_t *cfg;
+        cxw_loop_t *loop;
+        cxw_http_t *http;
+        cxw_kafka_t *kafka;
+        cxw_token_t *token;
+        cxw_budget_t *budget;
+        cxw_dispatch_t *dispatch;
+        cxw_offsets_t *offsets;
+        part_t *parts;
+        job_t *jobs;
+        size_t njobs;
+        int64_t bytes;
+        job_t *ready_head, *ready_tail;
+        cxw_timer_t pump_timer;
+        cxw_timer_t token_timer;
+        cxw_timer_t stats_timer;
+        int token_in_flight;
+        char *token_url;
+        char *token_body;
+        char *token_auth; /* holds the secret: wiped at destroy, never logged */
+        char *contacts_url_prefix;
+        uint64_t rng;
+        int sigfd;
+        int stopping;
+        int64_t deadline;
+        int fatal;
+        int backlog; /* the consumer queue may hold more than we took */
+        cxw_worker_stats_t stats;
+};
+
+static void pump(cxw_worker_t *w);
+static void job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------ */
+/* partitions                                                          */
+
+static part_t *part_get(cxw_worker_t *w, const char *topic, int32_t partition)
+{
+        part_t *p;
+
+        for (p = w->parts; p; p = p->next)
+                if (p->partition == partition && strcmp(p->topic, topic) == 0)
+                        return p;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return NULL;
+        p->topic = strdup(topic);
+        if (!p->topic) {
+                free(p);
+                return NULL;
+        }
+        p->partition = partition;
+        p->next = w->parts;
+        w->parts = p;
+        return p;
+}
+
+static int job_stale(const job_t *job)
+{
+        return !job->part->assigned || job->part->gen != job->gen;
+}
+
+/* ------------------------------------------------------------------ */
+/* jobs                                                                */
+
+static void job_free(job_t *job)
+{
+        cxw_worker_t *w = job->w;
+
+        cxw_timer_stop(w->loop, &job->timer);
+        if (job->prev)
+                job->prev->next = job->next;
+        else
+                w->jobs = job->next;
+        if (job->next)
+                job->next->prev = job->prev;
+        w->njobs--;
+        w->bytes -= (int64_t)job->bytes;
+        free(job->key);
+        free(job->value);
+        if (job->headers)
+                rd_kafka_headers_destroy(job->headers);
+        free(job->batch_id);
+        free(job->correlation_id);
+        cxw_contact_update_clear(&job->upd);
+        free(job);
+}
+
+static char *header_str(const rd_kafka_headers_t *hdrs, const char *name)
+{
+        const void *v = NULL;
+        size_t n = 0;
+        char *s;
+
+        if (!hdrs || rd_kafka_header_get_last(hdrs, name, &v, &n) || !v)
+                return NULL;
+        if (n > 256)
+                n = 256; /* copied to outputs: bounded */
+        s = malloc(n + 1);
+        if (!s)
+                return NULL;
+        memcpy(s, v, n);
+        s[n] = '\0';
+        for (size_t i = 0; i < n; i++)
+                if (!isprint((unsigned char)s[i]))
+                        s[i] = '?';
+        return s;
+}
+
+static job_t *job_new(cxw_worker_t *w, const rd_kafka_message_t *rkm, part_t *part)
+{
+        job_t *job = calloc(1, sizeof(*job));
+        rd_kafka_headers_t *hdrs = NULL;
+
+        if (!job)
+                return NULL;
+        job->w = w;
+        job->part = part;
+        job->gen = part->gen;
+        job->offset = rkm->offset;
+        job->consumed_at = cxw_now_ms();
+        if (rkm->key) {
+                job->key = malloc(rkm->key_len + 1);
+                if (!job->key)
+                        goto fail;
+                memcpy(job->key, rkm->key, rkm->key_len);
+                job->key[rkm->key_len] = '\0';
+                job->keylen = rkm->key_len;
+        }
+        job->value = malloc(rkm->len + 1);
+        if (!job->value)
+                goto fail;
+        if (rkm->len)
+                memcpy(job->value, rkm->payload, rkm->len);
+        ((char *)job->value)[rkm->len] = '\0';
+        job->len = rkm->len;
+        if (rd_kafka_message_headers(rkm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+                job->headers = rd_kafka_headers_copy(hdrs);
+                job->batch_id = header_str(hdrs, "batch-id");
+                job->correlation_id = header_str(hdrs, "correlation-id");
+        }
+        for (int i = 0; i < REC__CNT; i++) {
+                job->recs[i].job = job;
+                job->recs[i].kind = (rec_kind_t)i;
+        }
+        job->bytes = sizeof(*job) + rkm->len + rkm->key_len;
+        job->next = w->jobs;
+        if (w->jobs)
+                w->jobs->prev = job;
+        w->jobs = job;
+        w->njobs++;
+        w->bytes += (int64_t)job->bytes;
+        return job;
+fail:
+        free(job->key);
+        free(job->value);
+        free(job);
+        return NULL;
+}
+
+static void ready_push(cxw_worker_t *w, job_t *job)
+{
+        job->state = JOB_READY;
+        job->ready_next = NULL;
+        if (w->ready_tail)
+                w->ready_tail->ready_next = job;
+        else
+                w->ready_head = job;
+        w->ready_tail = job;
+}
+
+static job_t *ready_pop(cxw_worker_t *w)
+{
+        job_t *job = w->ready_head;
+
+        if (job) {
+                w->ready_head = job->ready_next;
+                if (!w->ready_head)
+                        w->ready_tail = NULL;
+                job->ready_next = NULL;
+        }
+        return job;
+}
+
+/* Removes the jobs for which pred holds from the retry-ready list. */
+static void ready_remove_if(cxw_worker_t *w, int (*pred)(job_t *),
+                            void (*removed)(job_t *))
+{
+        job_t **pp = &w->ready_head;
+
+        w->ready_tail = NULL;
+        while (*pp) {
+                job_t *job = *pp;
+                if (pred(job)) {
+                        *pp = job->ready_next;
+                        removed(job);
+                } else {
+                        w->ready_tail = job;
+                        pp = &job->ready_next;
+                }
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* backpressure                                                        */
+
+static void check_backpressure(cxw_worker_t *w)
+{
+        const cxw_config_t *cfg = w->cfg;
+        int paused = cxw_kafka_paused(w->kafka);
+
+        if (!paused && ((int64_t)w->njobs >= cfg->max_buffered_messages ||
+                        w->bytes >= cfg->max_buffered_bytes)) {
+                cxw_kafka_set_paused(w->kafka, 1);
+                w->stats.pauses++;
+                CXW_INFO(
+                    "dispatch",
+                    "paused consumption: %zu requests buffered (%lld bytes), limits %d "
+                    "and %lld",
+                    w->njobs, (long long)w->bytes, cfg->max_buffered_messages,
+                    (long long)cfg->max_buffered_bytes);
+        } else if (paused && !w->stopping &&
+                   (double)w->njobs <= cfg->max_buffered_messages * cfg->resume_ratio &&
+                   (double)w->bytes <=
+                       (double)cfg->max_buffered_bytes * cfg->resume_ratio) {
+                cxw_kafka_set_paused(w->kafka, 0);
+                CXW_INFO("dispatch", "resumed consumption: %zu requests buffered",
+                         w->njobs);
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* outcomes                                                            */
+
+static void fill_outcome(const job_t *job, cxw_outcome_t *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->type = "contact-update";
+        o->status = job->status;
+        o->contact_id = job->upd.contact_id[0] ? job->upd.contact_id : NULL;
+        o->http_status = job->http_status;
+        o->attempts = job->attempts;
+        o->error = job->status == CXW_OUTCOME_SUCCEEDED ? NULL : job->error;
+        o->batch_id = job->batch_id;
+        o->correlation_id = job->correlation_id;
+        o->topic = job->part->topic;
+        o->partition = job->part->partition;
+        o->offset = job->offset;
+        o->latency_ms = cxw_now_ms() - job->consumed_at;
+        o->finished_wall_ms = cxw_wall_ms();
+}
+
+static const char *audit_action(cxw_outcome_status_t s)
+{
+        return s == CXW_OUTCOME_SUCCEEDED  ? "contact.updated"
+               : s == CXW_OUTCOME_REJECTED ? "contact.rejected"
+                                           : "contact.failed";
+}
+
+static void job_complete(job_t *job);
+static void reproduce_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque);
+
+/* Produces the records of job not yet pending or done. A record that cannot
+ * be queued now (local queue full) is tried again on the job's timer. */
+static void produce_records(job_t *job)
+{
+        cxw_worker_t *w = job->w;
+        const cxw_config_t *cfg = w->cfg;
+        cxw_outcome_t o;
+        int again = 0;
+
+        fill_outcome(job, &o);
+        for (int i = 0; i < REC__CNT; i++) {
+                rec_t *rec = &job->recs[i];
+                rd_kafka_headers_t *hdrs = NULL;
+                char *value = NULL;
+                const char *topic;
+                const void *key;
+                size_t keylen;
+                size_t len;
+                rd_kafka_resp_err_t err;
+
+                if (rec->state != REC_NONE)
+                        continue;
+                switch (rec->kind) {
+                case REC_RESULT:
+                        topic = cfg->topic_results;
+                        value = cxw_outcome_json(&o);
+                        hdrs = cxw_outcome_headers(&o);
+                        key = job->key;
+                        keylen = job->keylen;
+                        len = value ? strlen(value) : 0;
+                        break;
+                case REC_DLQ:
+                        topic = cfg->topic_dlq;
+                        hdrs = cxw_dlq_headers(job->headers, &o, cfg->worker_id);
+                        key = job->key;
+                        keylen = job->keylen;
+                        len = job->len;
+                        break;
+                default:
+                        topic = cfg->topic_audit;
+                        value = cxw_audit_json(audit_action(job->status), cfg->worker_id,
+                                               &o, (const char *const *)job->upd.fields,
+                                               job->upd.nfields, -1);
+                        key = o.contact_id;
+                        keylen = o.contact_id ? strlen(o.contact_id) : 0;
+                        len = value ? strlen(value) : 0;
+                        break;
+                }
+                if (rec->kind != REC_DLQ && !value) {
+                        err = RD_KAFKA_RESP_ERR__FAIL;
+                } else {
+                        err = cxw_kafka_produce(w->kafka, topic, key, keylen,
+                                                rec->kind == REC_DLQ ? job->value : value,
+                                                len, hdrs, rec);
+                }
+                free(value);
+                if (err) {
+                        if (hdrs)
+                                rd_kafka_headers_destroy(hdrs);
+                        CXW_WARN("kafka", "cannot queue a record for %s: %s (retrying)",
+                                 topic, rd_kafka_err2str(err));
+                        again = 1;
+                        continue;
+                }
+                rec->state = REC_PENDING;
+                if (rec->kind == REC_DLQ)
+                        w->stats.dlq_records++;
+        }
+        if (again)
+                cxw_timer_start(w->loop, &job->timer, cxw_now_ms() + REPRODUCE_DELAY_MS,
+                                reproduce_cb, job);
+}
+
+static void reproduce_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
+{
+        (void)loop;
+        (void)t;
+        produce_records(opaque);
+}
+
+static void job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
+{
+        cxw_worker_t *w = job->w;
+        va_list ap;
+
+        job->status = status;
+        job->state = JOB_FINISHING;
+        job->error[0] = '\0';
+        if (fmt) {
+                va_start(ap, fmt);
+                vsnprintf(job->error, sizeof(job->error), fmt, ap);
+                va_end(ap);
+        }
+        if (job->dispatched) {
+                cxw_dispatch_release(w->dispatch, job->upd.contact_id);
+                job->dispatched = 0;
+        }
+        switch (status) {
+        case CXW_OUTCOME_SUCCEEDED:
+                w->stats.succeeded++;
+                job->recs[REC_DLQ].state = REC_UNUSED;
+                break;
+        case CXW_OUTCOME_REJECTED:
+                w->stats.rejected++;
+                break;
+        default:
+                w->stats.failed++;
+                break;
+        }
+        if (status != CXW_OUTCOME_SUCCEEDED)
+                CXW_INFO("outcome", "%s %s [%d] @%lld contactId=%s: %s",
+                         cxw_outcome_status_str(status), job->part->topic,
+                         (int)job->part->partition, (long long)job->offset,
+                         job->upd.contact_id[0] ? job->upd.contact_id : "-", job->error);
+        produce_records(job);
+}
+
+/* Every record of job is acknowledged: its offset is done. */
+static void job_complete(job_t *job)
+{
+        cxw_worker_t *w = job->w;
+
+        if (!job_stale(job)) {
+                int64_t commit = cxw_offsets_done(w->offsets, job->part->topic,
+                                                  job->part->partition, job->offset);
+                if (commit >= 0)
+                        cxw_kafka_store(w->kafka, job->part->topic, job->part->partition,
+                                        commit);
+        }
+        job_free(job);
+        check_backpressure(w);
+}
+
+static void on_delivered(void *opaque, const rd_kafka_message_t *rkm)
+{
+        cxw_worker_t *w = opaque;
+        rec_t *rec = rkm->_private;
+        job_t *job = rec->job;
+
+        if (rkm->err) {
+                CXW_WARN("kafka", "record to %s not delivered: %s (retrying)",
+                         rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+                rec->state = REC_NONE;
+                cxw_timer_start(w->loop, &job->timer, cxw_now_ms() + REPRODUCE_DELAY_MS,
+                                reproduce_cb, job);
+                return;
+        }
+        rec->state = REC_DONE;
+        for (int i = 0; i < REC__CNT; i++)
+                if (job->recs[i].state == REC_NONE || job->recs[i].state == REC_PENDING)
+                        return;
+        job_complete(job);
+}
+
+/* ------------------------------------------------------------------ */
+/* token                                                               */
+
+static void token_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque);
+
+static void arm_token_timer(cxw_worker_t *w)
+{
+        int64_t at = cxw_token_next_fetch_at(w->token);
+
+        if (at != INT64_MAX)
+                cxw_timer_start(w->loop, &w->token_timer, at, token_timer_cb, w);
+}
+
+static void token_done(const cxw_http_response_t *r, void *opaque)
+{
+        cxw_worker_t *w = opaque;
+        int64_t now = cxw_now_ms();
+        char err[512];
+
+        w->token_in_flight = 0;
+        if (r->transport_error) {
+                cxw_token_fetch_failed(w->token, now);
+                CXW_WARN("token", "token endpoint %s unreachable: %s", w->token_url,
+                         r->error);
+        } else if (cxw_token_fetch_done(w->token, r->status, r->body, r->body_len, now,
+                                        err, sizeof(err)) == -1) {
+                CXW_WARN("token", "token fetch failed: %s", err);
+        } else {
+                CXW_DEBUG("token", "new access token obtained");
+        }
+        arm_token_timer(w);
+        pump(w);
+}
+
+static void ensure_token(cxw_worker_t *w)
+{
+        cxw_http_request_t req = {0};
+
+        if (w->token_in_flight || !cxw_token_need_fetch(w->token, cxw_now_ms())) {
+                arm_token_timer(w);
+                return;
+        }
+        req.method = "POST";
+        req.url = w->token_url;
+        req.authorization = w->token_auth;
+        req.content_type = "application/x-www-form-urlencoded";
+        req.body = w->token_body;
+        req.body_len = strlen(w->token_body);
+        if (cxw_http_start(w->http, &req, token_done, w) == -1) {
+                CXW_ERROR("token", "cannot start the token request (out of memory)");
+                return;
+        }
+        cxw_token_fetch_started(w->token, cxw_now_ms());
+        w->token_in_flight = 1;
+}
+
+static void token_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
+{
+        (void)loop;
+        (void)t;
+        ensure_token(opaque);
+}
+
+/* ------------------------------------------------------------------ */
+/* calls                                                               */
+
+static void retry_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
+{
+        job_t *job = opaque;
+
+        (void)loop;
+        (void)t;
+        ready_push(job->w, job);
+        pump(job->w);
+}
+
+/* Short, printable description of an error answer: CXone's "error" /
+ * "message" field if the body is JSON, else the start of the body. */
+static void describe_answer(const cxw_http_response_t *r, char *out, size_t size)
+{
+        json_t *j = r->body_len ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
+        const char *text = NULL;
+        size_t n;
+
+        if (j && json_is_object(j)) {
+                static const char *const keys[] = {"error_description", "message",
+                                                   "error", "description"};
+                for (size_t i = 0; i < 4 && !text; i++)
+                        text = json_string_value(json_object_get(j, keys[i]));
+        }
+        if (!text)
+                text = r->body_len ? r->body : "";
+        n = (size_t)snprintf(out, size, "%s", text);
+        if (n >= size)
+                n = size - 1;
+        if (n > 200)
+                n = 200;
+        out[n] = '\0';
+        for (size_t i = 0; i < n; i++)
+                if (!isprint((unsigned char)out[i]))
+                        out[i] = ' ';
+        json_decref(j);
+}
+
+/* Retries job after delay_ms if its retry budget allows; else fails it. */
+static void retry_or_fail(job_t *job, int64_t delay_ms, const char *why)
+{
+        cxw_worker_t *w = job->w;
+        const cxw_config_t *cfg = w->cfg;
+        int64_t now = cxw_now_ms();
+
+        if (job->failures >= cfg->retry_max_attempts ||
+            now + delay_ms - job->first_attempt_at > cfg->retry_max_elapsed_ms) {
+                job_finish(job, CXW_OUTCOME_FAILED,
+                           "gave up after %d attempts in %lld ms: %s", job->attempts,
+                           (long long)(now - job->first_attempt_at), why);
+                return;
+        }
+        w->stats.retries++;
+        CXW_DEBUG("http", "contactId=%s attempt %d: %s; retrying in %lld ms",
+                  job->upd.contact_id, job->attempts, why, (long long)delay_ms);
+        job->state = JOB_WAITING;
+        cxw_timer_start(w->loop, &job->timer, now + delay_ms, retry_timer_cb, job);
+}
+
+static void call_done(const cxw_http_response_t *r, void *opaque)
+{
+        job_t *job = opaque;
+        cxw_worker_t *w = job->w;
+        const cxw_config_t *cfg = w->cfg;
+        int64_t now = cxw_now_ms();
+        cxw_result_class_t cls = cxw_result_classify(r->status, r->transport_error);
+        char why[300];
+        int64_t delay;
+
+        job->http_status = r->status;
+        switch (cls) {
+        case CXW_RESULT_OK:
+                cxw_budget_on_success(w->budget, CXW_CLASS_CONTACTS, now);
+                job_finish(job, CXW_OUTCOME_SUCCEEDED, NULL);
+                break;
+        case CXW_RESULT_UNAUTHORIZED:
+                w->stats.http_401++;
+                cxw_token_invalidate(w->token, job->token_gen);
+                if (job->reauths++ >= 1) {
+                        describe_answer(r, why, sizeof(why));
+                        job_finish(job, CXW_OUTCOME_REJECTED,
+                                   "CXone answered HTTP 401 again with a new token: %s",
+                                   why);
+                        break;
+                }
+                ready_push(w, job); /* at once, with the next token */
+                break;
+        case CXW_RESULT_RATE_LIMITED:
+                w->stats.http_429++;
+                delay = cxw_retry_after_ms(r->retry_after, cxw_wall_ms(),
+                                           cfg->retry_max_delay_ms);
+                cxw_budget_on_429(w->budget, CXW_CLASS_CONTACTS, delay, now);
+                if (delay < 0)
+                        delay = cxw_backoff_ms(job->attempts, cfg->retry_base_delay_ms,
+                                               cfg->retry_max_delay_ms, &w->rng);
+                retry_or_fail(job, delay, "HTTP 429");
+                break;
+        case CXW_RESULT_SERVER:
+        case CXW_RESULT_NETWORK:
+                if (cls == CXW_RESULT_SERVER) {
+                        w->stats.http_5xx++;
+                        describe_answer(r, why, sizeof(why));
+                        snprintf(why + strlen(why), sizeof(why) - strlen(why),
+                                 " (HTTP %ld)", r->status);
+                } else {
+                        w->stats.http_network++;
+                        snprintf(why, sizeof(why), "%s",
+                                 r->error ? r->error : "no answer");
+                }
+                job->failures++;
+                retry_or_fail(job,
+                              cxw_backoff_ms(job->failures, cfg->retry_base_delay_ms,
+                                             cfg->retry_max_delay_ms, &w->rng),
+                              why);
+                break;
+        default:
+                describe_answer(r, why, sizeof(why));
+                job_finish(job, CXW_OUTCOME_REJECTED, "CXone answered HTTP %ld: %s",
+                           r->status, why);
+                break;
+        }
+}
+
+static int start_call(cxw_worker_t *w, job_t *job, const char *token, uint64_t gen)
+{
+        const cxw_config_t *cfg = w->cfg;
+        cxw_http_request_t req = {0};
+        char url[2048];
+        char auth[8300];
+        char idem[300];
+        const char *extra[2];
+        int rc;
+
+        snprintf(url, sizeof(url), "%s", w->contacts_url_prefix);
+        {
+                char *path = cxw_contact_path(cfg->contacts_path, job->upd.contact_id);
+                if (!path)
+                        return -1;
+                snprintf(url, sizeof(url), "%s%s", w->contacts_url_prefix, path);
+                free(path);
+        }
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        /* Lets a server that honours it drop a replayed request. */
+        snprintf(idem, sizeof(idem), "Idempotency-Key: %s:%d:%lld", job->part->topic,
+                 (int)job->part->partition, (long long)job->offset);
+        extra[0] = idem;
+        extra[1] = NULL;
+        req.method = cfg->contacts_method;
+        req.url = url;
+        req.authorization = auth;
+        req.content_type = "application/json";
+        req.body = job->upd.body;
+        req.body_len = strlen(job->upd.body);
+        req.headers = extra;
+        rc = cxw_http_start(w->http, &req, call_done, job);
+        explicit_bzero(auth, sizeof(auth));
+        if (rc == -1)
+                return -1;
+        if (job->attempts++ == 0)
+                job->first_attempt_at = cxw_now_ms();
+        job->token_gen = gen;
+        job->state = JOB_IN_FLIGHT;
+        w->stats.http_requests++;
+        return 0;
+}
+
+static void pump_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
+{
+        (void)loop;
+        (void)t;
+        pump(opaque);
+}
+
+/* Starts as many calls as the in-flight limit, the token and the budget
+ * allow: retries first (they are older), then keys the dispatcher has ready. */
+static void pump(cxw_worker_t *w)
+{
+        const cxw_config_t *cfg = w->cfg;
+
+        while (cxw_http_in_flight(w->http) - (size_t)w->token_in_flight <
+               (size_t)cfg->max_in_flight) {
+                int64_t now = cxw_now_ms();
+                uint64_t gen = 0;
+                const char *token;
+                int64_t wait;
+                job_t *job;
+
+                if (!w->ready_head && cxw_dispatch_ready(w->dispatch) == 0)
+                        break;
+                token = cxw_token_get(w->token, now, &gen);
+                if (!token) {
+                        ensure_token(w);
+                        break;
+                }
+                wait = cxw_budget_take(w->budget, CXW_CLASS_CONTACTS, now);
+                if (wait > 0) {
+                        if (!cxw_timer_armed(&w->pump_timer) ||
+                            w->pump_timer.at > now + wait)
+                                cxw_timer_start(w->loop, &w->pump_timer, now + wait,
+                                                pump_timer_cb, w);
+                        break;
+                }
+                job = ready_pop(w);
+                if (!job)
+                        job = cxw_dispatch_pop(w->dispatch);
+                if (start_call(w, job, token, gen) == -1) {
+                        /* out of memory: try again shortly rather than fail it */
+                        job->state = JOB_WAITING;
+                        cxw_timer_start(w->loop, &job->timer, now + 100, retry_timer_cb,
+                                        job);
+                        break;
+                }
+        }
+        /* Keep the token fresh ahead of expiry even between bursts. */
+        if (!w->token_in_flight && cxw_token_need_fetch(w->token, cxw_now_ms()))
+                ensure_token(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* consumption                                                         */
+
+static void on_message(cxw_worker_t *w, rd_kafka_message_t *rkm)
+{
+        const cxw_config_t *cfg = w->cfg;
+        const char *topic = rd_kafka_topic_name(rkm->rkt);
+        part_t *part = part_get(w, topic, rkm->partition);
+        job_t *job;
+        char err[ERROR_MAX];
+
+        w->stats.consumed++;
+        if (!part || !(job = job_new(w, rkm, part))) {
+                /* Not stored, so it comes again after a restart; say so loudly. */
+                CXW_ERROR("worker", "out of memory for %s [%d] @%lld", topic,
+                          (int)rkm->partition, (long long)rkm->offset);
+                w->fatal = 1;
+                return;
+        }
+        if (!part->assigned) {
+                /* A message from a partition we no longer own: drop it. */
+                job_free(job);
+                return;
+        }
+        if (cxw_offsets_add(w->offsets, topic, rkm->partition, rkm->offset) == -1) {
+                CXW_WARN("worker", "%s [%d] @%lld arrived again out of order; ignored",
+                         topic, (int)rkm->partition, (long long)rkm->offset);
+                job_free(job);
+                return;
+        }
+        if (cxw_contact_decode(rkm->payload, rkm->len, rkm->key, rkm->key_len,
+                               (const char *const *)cfg->contact_fields.v,
+                               cfg->contact_fields.cnt, (size_t)cfg->max_message_bytes,
+                               &job->upd, err, sizeof(err)) == -1) {
+                job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
+                return;
+        }
+        if (cxw_dispatch_push(w->dispatch, job->upd.contact_id, job) == -1) {
+                job_finish(job, CXW_OUTCOME_FAILED, "out of memory");
+                return;
+        }
+        job->dispatched = 1;
+        job->state = JOB_QUEUED;
+}
+
+static void consume(cxw_worker_t *w)
+{
+        const cxw_config_t *cfg = w->cfg;
+        int full = (int64_t)w->njobs >= cfg->max_buffered_messages ||
+                   w->bytes >= cfg->max_buffered_bytes;
+        /* Full, we still poll (rebalances are served there, and
+         * max.poll.interval.ms must be kept) but take one message a round
+         * at most: the paused partitions stop fetching, and pausing discards
+         * what librdkafka had prefetched for them. */
+        int max = full ? 1 : CONSUME_BATCH;
+        int n = 0;
+
+        w->backlog = 0;
+        while (!w->stopping && !w->fatal) {
+                rd_kafka_message_t *rkm;
+
+                if (n++ >= max) {
+                        w->backlog = !full;
+                        break;
+                }
+                rkm = cxw_kafka_consume(w->kafka);
+                if (!rkm)
+                        break;
+                on_message(w, rkm);
+                rd_kafka_message_destroy(rkm);
+        }
+        check_backpressure(w);
+}
+
+static void on_wakeup(cxw_loop_t *loop, int fd, void *opaque)
+{
+        cxw_worker_t *w = opaque;
+
+        (void)loop;
+        (void)fd;
+        cxw_kafka_serve(w->kafka);
+        consume(w);
+}
+
+static void update_share(cxw_worker_t *w)
+{
+        int total = cxw_kafka_total_partitions(w->kafka);
+        int mine = cxw_kafka_assigned_cnt(w->kafka);
+        double share = total > 0 ? (double)mine / total : 1.0;
+
+        if (share > 1.0)
+                share = 1.0;
+        cxw_budget_set_share(w->budget, share, cxw_now_ms());
+        CXW_INFO("budget", "share %.3f (%d of %d partitions): contacts rate %.1f/s",
+                 share, mine, total, cxw_budget_rate(w->budget, CXW_CLASS_CONTACTS));
+}
+
+static void on_assigned(void *opaque, const rd_kafka_topic_partition_list_t *parts)
+{
+        cxw_worker_t *w = opaque;
+
+        for (int i = 0; i < parts->cnt; i++) {
+                part_t *p = part_get(w, parts->elems[i].topic, parts->elems[i].partition);
+                if (!p)
+                        continue;
+                p->gen++;
+                p->assigned = 1;
+                cxw_offsets_drop(w->offsets, p->topic, p->partition);
+        }
+        update_share(w);
+}
+
+static int job_revoked(job_t *job)
+{
+        return !job->part->assigned;
+}
+
+static void drop_job(job_t *job)
+{
+        job->w->stats.abandoned++;
+        if (job->dispatched) {
+                cxw_dispatch_release(job->w->dispatch, job->upd.contact_id);
+                job->dispatched = 0;
+        }
+        job_free(job);
+}
+
+static int queued_revoked(void *item, void *opaque)
+{
+        (void)opaque;
+        return job_revoked(item);
+}
+
+static void queued_removed(void *item, void *opaque)
+{
+        job_t *job = item;
+
+        (void)opaque;
+        job->dispatched = 0; /* never popped: holds no key */
+        drop_job(job);
+}
+
+static void on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *parts)
+{
+        cxw_worker_t *w = opaque;
+        job_t *job, *next;
+
+        for (int i = 0; i < parts->cnt; i++) {
+                part_t *p = part_get(w, parts->elems[i].topic, parts->elems[i].partition);
+                if (!p)
+                        continue;
+                p->assigned = 0;
+                cxw_offsets_drop(w->offsets, p->topic, p->partition);
+        }
+        /* Work not started yet goes back to Kafka: the next owner of the
+         * partition consumes it from the committed offset. Calls in flight
+         * finish and publish their outcome, but their offsets are no longer
+         * ours to commit, so the next owner may repeat them (at-least-once). */
+        cxw_dispatch_remove_if(w->dispatch, queued_revoked, queued_removed, NULL);
+        ready_remove_if(w, job_revoked, drop_job);
+        for (job = w->jobs; job; job = next) {
+                next = job->next;
+                if (job_revoked(job) && job->state == JOB_WAITING)
+                        drop_job(job);
+        }
+        update_share(w);
+        check_backpressure(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* signals, stats                                                      */
+
+static void on_signal(cxw_loop_t *loop, int fd, void *opaque)
+{
+        cxw_worker_t *w = opaque;
+        struct signalfd_siginfo si;
+
+        (void)loop;
+        while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (w->stopping)
+                        continue;
+                w->stopping = 1;
+                w->deadline = cxw_now_ms() + w->cfg->shutdown_deadline_ms;
+                cxw_kafka_set_paused(w->kafka, 1);
+                CXW_INFO("worker",
+                         "signal %u: stopping; finishing %zu requests within %d ms",
+                         si.ssi_signo, w->njobs, w->cfg->shutdown_deadline_ms);
+        }
+}
+
+static void log_stats(cxw_worker_t *w, const char *when)
+{
+        const cxw_worker_stats_t *s = &w->stats;
+
+        CXW_INFO(
+            "worker",
+            "%s: consumed %llu, succeeded %llu, rejected %llu, failed %llu, "
+            "requests %llu (429: %llu, 5xx: %llu, network: %llu, 401: %llu), retries "
+            "%llu, buffered %zu, in flight %zu",
+            when, (unsigned long long)s->consumed, (unsigned long long)s->succeeded,
+            (unsigned long long)s->rejected, (unsigned long long)s->failed,
+            (unsigned long long)s->http_requests, (unsigned long long)s->http_429,
+            (unsigned long long)s->http_5xx, (unsigned long long)s->http_network,
+            (unsigned long long)s->http_401, (unsigned long long)s->retries, w->njobs,
+            cxw_http_in_flight(w->http));
+}
+
+static void stats_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
+{
+        cxw_worker_t *w = opaque;
+
+        log_stats(w, "progress");
+        cxw_timer_start(loop, t, cxw_now_ms() + STATS_INTERVAL_MS, stats_timer_cb, w);
+}
+
+/* ------------------------------------------------------------------ */
+/* life cycle                                                          */
+
+static char *url_prefix(const char *base)
+{
+        size_t n = strlen(base);
+        char *s;
+
+        while (n > 0 && base[n - 1] == '/')
+                n--;
+        s = malloc(n + 1);
+        if (s) {
+                memcpy(s, base, n);
+                s[n] = '\0';
+        }
+        return s;
+}
+
+cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errstr_size)
+{
+        cxw_worker_t *w = calloc(1, sizeof(*w));
+        cxw_http_conf_t hconf;
+        cxw_budget_conf_t bconf;
+        cxw_kafka_hooks_t hooks = {on_assigned, on_revoked, on_delivered};
+        const char *topics[1];
+        sigset_t mask;
+
+        if (!w) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        w->cfg = cfg;
+        w->sigfd = -1;
+        w->rng = cxw_rand_seed();
+
+        hconf.connect_timeout_ms = cfg->connect_timeout_ms;
+        hconf.request_timeout_ms = cfg->request_timeout_ms;
+        hconf.max_response_bytes = (size_t)cfg->max_response_bytes;
+        hconf.max_connections = cfg->max_in_flight + 4;
+        w->http = cxw_http_new(&hconf, errstr, errstr_size);
+        if (!w->http)
+                goto fail;
+        w->loop = cxw_loop_new(cxw_http_multi(w->http), errstr, errstr_size);
+        if (!w->loop)
+                goto fail;
+
+        memset(&bconf, 0, sizeof(bconf));
+        bconf.total_rps = cfg->rate_rps;
+        bconf.total_burst = cfg->rate_burst;
+        bconf.rps[CXW_CLASS_CONTACTS] = cfg->rate_contacts_rps;
+        bconf.burst[CXW_CLASS_CONTACTS] = cfg->rate_contacts_burst;
+        bconf.rps[CXW_CLASS_SCHEDULES] = cfg->rate_schedules_rps;
+        bconf.burst[CXW_CLASS_SCHEDULES] = cfg->rate_schedules_burst;
+        bconf.rps[CXW_CLASS_POLLS] = cfg->rate_polls_rps;
+        bconf.burst[CXW_CLASS_POLLS] = cfg->rate_polls_burst;
+        w->budget = cxw_budget_new(&bconf, cxw_now_ms());
+        w->token = cxw_token_new(cfg->token_refresh_ahead_ms, 500, 30000);
+        w->dispatch = cxw_dispatch_new();
+        w->offsets = cxw_offsets_new();
+        w->token_url = strdup(cfg->token_url);
+        w->token_body = cxw_token_form_body(cfg->scope);
+        w->token_auth = cxw_token_basic_auth(cfg->client_id, cfg->client_secret);
+        w->contacts_url_prefix = url_prefix(cfg->base_url);
+        if (!w->budget || !w->token || !w->dispatch || !w->offsets || !w->token_url ||
+            !w->token_body || !w->token_auth || !w->contacts_url_prefix) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        w->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (w->sigfd == -1) {
+                snprintf(errstr, errstr_size, "signalfd: %s", strerror(errno));
+                goto fail;
+        }
+        cxw_loop_watch_fd(w->loop, w->sigfd, on_signal, w);
+        cxw_loop_on_wakeup(w->loop, on_wakeup, w);
+
+        topics[0] = cfg->topic_contacts;
+        w->kafka = cxw_kafka_new(cfg, topics, 1, &hooks, w, cxw_loop_wakeup_fd(w->loop),
+                                 errstr, errstr_size);
+        if (!w->kafka)
+                goto fail;
+        return w;
+fail:
+        cxw_worker_destroy(w);
+        return NULL;
+}
+
+int cxw_worker_run(cxw_worker_t *w)
+{
+        CXW_INFO("worker",
+                 "cxone-worker %s started as %s: group %s, topic %s, CXone %s, %d in "
+                 "flight, budget %.1f/s",
+                 CXW_VERSION, w->cfg->worker_id, w->cfg->group_id, w->cfg->topic_contacts,
+                 w->cfg->base_url, w->cfg->max_in_flight, w->cfg->rate_rps);
+        ensure_token(w);
+        cxw_timer_start(w->loop, &w->stats_timer, cxw_now_ms() + STATS_INTERVAL_MS,
+                        stats_timer_cb, w);
+
+        for (;;) {
+                char err[512];
+
+                if (cxw_loop_run_once(w->loop, w->backlog ? 0 : 1000) == -1) {
+                        CXW_ERROR("worker", "the event loop failed");
+                        w->fatal = 1;
+                }
+                cxw_http_perform(w->http);
+                /* Jobs finished by the calls above may have freed room. */
+                cxw_kafka_serve(w->kafka);
+                if (!w->stopping)
+                        consume(w);
+                pump(w);
+                if (cxw_kafka_fatal(w->kafka, err, sizeof(err))) {
+                        CXW_ERROR("kafka", "fatal producer error: %s", err);
+                        w->fatal = 1;
+                }
+                if (w->fatal)
+                        break;
+                if (w->stopping) {
+                        if (w->njobs == 0)
+                                break;
+                        if (cxw_now_ms() >= w->deadline) {
+                                CXW_WARN("worker",
+                                         "drain deadline reached: %zu requests left "
+                                         "uncommitted (they will be consumed again)",
+                                         w->njobs);
+                                break;
+                        }
+                }
+        }
+        log_stats(w, "stopped");
+        return w->fatal ? 1 : 0;
+}
+
+const cxw_worker_stats_t *cxw_worker_stats(const cxw_worker_t *w)
+{
+        return &w->stats;
+}
+
+void cxw_worker_destroy(cxw_worker_t *w)
+{
+        if (!w)
+                return;
+        /* Kafka first: the final flush may still deliver records, which
+         * completes jobs and stores their offsets before the last commit. */
+        if (w->kafka) {
+                cxw_kafka_destroy(w->kafka, 10000);
+                w->kafka = NULL;
+        }
+        cxw_http_destroy(w->http); /* aborts calls in flight, no callbacks */
+        w->http = NULL;
+        while (w->jobs) {
+                w->jobs->dispatched = 0;
+                job_free(w->jobs);
+        }
+        while (w->parts) {
+                part_t *p = w->parts;
+                w->parts = p->next;
+                free(p->topic);
+                free(p);
+        }
+        cxw_loop_destroy(w->loop);
+        cxw_budget_destroy(w->budget);
+        cxw_token_destroy(w->token);
+        cxw_dispatch_destroy(w->dispatch);
+        cxw_offsets_destroy(w->offsets);
+        if (w->token_auth) {
+                explicit_bzero(w->token_auth, strlen(w->token_auth));
+                free(w->token_auth);
+        }
+        free(w->token_url);
+        free(w->token_body);
+        free(w->contacts_url_prefix);
+        if (w->sigfd != -1)
+                close(w->sigfd);
+        free(w);
+}

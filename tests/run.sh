@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The second command: installs what is missing, builds, runs the whole ctest
+# suite (unit + integration), then the unit tests again under ASan+UBSan.
+#   tests/run.sh            everything
+#   tests/run.sh -L unit    only the unit tests (any ctest arguments pass through)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/install-deps.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (RelWithDebInfo, -Wall -Wextra -Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+echo "== ctest"
+(cd build && ctest --output-on-failure --no-tests=error "$@")
+
+echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCXW_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   ctest --output-on-failure --no-tests=error -L unit)
+
+if command -v clang-format >/dev/null 2>&1; then
+  echo "== clang-format"
+  mapfile -t files < <(git -C "$root" ls-files '*.c' '*.h' 2>/dev/null || true)
+  if [ ${#files[@]} -gt 0 ]; then
+    clang-format --dry-run --Werror "${files[@]}"
+  fi
+fi
+echo "== all tests passed"
