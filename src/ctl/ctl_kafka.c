@@ -1,0 +1,259 @@
+/* ctl_kafka.c: what cxonectl's subcommands share: Kafka client configuration
+ * from the config file, metadata, outcome decoding. */
+#include "ctl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cxone/log.h"
+#include "cxone/util.h"
+
+int ctl_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
+                 size_t errstr_size)
+{
+        /* librdkafka's own message names the property and the reason. */
+        if (rd_kafka_conf_set(conf, name, value, errstr, errstr_size) != RD_KAFKA_CONF_OK)
+                return -1;
+        return 0;
+}
+
+/* Applies a list of "name=value" strings from config key `key`. */
+static int apply_props(rd_kafka_conf_t *conf, const char *key, const cxw_strlist_t *l,
+                       char *errstr, size_t errstr_size)
+{
+        for (size_t i = 0; i < l->cnt; i++) {
+                char *name = NULL, *value = NULL;
+                char why[256];
+                int rc;
+
+                if (cxw_config_split_prop(l->v[i], &name, &value) != 0) {
+                        snprintf(errstr, errstr_size, "%s: item %zu is not name=value",
+                                 key, i + 1);
+                        return -1;
+                }
+                rc = ctl_conf_set(conf, name, value, why, sizeof(why));
+                free(name);
+                if (rc != 0) {
+                        snprintf(errstr, errstr_size, "%s: %s", key, why);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* librdkafka's log lines go through the JSON logger. Its levels are syslog's. */
+void ctl_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+        cxw_log_level_t l = level <= 3   ? CXW_LOG_ERROR
+                            : level == 4 ? CXW_LOG_WARN
+                            : level <= 6 ? CXW_LOG_INFO
+                                         : CXW_LOG_DEBUG;
+
+        (void)rk;
+        CXW_LOG(l, "rdkafka", "%s: %s", fac, buf);
+}
+
+rd_kafka_conf_t *ctl_kafka_conf(const cxw_config_t *cfg, ctl_client_t kind, char *errstr,
+                                size_t errstr_size)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        const cxw_strlist_t *own =
+            kind == CTL_PRODUCER ? &cfg->producer_props : &cfg->consumer_props;
+
+        rd_kafka_conf_set_log_cb(conf, ctl_kafka_log_cb);
+        if (ctl_conf_set(conf, "bootstrap.servers", cfg->bootstrap_servers, errstr,
+                         errstr_size) != 0)
+                goto fail;
+        if (ctl_conf_set(conf, "client.id", "cxonectl", errstr, errstr_size) != 0)
+                goto fail;
+        if (kind == CTL_CONSUMER) {
+                /* cxonectl reads by assignment and never commits, but
+                 * librdkafka 2.0 wants a group id before it assigns: a
+                 * throw-away one, never the workers' group. */
+                char group[64];
+
+                snprintf(group, sizeof(group), "cxonectl-%ld", (long)getpid());
+                if (ctl_conf_set(conf, "group.id", group, errstr, errstr_size) != 0)
+                        goto fail;
+        }
+        if (apply_props(conf, "kafka.properties", &cfg->kafka_props, errstr,
+                        errstr_size) != 0)
+                goto fail;
+        if (apply_props(conf,
+                        kind == CTL_PRODUCER ? "kafka.producer_properties"
+                                             : "kafka.consumer_properties",
+                        own, errstr, errstr_size) != 0)
+                goto fail;
+        /* Never commit: reading must not move anybody's offsets. */
+        if (kind == CTL_CONSUMER &&
+            (ctl_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size) ||
+             ctl_conf_set(conf, "enable.auto.offset.store", "false", errstr,
+                          errstr_size)))
+                goto fail;
+        return conf;
+fail:
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+}
+
+int ctl_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errstr,
+                         size_t errstr_size)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        rd_kafka_resp_err_t err;
+        int cnt = -1;
+
+        if (!rkt) {
+                snprintf(errstr, errstr_size, "topic %s: %s", topic,
+                         rd_kafka_err2str(rd_kafka_last_error()));
+                return -1;
+        }
+        err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+        if (err) {
+                snprintf(errstr, errstr_size, "topic %s: metadata: %s", topic,
+                         rd_kafka_err2str(err));
+        } else if (md->topic_cnt != 1 || md->topics[0].err) {
+                snprintf(errstr, errstr_size, "topic %s: %s", topic,
+                         md->topic_cnt != 1 ? "not in the metadata"
+                                            : rd_kafka_err2str(md->topics[0].err));
+        } else if (md->topics[0].partition_cnt < 1) {
+                snprintf(errstr, errstr_size, "topic %s: has no partitions", topic);
+        } else {
+                cnt = md->topics[0].partition_cnt;
+        }
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        return cnt;
+}
+
+ctl_status_t ctl_status_parse(const char *s)
+{
+        if (!s)
+                return CTL_ST_UNKNOWN;
+        if (!strcmp(s, "succeeded"))
+                return CTL_ST_SUCCEEDED;
+        if (!strcmp(s, "rejected"))
+                return CTL_ST_REJECTED;
+        if (!strcmp(s, "failed"))
+                return CTL_ST_FAILED;
+        return CTL_ST_UNKNOWN;
+}
+
+bool ctl_header_get(const rd_kafka_message_t *m, const char *name, char *buf, size_t size)
+{
+        rd_kafka_headers_t *hdrs = NULL;
+        const void *val = NULL;
+        size_t len = 0;
+
+        if (size > 0)
+                buf[0] = '\0';
+        if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs)
+                return false;
+        /* The last one wins, as in Kafka's own clients. */
+        if (rd_kafka_header_get_last(hdrs, name, &val, &len) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR)
+                return false;
+        if (size > 0) {
+                size_t n = len < size - 1 ? len : size - 1;
+                if (val && n > 0)
+                        memcpy(buf, val, n);
+                buf[n] = '\0';
+        }
+        return true;
+}
+
+static const char *str_field(json_t *obj, const char *name)
+{
+        json_t *v = json_object_get(obj, name);
+
+        return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static long long int_field(json_t *obj, const char *name)
+{
+        json_t *v = json_object_get(obj, name);
+
+        if (json_is_integer(v))
+                return (long long)json_integer_value(v);
+        if (json_is_real(v))
+                return (long long)json_real_value(v);
+        return -1;
+}
+
+int ctl_outcome_decode(const rd_kafka_message_t *m, ctl_outcome_t *o, char *errstr,
+                       size_t errstr_size)
+{
+        json_error_t jerr;
+        json_t *src;
+
+        memset(o, 0, sizeof(*o));
+        o->http_status = -1;
+        o->attempts = -1;
+        o->src_partition = -1;
+        o->src_offset = -1;
+        if (!m->payload || m->len == 0) {
+                snprintf(errstr, errstr_size, "empty value");
+                return -1;
+        }
+        o->root = json_loadb(m->payload, m->len, 0, &jerr);
+        if (!o->root) {
+                snprintf(errstr, errstr_size, "not JSON: %s", jerr.text);
+                return -1;
+        }
+        if (!json_is_object(o->root)) {
+                snprintf(errstr, errstr_size, "not a JSON object");
+                ctl_outcome_clear(o);
+                return -1;
+        }
+        o->type = str_field(o->root, "type");
+        o->status_str = str_field(o->root, "status");
+        o->status = ctl_status_parse(o->status_str);
+        o->contact_id = str_field(o->root, "contactId");
+        o->job_id = str_field(o->root, "jobId");
+        o->http_status = int_field(o->root, "httpStatus");
+        o->attempts = int_field(o->root, "attempts");
+        o->error = str_field(o->root, "error");
+        o->finished_at = str_field(o->root, "finishedAt");
+        o->batch_id = str_field(o->root, "batchId");
+        o->correlation_id = str_field(o->root, "correlationId");
+        if (!o->batch_id &&
+            ctl_header_get(m, "batch-id", o->hdr_batch, sizeof(o->hdr_batch)))
+                o->batch_id = o->hdr_batch;
+        if (!o->correlation_id &&
+            ctl_header_get(m, "correlation-id", o->hdr_corr, sizeof(o->hdr_corr)))
+                o->correlation_id = o->hdr_corr;
+        src = json_object_get(o->root, "source");
+        if (json_is_object(src)) {
+                long long p = int_field(src, "partition");
+                long long off = int_field(src, "offset");
+
+                o->src_topic = str_field(src, "topic");
+                o->src_partition = (p >= 0 && p <= INT32_MAX) ? (int32_t)p : -1;
+                o->src_offset = off >= 0 ? (int64_t)off : -1;
+        }
+        return 0;
+}
+
+void ctl_outcome_clear(ctl_outcome_t *o)
+{
+        if (!o)
+                return;
+        json_decref(o->root);
+        o->root = NULL;
+}
+
+void ctl_warn_skipped(size_t *count, const rd_kafka_message_t *m, const char *why)
+{
+        (*count)++;
+        if (*count <= CTL_MAX_WARNINGS)
+                fprintf(stderr, "cxonectl: warning: %s [%d] offset %lld: %s; skipped\n",
+                        rd_kafka_topic_name(m->rkt), (int)m->partition,
+                        (long long)m->offset, why);
+        if (*count == CTL_MAX_WARNINGS)
+                fprintf(stderr, "cxonectl: warning: further skipped messages are only "
+                                "counted\n");
+}
