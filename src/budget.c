@@ -252,9 +252,15 @@ void cxw_budget_on_429(cxw_budget_t *b, cxw_budget_class_t c, int64_t retry_afte
                 s->last_increase_ms = now_ms;
                 s->b.rate = s->configured * b->share * s->aimd;
         }
+        /* Resume with an empty bucket: tokens that accrued during the pause
+         * would go out as one burst the moment it ends and trip the limit
+         * again. refill() counts from last_ms, so start it at the pause end. */
         s->b.tokens = 0;
+        s->b.last_ms = s->paused_until;
 
-        if (s->paused_until == old_until && s->b.rate == old_rate)
+        /* Log when a pause starts or the rate changes, not for every 429 of
+         * the requests that were already in flight. */
+        if (old_until > now_ms && s->b.rate == old_rate)
                 return;
         CXW_INFO("budget",
                  "class %s answered 429: paused for %lld ms (until %lld), rate %.2f/s -> "
