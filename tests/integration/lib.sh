@@ -1,0 +1,120 @@
+# Shared by the integration tests: start dev-kafka, cxone-sim and workers on
+# loopback, wait for things with bounded waits, clean up on exit.
+# Source it after `set -euo pipefail`. Needs CXW_BIN (ctest sets it).
+
+: "${CXW_BIN:?CXW_BIN must point at build/bin}"
+: "${CXW_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/cxw-it.XXXXXX")
+PIDS=()
+export CXONE_CLIENT_ID=test-client
+export CXONE_CLIENT_SECRET=test-secret-$$-do-not-log
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+fail() {
+  log "FAIL: $*"
+  for f in "$T"/*.log; do
+    [ -f "$f" ] || continue
+    echo "---- last lines of $f" >&2
+    tail -n 25 "$f" >&2
+  done
+  exit 1
+}
+
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ $rc -eq 0 ] && [ -z "${KEEP_TMP:-}" ]; then rm -rf "$T"; else log "artifacts kept in $T"; fi
+}
+trap cleanup EXIT
+
+# wait_until SECONDS CMD...: runs CMD every 0.2 s until it succeeds or time runs out.
+wait_until() {
+  local secs=$1; shift
+  local end=$((SECONDS + secs))
+  while [ $SECONDS -lt $end ]; do
+    if "$@"; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# first_line FILE SECONDS: waits for FILE to have a complete first line, prints it.
+first_line() {
+  local f=$1 secs=$2
+  wait_until "$secs" grep -q . "$f" || return 1
+  head -n 1 "$f"
+}
+
+# start_kafka [PARTITIONS]: dev-kafka on loopback; exports KAFKA_BOOTSTRAP_SERVERS.
+start_kafka() {
+  local parts=${1:-6}
+  "$CXW_BIN/cxonectl" dev-kafka --partitions "$parts" >"$T/kafka.out" 2>"$T/kafka.log" &
+  PIDS+=($!)
+  KAFKA_BOOTSTRAP_SERVERS=$(first_line "$T/kafka.out" 30) || fail "dev-kafka did not start"
+  export KAFKA_BOOTSTRAP_SERVERS
+  log "dev-kafka at $KAFKA_BOOTSTRAP_SERVERS ($parts partitions)"
+}
+
+# start_sim [ARGS...]: cxone-sim on a free loopback port; exports CXONE_BASE_URL.
+start_sim() {
+  "$CXW_BIN/cxone-sim" --listen 127.0.0.1:0 --client-id "$CXONE_CLIENT_ID" \
+    --client-secret "$CXONE_CLIENT_SECRET" "$@" >"$T/sim.out" 2>"$T/sim.log" &
+  SIM_PID=$!
+  PIDS+=($SIM_PID)
+  local line
+  line=$(first_line "$T/sim.out" 20) || fail "cxone-sim did not start"
+  CXONE_BASE_URL=${line#listening on }
+  export CXONE_BASE_URL
+  log "cxone-sim at $CXONE_BASE_URL $*"
+}
+
+# write_worker_conf FILE [EXTRA LIBCONFIG GROUP TEXT]: a worker config for tests.
+# Short session timeout so a killed member leaves the group quickly.
+write_worker_conf() {
+  local f=$1; shift
+  cat >"$f" <<CONF
+kafka = {
+  consumer_properties = [ "session.timeout.ms=6000", "heartbeat.interval.ms=500" ];
+};
+retry = { base_delay_ms = 50; max_delay_ms = 2000; };
+worker = { shutdown_deadline_ms = 10000; log_level = "info"; };
+$*
+CONF
+}
+
+# start_worker NAME CONF [WRAPPER...]: a replica, stderr to $T/NAME.log; sets LAST_PID.
+start_worker() {
+  local name=$1 conf=$2; shift 2
+  "$@" "$CXW_BIN/cxone-worker" -c "$conf" 2>"$T/$name.log" &
+  LAST_PID=$!
+  PIDS+=($LAST_PID)
+  log "worker $name started (pid $LAST_PID)"
+}
+
+# stop_pid PID [SECONDS]: SIGTERM and wait; returns the exit status.
+stop_pid() {
+  local pid=$1 secs=${2:-30} rc=0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  local end=$((SECONDS + secs))
+  while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid did not stop within $secs s"
+    kill -KILL "$pid"
+    return 124
+  fi
+  wait "$pid" || rc=$?
+  return $rc
+}
+
+sim_get() { curl -fsS --max-time 10 "$CXONE_BASE_URL$1"; }
+
+# dump_topic TOPIC FILE: every message of TOPIC as JSON lines.
+dump_topic() {
+  "$CXW_BIN/cxonectl" topic dump "$1" >"$2" 2>>"$T/ctl.log"
+}
+
+check() { python3 "$CXW_SRC/tests/integration/check.py" "$@"; }
