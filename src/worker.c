@@ -37,6 +37,7 @@
 #define CONSUME_BATCH      512  /* messages taken per loop round at most */
 #define REPRODUCE_DELAY_MS 1000 /* after a failed delivery */
 #define STATS_INTERVAL_MS  10000
+#define REVOKE_DRAIN_MS    5000 /* at most, to finish calls in flight on revoke */
 
 /* A partition as seen by this replica. gen changes on every assignment so
  * that a job from an earlier assignment never marks an offset of a later one. */
@@ -46,6 +47,7 @@ typedef struct part_s {
         int32_t partition;
         uint64_t gen;
         int assigned;
+        int revoking; /* being revoked: its queued work is dropped */
 } part_t;
 
 typedef enum { REC_RESULT = 0, REC_DLQ, REC_AUDIT, REC__CNT } rec_kind_t;
@@ -124,7 +126,9 @@ struct cxw_worker_s {
         int stopping;
         int64_t deadline;
         int fatal;
-        int backlog; /* the consumer queue may hold more than we took */
+        int backlog;      /* the consumer queue may hold more than we took */
+        int in_rebalance; /* inside the revoke hook: do not consume */
+        int closing;      /* being destroyed: abandon, do not drain */
         cxw_worker_stats_t stats;
 };
 
@@ -880,7 +884,8 @@ static void on_wakeup(cxw_loop_t *loop, int fd, void *opaque)
         (void)loop;
         (void)fd;
         cxw_kafka_serve(w->kafka);
-        consume(w);
+        if (!w->in_rebalance)
+                consume(w);
 }
 
 static void update_share(cxw_worker_t *w)
@@ -913,7 +918,7 @@ static void on_assigned(void *opaque, const rd_kafka_topic_partition_list_t *par
 
 static int job_revoked(job_t *job)
 {
-        return !job->part->assigned;
+        return job->part->revoking;
 }
 
 static void drop_job(job_t *job)
@@ -941,28 +946,74 @@ static void queued_removed(void *item, void *opaque)
         drop_job(job);
 }
 
-static void on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *parts)
+/* Drops the revoked partitions' jobs that wait (queued, ready, backoff). */
+static void drop_revoked_waiting(cxw_worker_t *w)
 {
-        cxw_worker_t *w = opaque;
         job_t *job, *next;
 
-        for (int i = 0; i < parts->cnt; i++) {
-                part_t *p = part_get(w, parts->elems[i].topic, parts->elems[i].partition);
-                if (!p)
-                        continue;
-                p->assigned = 0;
-                cxw_offsets_drop(w->offsets, p->topic, p->partition);
-        }
-        /* Work not started yet goes back to Kafka: the next owner of the
-         * partition consumes it from the committed offset. Calls in flight
-         * finish and publish their outcome, but their offsets are no longer
-         * ours to commit, so the next owner may repeat them (at-least-once). */
         cxw_dispatch_remove_if(w->dispatch, queued_revoked, queued_removed, NULL);
         ready_remove_if(w, job_revoked, drop_job);
         for (job = w->jobs; job; job = next) {
                 next = job->next;
                 if (job_revoked(job) && job->state == JOB_WAITING)
                         drop_job(job);
+        }
+}
+
+static size_t revoked_in_progress(const cxw_worker_t *w)
+{
+        size_t n = 0;
+
+        for (const job_t *job = w->jobs; job; job = job->next)
+                if (job->part->revoking)
+                        n++;
+        return n;
+}
+
+static void on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *parts)
+{
+        cxw_worker_t *w = opaque;
+        int64_t deadline = cxw_now_ms() + REVOKE_DRAIN_MS;
+        size_t left;
+
+        for (int i = 0; i < parts->cnt; i++) {
+                part_t *p = part_get(w, parts->elems[i].topic, parts->elems[i].partition);
+                if (p)
+                        p->revoking = 1;
+        }
+        /* Work not started yet goes back to Kafka: the next owner of the
+         * partition consumes it from the committed offset. */
+        drop_revoked_waiting(w);
+
+        /* Calls in flight are finished here, within a bound, so that their
+         * outcomes are acknowledged and their offsets stored before the
+         * commit that follows this hook: the next owner then does not call
+         * CXone again for them. The loop runs nested, consuming nothing. */
+        w->in_rebalance = 1;
+        while (!w->closing && (left = revoked_in_progress(w)) > 0 &&
+               cxw_now_ms() < deadline && !w->fatal) {
+                if (cxw_loop_run_once(w->loop, 50) == -1)
+                        break;
+                cxw_http_perform(w->http);
+                cxw_kafka_serve(w->kafka);
+                drop_revoked_waiting(w); /* a retry would outlive the partition */
+        }
+        w->in_rebalance = 0;
+        left = revoked_in_progress(w);
+        if (left > 0 && !w->closing) /* at close, the drain deadline said it already */
+                CXW_WARN(
+                    "worker",
+                    "%zu calls of revoked partitions still in flight: their outcomes "
+                    "will be published, their offsets not committed",
+                    left);
+
+        for (int i = 0; i < parts->cnt; i++) {
+                part_t *p = part_get(w, parts->elems[i].topic, parts->elems[i].partition);
+                if (!p)
+                        continue;
+                p->revoking = 0;
+                p->assigned = 0;
+                cxw_offsets_drop(w->offsets, p->topic, p->partition);
         }
         update_share(w);
         check_backpressure(w);
@@ -1161,7 +1212,9 @@ void cxw_worker_destroy(cxw_worker_t *w)
         if (!w)
                 return;
         /* Kafka first: the final flush may still deliver records, which
-         * completes jobs and stores their offsets before the last commit. */
+         * completes jobs and stores their offsets before the last commit.
+         * What is unfinished now is abandoned, not drained again on revoke. */
+        w->closing = 1;
         if (w->kafka) {
                 cxw_kafka_destroy(w->kafka, 10000);
                 w->kafka = NULL;
