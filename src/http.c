@@ -228,7 +228,9 @@ int cxw_http_start(cxw_http_t *h, const cxw_http_request_t *req, cxw_http_done_c
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)h->conf.connect_timeout_ms);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->conf.request_timeout_ms);
+        curl_easy_setopt(
+            e, CURLOPT_TIMEOUT_MS,
+            (long)(req->timeout_ms > 0 ? req->timeout_ms : h->conf.request_timeout_ms));
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
         curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

@@ -567,6 +567,7 @@ static void ensure_token(cxw_worker_t *w)
         req.content_type = "application/x-www-form-urlencoded";
         req.body = w->token_body;
         req.body_len = strlen(w->token_body);
+        req.timeout_ms = w->cfg->token_timeout_ms;
         if (cxw_http_start(w->http, &req, token_done, w) == -1) {
                 CXW_ERROR("token", "cannot start the token request (out of memory)");
                 return;

@@ -50,7 +50,8 @@ typedef struct cxw_http_request_s {
         const char *body;          /**< or NULL */
         size_t body_len;
         const char *const
-            *headers; /**< more "Name: value" lines, NULL-terminated, or NULL */
+            *headers;   /**< more "Name: value" lines, NULL-terminated, or NULL */
+        int timeout_ms; /**< whole transfer; 0 = the client's request_timeout_ms */
 } cxw_http_request_t;
 
 /** @remark free with cxw_http_destroy(). */

@@ -72,18 +72,19 @@ start_sim() {
   log "cxone-sim at $CXONE_BASE_URL $*"
 }
 
-# write_worker_conf FILE [EXTRA LIBCONFIG GROUP TEXT]: a worker config for tests.
-# Short session timeout so a killed member leaves the group quickly.
+# write_worker_conf FILE [EXTRA LIBCONFIG TEXT]: a worker config for tests.
+# Short session timeout so a killed member leaves the group quickly; a base
+# group (kafka, retry, worker) is left out when EXTRA brings its own.
 write_worker_conf() {
   local f=$1; shift
-  cat >"$f" <<CONF
-kafka = {
-  consumer_properties = [ "session.timeout.ms=6000", "heartbeat.interval.ms=500" ];
-};
-retry = { base_delay_ms = 50; max_delay_ms = 2000; };
-worker = { shutdown_deadline_ms = 10000; log_level = "info"; };
-$*
-CONF
+  local extra="$*"
+  {
+    [[ "$extra" == *"kafka ="* ]] ||
+      echo 'kafka = { consumer_properties = [ "session.timeout.ms=6000", "heartbeat.interval.ms=500" ]; };'
+    [[ "$extra" == *"retry ="* ]] || echo 'retry = { base_delay_ms = 50; max_delay_ms = 2000; };'
+    [[ "$extra" == *"worker ="* ]] || echo 'worker = { shutdown_deadline_ms = 10000; log_level = "info"; };'
+    echo "$extra"
+  } >"$f"
 }
 
 # start_worker NAME CONF [WRAPPER...]: a replica, stderr to $T/NAME.log; sets LAST_PID.
