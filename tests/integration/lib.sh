@@ -27,7 +27,14 @@ cleanup() {
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
+  # A sanitizer build reports at exit (leaks) or on the spot: either fails the test.
+  if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log 2>/dev/null; then
+    log "FAIL: a sanitizer reported an error (files above)"
+    grep -h -A 30 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log | head -80 >&2
+    rc=1
+  fi
   if [ $rc -eq 0 ] && [ -z "${KEEP_TMP:-}" ]; then rm -rf "$T"; else log "artifacts kept in $T"; fi
+  exit $rc
 }
 trap cleanup EXIT
 

@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""Helpers of tests/bench/run.sh (no third-party modules).
+
+  bench.py span RESULTS.json            first/last finishedAt of the outcomes
+  bench.py simstats STATS.json          /_sim/stats as one flat JSON object
+  bench.py stopped LOG...               the workers' "stopped: consumed ..." lines, summed
+  bench.py shares LOG... --partitions N exit 0 when every worker holds partitions
+                                        and together they hold N
+  bench.py cpu PID                      user+sys CPU seconds of PID (/proc/PID/stat)
+  bench.py mem PID                      {"rss_kib","hwm_kib"} of PID (/proc/PID/status)
+  bench.py wrk WRK.out TIME.out         requests, requests/s and CPU of a wrk run
+  bench.py report RESULTS.jsonl --md FILE --dat DIR [--quick] [--meta k=v ...]
+                                        tables with targets (stdout), the Markdown
+                                        report and the gnuplot data files
+
+Every measurement is one JSON object per line in RESULTS.jsonl, with a
+"scenario" field (1..4); `report` groups and judges them.
+"""
+import datetime
+import json
+import os
+import re
+import statistics
+import sys
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def load_lines(path):
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass
+    return out
+
+
+def parse_ts(s):
+    # 2026-11-21T07:00:00.123Z
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def cmd_span(args):
+    msgs = load_lines(args[0])
+    times, statuses, attempts = [], {}, 0
+    for m in msgs:
+        v = m.get("value")
+        try:
+            o = json.loads(v) if isinstance(v, str) else v
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(o, dict) or "finishedAt" not in o:
+            continue
+        times.append(parse_ts(o["finishedAt"]))
+        statuses[o.get("status")] = statuses.get(o.get("status"), 0) + 1
+        attempts += int(o.get("attempts") or 0)
+    out = {"outcomes": len(times), "statuses": statuses, "attempts": attempts}
+    if times:
+        out.update(first=min(times), last=max(times), span_s=max(times) - min(times))
+    print(json.dumps(out))
+
+
+def cmd_simstats(args):
+    s = json.load(open(args[0]))
+    req = s.get("requests", {})
+    token = s.get("tokenFetches", 0) + s.get("tokenRejects", 0)
+    api = s.get("requestsTotal", 0) - token
+    out = {
+        "api_requests": api,
+        "rate_limited": s.get("rateLimited", 0),
+        "applied": s.get("contactsApplied", 0),
+        "max_concurrency": s.get("maxConcurrency", 0),
+        "token_fetches": s.get("tokenFetches", 0),
+        "by_status": req,
+    }
+    print(json.dumps(out))
+
+
+STOP_RE = re.compile(
+    r"stopped: consumed (\d+), succeeded (\d+), rejected (\d+), failed (\d+), "
+    r"requests (\d+) \(429: (\d+), 5xx: (\d+), network: (\d+), 401: (\d+)\), retries (\d+)")
+
+
+def cmd_stopped(args):
+    keys = ["consumed", "succeeded", "rejected", "failed", "requests", "r429", "r5xx",
+            "network", "r401", "retries"]
+    tot = dict.fromkeys(keys, 0)
+    found = 0
+    for path in args:
+        last = None
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                m = STOP_RE.search(line)
+                if m:
+                    last = m
+        if last:
+            found += 1
+            for k, v in zip(keys, last.groups()):
+                tot[k] += int(v)
+    tot["workers_reporting"] = found
+    print(json.dumps(tot))
+
+
+SHARE_RE = re.compile(r"share [0-9.]+ \((\d+) of (\d+) partitions\)")
+
+
+def cmd_shares(args):
+    n = int(args[args.index("--partitions") + 1])
+    logs = args[:args.index("--partitions")]
+    total = 0
+    for path in logs:
+        last = None
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    m = SHARE_RE.search(line)
+                    if m:
+                        last = m
+        except OSError:
+            return 1
+        if not last or int(last.group(1)) == 0:
+            return 1
+        total += int(last.group(1))
+    return 0 if total == n else 1
+
+
+def cmd_cpu(args):
+    with open(f"/proc/{args[0]}/stat") as f:
+        data = f.read()
+    fields = data[data.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime = field 14, stime = field 15
+    print("%.6f" % ((int(fields[11]) + int(fields[12])) / CLK_TCK))
+
+
+def cmd_mem(args):
+    out = {}
+    with open(f"/proc/{args[0]}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                out["rss_kib"] = int(line.split()[1])
+            elif line.startswith("VmHWM:"):
+                out["hwm_kib"] = int(line.split()[1])
+    print(json.dumps(out))
+
+
+def cmd_wrk(args):
+    text = open(args[0]).read()
+    m = re.search(r"(\d+) requests in ([0-9.]+)(\w+)", text)
+    rps = re.search(r"Requests/sec:\s+([0-9.]+)", text)
+    errs = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    sock = re.search(r"Socket errors: (.*)", text)
+    u, s = open(args[1]).read().split()[-2:]
+    n = int(m.group(1)) if m else 0
+    cpu = float(u) + float(s)
+    print(json.dumps({
+        "requests": n,
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "non2xx": int(errs.group(1)) if errs else 0,
+        "socket_errors": sock.group(1) if sock else "",
+        "cpu_s": cpu,
+        "cpu_us_per_req": cpu * 1e6 / n if n else None,
+    }))
+
+
+# ---------------------------------------------------------------- report
+
+METHOD = """![benchmark plots](benchmarks.png)
+
+## How it is measured
+
+Every measurement runs on a fresh stack on 127.0.0.1: `cxonectl dev-kafka
+--partitions 12` (librdkafka's mock cluster, in one process), `cxone-sim`
+and the worker replicas, all from the RelWithDebInfo build in
+`build-bench/`, all sharing the machine's cores. Workers use
+`session.timeout.ms=6000`, `heartbeat.interval.ms=500` (as the integration
+tests) so the group forms in a few seconds.
+
+- **Elapsed time** is the span from the first to the last outcome's
+  `finishedAt` on the results topic (millisecond resolution): it excludes
+  process start-up and the consumer-group join. The replicas are started,
+  and every replica holds its partitions (together all 12) before the
+  updates are produced. The wall time of `cxonectl contacts import --wait`
+  (producing included) is given beside it for scenario 1.
+- **Scenarios 1 and 2**: `cxone-sim --rate-limit 200 --burst 20
+  --latency-ms 50`; workers with `rate.rps` 200 (scenario 1) or 400
+  (scenario 2), `rate.burst = 20`, `http.max_in_flight = 64` (default); the
+  budget is group-wide and each replica takes its share of the partitions.
+  Ideal = updates / 200 per second (25 s for 5,000); utilization = ideal /
+  elapsed. 429 share = the sim's `rateLimited` / its `/api/` requests
+  (`requestsTotal` minus token requests). Failed = outcomes `failed` plus
+  updates without an outcome. Scenario 1 is repeated (3 runs per replica
+  count by default) and the medians are reported.
+- **Scenario 3**: the updates (distinct contact ids) are produced first;
+  then one worker starts with `rate.rps = 0` and `http.max_in_flight` 64,
+  256 or 1,024. Throughput = outcomes / elapsed. Worker CPU = user + sys
+  from `/proc/PID/stat` when it holds its partitions and 1 s after the sim
+  has applied every update, divided by the updates; peak RSS = `VmHWM`.
+  Beside it, `wrk -t2 -cN` runs for 10 s against a fresh sim with the same
+  concurrency (`tests/bench/patch.lua`: `PATCH /api/v2/contacts/c-N`, a
+  bearer token from `/oauth/token`, a JSON body of three fields); its CPU
+  (`/usr/bin/time -f "%U %S"`, Lua request generation included) per
+  request is the floor of an HTTP/1.1 client here. The ratio is worker CPU
+  per update / wrk CPU per request. The worker's CPU per update covers
+  everything it does for one update: consume, validate, PATCH, outcome +
+  audit records produced, offset commit.
+- **Scenario 4**: the backlog is produced first (`cxonectl contacts import`
+  without `--wait`); the sim answers after 200 ms; one worker with
+  `rate.rps = 0`, `http.max_in_flight = 64`, `limits.max_buffered_messages
+  = 10000`, `limits.max_buffered_bytes = 16777216` runs for the sampling
+  time while `VmRSS` is read every 0.5 s, then gets SIGTERM. The base is the
+  `VmRSS` of an idle worker (same config, own group, empty topic, 3 s after
+  it got its partitions); the target is peak `VmRSS` <= base + 16 MiB.
+  "Paused consumption" is whether the worker logged it.
+
+## Rerun
+
+```sh
+tests/bench/run.sh                 # everything, ~10 minutes; rewrites docs/benchmarks.{md,png}
+tests/bench/run.sh --only 1,3      # a subset; the report goes to a kept temp directory
+tests/bench/run.sh --quick         # smoke version, under 2 minutes
+tests/bench/run.sh --runs 5        # more repeats of scenario 1
+```
+
+It installs wrk and gnuplot-nox if missing (`scripts/install-deps.sh
+--bench`), builds into `build-bench/`, prints one table per scenario and
+PASS/MISS per target, and exits 0 even when a target is missed. The raw
+measurements of the last run are left in `/tmp/cxw-bench-last.jsonl`.
+"""
+
+def med(rows, key):
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, spec="{:.1f}"):
+    return "-" if v is None else spec.format(v)
+
+
+def verdict(ok):
+    return "PASS" if ok else "**MISS**"
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return out
+
+
+def cmd_report(args):
+    path = args[0]
+    md_path = args[args.index("--md") + 1]
+    dat = args[args.index("--dat") + 1]
+    quick = "--quick" in args
+    meta = {}
+    if "--meta" in args:
+        for kv in args[args.index("--meta") + 1:]:
+            if kv.startswith("--"):
+                break
+            k, _, v = kv.partition("=")
+            meta[k] = v
+    rows = load_lines(path)
+    md, verdicts = [], []
+
+    def target(desc, ok, how):
+        verdicts.append((desc, ok, how))
+        return verdict(ok)
+
+    # ---------------- scenario 1
+    s1 = [r for r in rows if r["scenario"] == 1]
+    if s1:
+        n = s1[0]["updates"]
+        md += [f"### 1. Rate-limited: {n:,} updates, sim {s1[0]['sim_rps']:.0f}/s burst "
+               f"{s1[0]['sim_burst']} latency {s1[0]['latency_ms']} ms, budget "
+               f"{s1[0]['budget_rps']:.0f}/s burst {s1[0]['budget_burst']}", ""]
+        body = []
+        with open(os.path.join(dat, "s1.dat"), "w") as f:
+            f.write("# replicas utilization_pct share429_pct\n")
+            for rep in sorted({r["replicas"] for r in s1}):
+                rs = [r for r in s1 if r["replicas"] == rep]
+                el, wall = med(rs, "elapsed_s"), med(rs, "wall_s")
+                util = med(rs, "util_pct")
+                c429, share = med(rs, "r429"), med(rs, "share429_pct")
+                failed = max(r["failed"] for r in rs)
+                ok_u = util is not None and util >= 98.0
+                ok_4 = share is not None and share <= 0.5
+                body.append([rep, len(rs), fmt(rs[0]["ideal_s"]), fmt(el, "{:.2f}"),
+                             fmt(wall, "{:.2f}"), fmt(util), f"{c429:.0f}",
+                             fmt(share, "{:.2f}"), failed,
+                             target(f"s1 utilization >= 98% ({rep} replicas)", ok_u,
+                                    f"{util:.1f}%"),
+                             target(f"s1 429s <= 0.5% ({rep} replicas)", ok_4,
+                                    f"{share:.2f}%")])
+                f.write(f"{rep} {util:.2f} {share:.3f}\n")
+        md += table(["replicas", "runs", "ideal s", "elapsed s", "import wall s",
+                     "utilization %", "429s", "429 share %", "failed",
+                     "util ≥ 98 %", "429 ≤ 0.5 %"], body)
+        if any(len([r for r in s1 if r["replicas"] == rep]) > 1
+               for rep in {r["replicas"] for r in s1}):
+            md += ["", "Each figure is the median of the runs; every run:", ""]
+            md += table(["replicas", "elapsed s", "utilization %", "429s",
+                         "API requests"],
+                        [[r["replicas"], fmt(r["elapsed_s"], "{:.2f}"),
+                          fmt(r["util_pct"]), r["r429"], r["api_requests"]] for r in s1])
+        md.append("")
+
+    # ---------------- scenario 2
+    s2 = [r for r in rows if r["scenario"] == 2]
+    if s2:
+        n = s2[0]["updates"]
+        md += [f"### 2. Budget 2× too high: {n:,} updates, budget {s2[0]['budget_rps']:.0f}/s "
+               f"against the sim's {s2[0]['sim_rps']:.0f}/s", ""]
+        body = []
+        with open(os.path.join(dat, "s2.dat"), "w") as f:
+            f.write("# replicas utilization_pct share429_pct\n")
+            for rep in sorted({r["replicas"] for r in s2}):
+                rs = [r for r in s2 if r["replicas"] == rep]
+                util, share = med(rs, "util_pct"), med(rs, "share429_pct")
+                failed = max(r["failed"] for r in rs)
+                body.append([rep, len(rs), fmt(rs[0]["ideal_s"]), fmt(med(rs, "elapsed_s"), "{:.2f}"),
+                             fmt(util), f"{med(rs, 'r429'):.0f}", fmt(share, "{:.2f}"),
+                             f"{med(rs, 'retries'):.0f}", failed,
+                             target(f"s2 utilization >= 90% ({rep} replicas)", util >= 90,
+                                    f"{util:.1f}%"),
+                             target(f"s2 429s <= 3% ({rep} replicas)", share <= 3,
+                                    f"{share:.2f}%"),
+                             target(f"s2 0 failed ({rep} replicas)", failed == 0,
+                                    f"{failed} failed")])
+                f.write(f"{rep} {util:.2f} {share:.3f}\n")
+        md += table(["replicas", "runs", "ideal s", "elapsed s", "utilization %",
+                     "429s", "429 share %", "retries", "failed", "util ≥ 90 %",
+                     "429 ≤ 3 %", "0 failed"], body)
+        md.append("")
+
+    # ---------------- scenario 3
+    s3w = [r for r in rows if r["scenario"] == 3 and r["kind"] == "worker"]
+    s3k = [r for r in rows if r["scenario"] == 3 and r["kind"] == "wrk"]
+    if s3w or s3k:
+        n = s3w[0]["updates"] if s3w else 0
+        md += [f"### 3. Unlimited: {n:,} updates from a backlog, sim without limit or "
+               f"latency; wrk against the same sim", ""]
+        body = []
+        with open(os.path.join(dat, "s3.dat"), "w") as f:
+            f.write("# in_flight worker_us_per_update wrk_us_per_req worker_ups wrk_rps\n")
+            for c in sorted({r["in_flight"] for r in s3w + s3k}):
+                w = [r for r in s3w if r["in_flight"] == c]
+                k = [r for r in s3k if r["in_flight"] == c]
+                ups, cpu = med(w, "updates_per_s"), med(w, "cpu_us_per_update")
+                hwm = med(w, "hwm_mib")
+                rps, kcpu = med(k, "rps"), med(k, "cpu_us_per_req")
+                ratio = cpu / kcpu if cpu and kcpu else None
+                cells = [c, fmt(ups, "{:,.0f}"), fmt(cpu), fmt(hwm), fmt(rps, "{:,.0f}"),
+                         fmt(kcpu, "{:.2f}"), fmt(ratio, "{:.2f}")]
+                cells.append(target(f"s3 >= 10,000 updates/s (in flight {c})",
+                                    ups is not None and ups >= 10000, f"{fmt(ups, '{:,.0f}')}/s"))
+                cells.append(target(f"s3 worker CPU/update <= 3x wrk CPU/request (in flight {c})",
+                                    ratio is not None and ratio <= 3, f"{fmt(ratio, '{:.2f}')}x"))
+                if c == 1024:
+                    cells.append(target("s3 peak RSS <= 64 MiB at 1,024 in flight",
+                                        hwm is not None and hwm <= 64, f"{fmt(hwm)} MiB"))
+                else:
+                    cells.append("")
+                body.append(cells)
+                f.write(f"{c} {fmt(cpu, '{:.3f}')} {fmt(kcpu, '{:.3f}')} "
+                        f"{fmt(ups, '{:.0f}')} {fmt(rps, '{:.0f}')}\n".replace(" -", " NaN"))
+        md += table(["in flight / wrk -c", "worker updates/s", "worker CPU µs/update",
+                     "worker peak RSS MiB", "wrk requests/s", "wrk CPU µs/request",
+                     "CPU ratio worker/wrk", "≥ 10k/s", "ratio ≤ 3", "RSS ≤ 64 MiB"], body)
+        if s3w:
+            md += ["", "Worker runs in detail:", ""]
+            md += table(["in flight", "span s", "outcomes", "CPU s in window", "sim max "
+                         "concurrency", "VmHWM MiB"],
+                        [[r["in_flight"], fmt(r["elapsed_s"], "{:.2f}"), r["outcomes"],
+                          fmt(r["cpu_s"], "{:.2f}"), r["max_concurrency"], fmt(r["hwm_mib"])]
+                         for r in s3w])
+        md.append("")
+
+    # ---------------- scenario 4
+    s4 = [r for r in rows if r["scenario"] == 4]
+    if s4:
+        r = s4[0]
+        bound = r["base_mib"] + r["max_buffered_bytes"] / 1048576
+        ok = r["peak_rss_mib"] <= bound
+        md += [f"### 4. Backlog: {r['backlog']:,} messages, sim latency {r['latency_ms']} ms, "
+               f"max_buffered_messages {r['max_buffered_messages']}, max_buffered_bytes "
+               f"{r['max_buffered_bytes']}", ""]
+        md += table(["idle RSS (base) MiB", "bound = base + buffer MiB", "peak VmRSS MiB",
+                     "VmHWM MiB", "sampled s", "consumed", "succeeded in window",
+                     "paused consumption", "pauses logged", "RSS within bound"],
+                    [[fmt(r["base_mib"]), fmt(bound), fmt(r["peak_rss_mib"]),
+                      fmt(r["hwm_mib"]), fmt(r["sampled_s"]), r["consumed"], r["applied"],
+                      "yes" if r["paused"] else "no", r["pauses"],
+                      target("s4 peak RSS <= idle base + max_buffered_bytes", ok,
+                             f"{r['peak_rss_mib']:.1f} MiB vs {bound:.1f} MiB")]])
+        with open(os.path.join(dat, "s4.dat"), "w") as f:
+            f.write(f"# bound {bound:.2f}\n# seconds rss_mib\n")
+            for t, v in r["samples"]:
+                f.write(f"{t:.1f} {v:.2f}\n")
+        md.append("")
+
+    # ---------------- console + markdown
+    print("\n".join(md))
+    print("Targets:")
+    for desc, ok, how in verdicts:
+        print(f"  {'PASS' if ok else 'MISS'}  {desc}: {how}")
+    missed = sum(1 for _, ok, _ in verdicts if not ok)
+    print(f"{len(verdicts) - missed} targets met, {missed} missed")
+
+    head = ["# Benchmarks", "",
+            "Generated by `tests/bench/run.sh`" + (" (--quick: shortened runs, not the "
+                                                   "reference figures)" if quick else "") +
+            ". Do not edit by hand; rerun it.", "",
+            "## Machine", ""]
+    for k in ("date", "commit", "nproc", "cpu", "kernel", "build"):
+        if k in meta:
+            head.append(f"- {k}: {meta[k]}")
+    head += ["", "## Targets", ""]
+    head += table(["target", "result", "measured"],
+                  [[d, verdict(ok), how] for d, ok, how in verdicts])
+    head += ["", "## Results", ""]
+    text = "\n".join(head + md) + "\n"
+    text += "\n" + METHOD
+    with open(md_path, "w") as f:
+        f.write(text)
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    cmd, args = sys.argv[1], sys.argv[2:]
+    fn = {"span": cmd_span, "simstats": cmd_simstats, "stopped": cmd_stopped,
+          "shares": cmd_shares, "cpu": cmd_cpu, "mem": cmd_mem, "wrk": cmd_wrk,
+          "report": cmd_report}.get(cmd)
+    if not fn:
+        sys.exit(__doc__)
+    sys.exit(fn(args) or 0)
+
+
+if __name__ == "__main__":
+    main()

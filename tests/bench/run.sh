@@ -1,0 +1,432 @@
+#!/usr/bin/env bash
+# The throughput / rate-budget benchmark of cxone-worker (not part of ctest).
+#
+#   tests/bench/run.sh                  all four scenarios, writes docs/benchmarks.{md,png}
+#   tests/bench/run.sh --only 1,3       a subset (report goes to the work directory)
+#   tests/bench/run.sh --quick          a short smoke version (< 2 minutes)
+#   options: --runs N (repeats of scenario 1, default 3), --no-build,
+#            --out DIR (where benchmarks.md/.png go), --keep (keep the work directory)
+#
+# Scenarios (docs/benchmarks.md explains the method and the targets):
+#   1 rate-limited: 5,000 updates, sim 200/s burst 20 latency 50 ms, budget the same,
+#     1, 2 and 4 replicas over 12 partitions
+#   2 budget 2x too high: budget 400/s against the same sim, 1 and 2 replicas
+#   3 unlimited: 50,000 updates, sim without limit or latency, in flight 64/256/1024,
+#     and wrk against the same sim with the same concurrency
+#   4 backlog: 200,000 messages, sim latency 200 ms, one worker with buffer limits
+#     10,000 messages / 16 MiB, VmRSS sampled every 0.5 s
+#
+# Only 127.0.0.1; every wait is bounded; every process started is stopped on exit.
+# Targets are printed as PASS/MISS; a miss does not change the exit status.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH=$SRC/tests/bench
+BUILD=$SRC/build-bench
+BIN=$BUILD/bin
+
+ONLY=1,2,3,4
+QUICK=0
+RUNS=
+BUILD_IT=1
+OUT=
+KEEP=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --only) ONLY=${2:?--only needs a list, e.g. 1,3}; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
+    --no-build) BUILD_IT=0; shift ;;
+    --out) OUT=${2:?--out needs a directory}; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+case ",$ONLY," in *[!0-9,]*) echo "run.sh: --only takes numbers 1-4, e.g. 1,3" >&2; exit 2 ;; esac
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
+
+# ---- sizes (full / quick)
+PARTS=12
+if [ $QUICK -eq 1 ]; then
+  S1_N=1000; S1_REPLICAS="1 2 4"; S1_RUNS=${RUNS:-1}
+  S2_N=1000; S2_REPLICAS="1"
+  S3_N=10000; S3_INFLIGHT="64 1024"; WRK_SECS=2
+  S4_N=40000; S4_SECS=6
+else
+  S1_N=5000; S1_REPLICAS="1 2 4"; S1_RUNS=${RUNS:-3}
+  S2_N=5000; S2_REPLICAS="1 2"
+  S3_N=50000; S3_INFLIGHT="64 256 1024"; WRK_SECS=10
+  S4_N=200000; S4_SECS=25
+fi
+SIM_RPS=200; SIM_BURST=20; S1_LAT=50; S4_LAT=200
+S4_MSGS=10000; S4_BYTES=16777216
+
+# ---- tools and build
+"$SRC/scripts/install-deps.sh" --bench
+if [ $BUILD_IT -eq 1 ]; then
+  echo "== build (RelWithDebInfo) into $BUILD"
+  cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" \
+    --target cxone-worker cxonectl cxone-sim >/dev/null
+fi
+for p in cxone-worker cxonectl cxone-sim; do
+  [ -x "$BIN/$p" ] || { echo "run.sh: $BIN/$p missing (build failed?)" >&2; exit 1; }
+done
+ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/cxw-bench.XXXXXX")
+RES=$T/results.jsonl
+: >"$RES"
+PIDS=()
+export CXONE_CLIENT_ID=bench-client
+CXONE_CLIENT_SECRET=bench-secret-$$-$RANDOM$RANDOM
+export CXONE_CLIENT_SECRET
+unset CXONE_RATE_LIMIT_RPS KAFKA_GROUP_ID CXONE_TOKEN_URL CXONE_WORKER_ADMIN_LISTEN || true
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# stop_pids PID...: SIGTERM, wait up to 15 s each, then SIGKILL.
+stop_pids() {
+  local pid
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+cleanup() {
+  local rc=$?
+  [ ${#PIDS[@]} -gt 0 ] && stop_pids "${PIDS[@]}"
+  if [ $rc -ne 0 ] || [ $KEEP -eq 1 ]; then log "work directory kept: $T"; else rm -rf "$T"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_until SECONDS CMD...: CMD every 0.2 s until it succeeds; 1 on timeout.
+wait_until() {
+  local secs=$1; shift
+  local end=$((SECONDS + secs))
+  while [ $SECONDS -lt $end ]; do
+    if "$@"; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+die() {
+  log "FAILED: $*"
+  local f
+  for f in "$RUN"/*.log; do [ -f "$f" ] && { echo "---- $f" >&2; tail -n 15 "$f" >&2; }; done
+  exit 1
+}
+
+# ---- one stack per measurement: fresh dev-kafka and sim, so nothing carries over
+RUN=
+RUN_PIDS=()
+run_begin() { # NAME
+  RUN=$T/$1
+  mkdir -p "$RUN"
+  RUN_PIDS=()
+}
+run_end() {
+  [ ${#RUN_PIDS[@]} -gt 0 ] && stop_pids "${RUN_PIDS[@]}"
+  RUN_PIDS=()
+}
+track() { PIDS+=("$1"); RUN_PIDS+=("$1"); }
+
+start_kafka() {
+  "$BIN/cxonectl" dev-kafka --partitions "$PARTS" >"$RUN/kafka.out" 2>"$RUN/kafka.log" &
+  track $!
+  wait_until 30 grep -q . "$RUN/kafka.out" || die "dev-kafka did not start"
+  KAFKA_BOOTSTRAP_SERVERS=$(head -n 1 "$RUN/kafka.out")
+  export KAFKA_BOOTSTRAP_SERVERS
+}
+
+start_sim() { # ARGS...
+  "$BIN/cxone-sim" --listen 127.0.0.1:0 --client-id "$CXONE_CLIENT_ID" \
+    --client-secret "$CXONE_CLIENT_SECRET" --log-level warn "$@" \
+    >"$RUN/sim.out" 2>"$RUN/sim.log" &
+  SIM_PID=$!
+  track $SIM_PID
+  wait_until 20 grep -q . "$RUN/sim.out" || die "cxone-sim did not start"
+  CXONE_BASE_URL=$(head -n 1 "$RUN/sim.out")
+  CXONE_BASE_URL=${CXONE_BASE_URL#listening on }
+  export CXONE_BASE_URL
+  case $CXONE_BASE_URL in http://127.0.0.1:*) ;; *) die "sim not on loopback: $CXONE_BASE_URL" ;; esac
+}
+
+write_conf() { # FILE EXTRA-LIBCONFIG...
+  local f=$1; shift
+  cat >"$f" <<CONF
+kafka = {
+  consumer_properties = [ "session.timeout.ms=6000", "heartbeat.interval.ms=500" ];
+};
+retry = { base_delay_ms = 50; max_delay_ms = 2000; };
+worker = { shutdown_deadline_ms = 10000; log_level = "info"; };
+$*
+CONF
+}
+
+WORKERS=()
+WPREFIX=w
+start_workers() { # COUNT CONF [LOG-PREFIX]: logs $RUN/<prefix><n>.log
+  local i
+  WORKERS=()
+  WPREFIX=${3:-w}
+  for i in $(seq 1 "$1"); do
+    "$BIN/cxone-worker" -c "$2" 2>"$RUN/$WPREFIX$i.log" &
+    track $!
+    WORKERS+=($!)
+  done
+}
+worker_logs() { local i; for i in $(seq 1 ${#WORKERS[@]}); do echo "$RUN/$WPREFIX$i.log"; done; }
+all_assigned() {
+  local pid
+  for pid in "${WORKERS[@]}"; do kill -0 "$pid" 2>/dev/null || die "worker $pid exited"; done
+  # shellcheck disable=SC2046
+  python3 "$BENCH/bench.py" shares $(worker_logs) --partitions "$PARTS"
+}
+wait_assigned() {
+  wait_until 90 all_assigned || die "replicas did not get all $PARTS partitions within 90 s"
+  sleep 0.3
+  all_assigned || wait_until 60 all_assigned || die "assignment did not settle"
+}
+
+sim_stats() { curl -fsS --max-time 10 "$CXONE_BASE_URL/_sim/stats"; }
+sim_applied() { sim_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["contactsApplied"])'; }
+sim_applied_ge() { local a; a=$(sim_applied) || return 1; [ "$a" -ge "$1" ]; }
+cpu_of() { awk '{printf "%.2f\n", ($14 + $15) / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
+vm_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+gen_csv() { # N CONTACTS FILE
+  python3 "$SRC/tests/integration/gen_contacts.py" "$1" "$2" >"$3"
+}
+import_csv() { # FILE BATCH [--wait ...]
+  local f=$1 b=$2; shift 2
+  "$BIN/cxonectl" contacts import "$f" --batch-id "$b" --quiet "$@" \
+    >"$RUN/import.out" 2>"$RUN/import.log"
+}
+
+# finish_rate_run SCENARIO REPLICAS UPDATES BUDGET_RPS RUN_NO WALL
+finish_rate_run() {
+  local sc=$1 rep=$2 n=$3 budget=$4 runno=$5 wall=$6
+  sim_stats >"$RUN/stats.json" || die "sim stats"
+  stop_pids "${WORKERS[@]}"
+  # shellcheck disable=SC2046
+  python3 "$BENCH/bench.py" stopped $(worker_logs) >"$RUN/stopped.json"
+  "$BIN/cxonectl" topic dump cxone.results >"$RUN/results.json" 2>>"$RUN/ctl.log" || die "topic dump"
+  python3 "$BENCH/bench.py" span "$RUN/results.json" >"$RUN/span.json"
+  python3 "$BENCH/bench.py" simstats "$RUN/stats.json" >"$RUN/sim.json"
+  python3 - "$RUN" "$sc" "$rep" "$n" "$budget" "$runno" "$wall" "$SIM_RPS" "$SIM_BURST" \
+    "$S1_LAT" >>"$RES" <<'PY'
+import json, sys
+d, sc, rep, n, budget, runno, wall, sim_rps, sim_burst, lat = sys.argv[1:]
+span = json.load(open(d + "/span.json")); sim = json.load(open(d + "/sim.json"))
+st = json.load(open(d + "/stopped.json"))
+n = int(n); ideal = n / float(sim_rps)
+el = span.get("span_s")
+api = sim["api_requests"]
+print(json.dumps({
+    "scenario": int(sc), "replicas": int(rep), "run": int(runno), "updates": n,
+    "budget_rps": float(budget), "budget_burst": 20, "sim_rps": float(sim_rps),
+    "sim_burst": int(sim_burst), "latency_ms": int(lat), "ideal_s": ideal,
+    "elapsed_s": el, "wall_s": float(wall),
+    "util_pct": 100.0 * ideal / el if el else None,
+    "outcomes": span["outcomes"], "statuses": span["statuses"],
+    "succeeded": span["statuses"].get("succeeded", 0),
+    "failed": span["statuses"].get("failed", 0) + (n - span["outcomes"]),
+    "api_requests": api, "r429": sim["rate_limited"],
+    "share429_pct": 100.0 * sim["rate_limited"] / api if api else None,
+    "retries": st["retries"], "worker_429": st["r429"],
+    "workers_reporting": st["workers_reporting"], "consumed": st["consumed"]}))
+PY
+  tail -n 1 "$RES" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("   elapsed %.2f s (ideal %.1f), utilization %.1f%%, 429s %d of %d requests (%.2f%%), failed %d" % (r["elapsed_s"] or 0, r["ideal_s"], r["util_pct"] or 0, r["r429"], r["api_requests"], r["share429_pct"] or 0, r["failed"]))' >&2
+}
+
+# rate_run SCENARIO REPLICAS UPDATES BUDGET_RPS RUN_NO
+rate_run() {
+  local sc=$1 rep=$2 n=$3 budget=$4 runno=$5 t0 t1 rc=0
+  run_begin "s$sc-r$rep-$runno"
+  log "scenario $sc: $rep replica(s), $n updates, budget $budget/s, sim $SIM_RPS/s, run $runno"
+  start_kafka
+  start_sim --rate-limit "$SIM_RPS" --burst "$SIM_BURST" --latency-ms "$S1_LAT"
+  write_conf "$RUN/w.conf" "rate = { rps = $budget; burst = $SIM_BURST; };"
+  start_workers "$rep" "$RUN/w.conf"
+  wait_assigned
+  gen_csv "$n" "$n" "$RUN/in.csv"
+  t0=$(date +%s.%N)
+  import_csv "$RUN/in.csv" "b$sc-$rep-$runno" --wait --timeout $((n / 50 + 120)) || rc=$?
+  t1=$(date +%s.%N)
+  [ $rc -eq 0 ] || [ $rc -eq 3 ] || die "import --wait exited $rc"
+  finish_rate_run "$sc" "$rep" "$n" "$budget" "$runno" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+  run_end
+}
+
+# ---- scenario 3: unlimited
+unlimited_run() { # IN_FLIGHT
+  local c=$1 n=$S3_N w cpu0 cpu1 hwm
+  run_begin "s3-c$c"
+  log "scenario 3: worker, $n updates from a backlog, max_in_flight $c, sim unlimited"
+  start_kafka
+  start_sim
+  gen_csv "$n" "$n" "$RUN/in.csv"
+  import_csv "$RUN/in.csv" "b3-$c" || die "import exited $?"
+  write_conf "$RUN/w.conf" "rate = { rps = 0.0; }; http = { max_in_flight = $c; };"
+  start_workers 1 "$RUN/w.conf"
+  w=${WORKERS[0]}
+  wait_until 90 all_assigned || die "worker got no partitions"
+  cpu0=$(cpu_of "$w")
+  wait_until $((n / 500 + 60)) sim_applied_ge "$n" || die "sim saw fewer than $n updates"
+  sleep 1 # the last outcomes and commits
+  cpu1=$(cpu_of "$w")
+  hwm=$(vm_kib "$w" VmHWM)
+  sim_stats >"$RUN/stats.json"
+  stop_pids "$w"
+  python3 "$BENCH/bench.py" stopped "$RUN/w1.log" >"$RUN/stopped.json"
+  "$BIN/cxonectl" topic dump cxone.results >"$RUN/results.json" 2>>"$RUN/ctl.log" || die "topic dump"
+  python3 "$BENCH/bench.py" span "$RUN/results.json" >"$RUN/span.json"
+  python3 "$BENCH/bench.py" simstats "$RUN/stats.json" >"$RUN/sim.json"
+  python3 - "$RUN" "$c" "$n" "$cpu0" "$cpu1" "$hwm" >>"$RES" <<'PY'
+import json, sys
+d, c, n, cpu0, cpu1, hwm = sys.argv[1:]
+span = json.load(open(d + "/span.json")); sim = json.load(open(d + "/sim.json"))
+n = int(n); cpu = float(cpu1) - float(cpu0); el = span.get("span_s")
+print(json.dumps({
+    "scenario": 3, "kind": "worker", "in_flight": int(c), "updates": n,
+    "outcomes": span["outcomes"], "statuses": span["statuses"], "elapsed_s": el,
+    "updates_per_s": span["outcomes"] / el if el else None, "cpu_s": cpu,
+    "cpu_us_per_update": cpu * 1e6 / n, "hwm_mib": int(hwm) / 1024.0,
+    "max_concurrency": sim["max_concurrency"], "api_requests": sim["api_requests"]}))
+PY
+  tail -n 1 "$RES" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("   %d outcomes in %.2f s = %.0f updates/s, worker CPU %.1f us/update, VmHWM %.1f MiB" % (r["outcomes"], r["elapsed_s"] or 0, r["updates_per_s"] or 0, r["cpu_us_per_update"], r["hwm_mib"]))' >&2
+  run_end
+}
+
+wrk_run() { # CONNECTIONS
+  local c=$1 tok thr=2
+  [ "$c" -lt 2 ] && thr=1
+  run_begin "s3-wrk-c$c"
+  log "scenario 3: wrk -t$thr -c$c -d${WRK_SECS}s against the sim"
+  start_sim
+  tok=$(curl -fsS --max-time 10 -u "$CXONE_CLIENT_ID:$CXONE_CLIENT_SECRET" \
+    -d grant_type=client_credentials "$CXONE_BASE_URL/oauth/token" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') || die "no token"
+  sed "s/@TOKEN@/$tok/" "$BENCH/patch.lua" >"$RUN/patch.lua"
+  timeout $((WRK_SECS + 60)) /usr/bin/time -f "%U %S" -o "$RUN/time.out" \
+    wrk -t$thr -c"$c" -d"${WRK_SECS}s" -s "$RUN/patch.lua" "$CXONE_BASE_URL" \
+    >"$RUN/wrk.out" 2>&1 || die "wrk failed: $(cat "$RUN/wrk.out")"
+  python3 "$BENCH/bench.py" wrk "$RUN/wrk.out" "$RUN/time.out" >"$RUN/wrk.json"
+  sim_stats >"$RUN/stats.json"
+  python3 - "$RUN" "$c" "$thr" >>"$RES" <<'PY'
+import json, sys
+d, c, thr = sys.argv[1:]
+r = json.load(open(d + "/wrk.json")); sim = json.load(open(d + "/stats.json"))
+r.update(scenario=3, kind="wrk", in_flight=int(c), threads=int(thr),
+         sim_200=sim["requests"].get("200", 0))
+print(json.dumps(r))
+PY
+  tail -n 1 "$RES" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("   %.0f requests/s, %.2f us CPU/request (wrk), non-2xx %d %s" % (r["rps"], r["cpu_us_per_req"] or 0, r["non2xx"], r["socket_errors"]))' >&2
+  run_end
+}
+
+# ---- scenario 4: backlog with CXone slow
+backlog_run() {
+  local n=$S4_N w base t peak=0 v samples=() hwm end consumed
+  run_begin s4
+  log "scenario 4: backlog of $n, sim latency $S4_LAT ms, buffer limits $S4_MSGS / $S4_BYTES"
+  start_kafka
+  start_sim --latency-ms "$S4_LAT"
+  write_conf "$RUN/w.conf" "rate = { rps = 0.0; };
+limits = { max_buffered_messages = $S4_MSGS; max_buffered_bytes = $S4_BYTES; };"
+  # the base: an idle worker (own group, empty topic), 3 s after it got its partitions
+  KAFKA_GROUP_ID=bench-idle start_workers 1 "$RUN/w.conf" idle
+  wait_until 90 all_assigned || die "idle worker got no partitions"
+  sleep 3
+  base=$(vm_kib "${WORKERS[0]}" VmRSS)
+  stop_pids "${WORKERS[0]}"
+  log "   idle worker VmRSS $((base / 1024)) MiB; producing the backlog"
+  gen_csv "$n" "$n" "$RUN/in.csv"
+  import_csv "$RUN/in.csv" b4 || die "import exited $?"
+  KAFKA_GROUP_ID=bench-backlog start_workers 1 "$RUN/w.conf"
+  w=${WORKERS[0]}
+  t=0
+  end=$((S4_SECS * 2))
+  for _ in $(seq 1 "$end"); do
+    kill -0 "$w" 2>/dev/null || die "worker exited under the backlog"
+    v=$(vm_kib "$w" VmRSS)
+    samples+=("$t $v")
+    [ "$v" -gt "$peak" ] && peak=$v
+    sleep 0.5
+    t=$(awk -v a="$t" 'BEGIN { printf "%.1f", a + 0.5 }')
+  done
+  hwm=$(vm_kib "$w" VmHWM)
+  sim_stats >"$RUN/stats.json"
+  stop_pids "$w"
+  python3 "$BENCH/bench.py" stopped "$RUN/w1.log" >"$RUN/stopped.json"
+  consumed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["consumed"])' "$RUN/stopped.json")
+  printf '%s\n' "${samples[@]}" >"$RUN/samples.txt"
+  python3 - "$RUN" "$n" "$base" "$peak" "$hwm" "$consumed" "$S4_SECS" "$S4_LAT" "$S4_MSGS" \
+    "$S4_BYTES" >>"$RES" <<'PY'
+import json, sys
+d, n, base, peak, hwm, consumed, secs, lat, msgs, byts = sys.argv[1:]
+sim = json.load(open(d + "/stats.json"))
+log = open(d + "/w1.log", errors="replace").read()
+samples = [(float(a), int(b) / 1024.0) for a, b in
+           (l.split() for l in open(d + "/samples.txt") if l.strip())]
+print(json.dumps({
+    "scenario": 4, "backlog": int(n), "base_mib": int(base) / 1024.0,
+    "peak_rss_mib": int(peak) / 1024.0, "hwm_mib": int(hwm) / 1024.0,
+    "consumed": int(consumed), "applied": sim["contactsApplied"],
+    "sampled_s": float(secs), "latency_ms": int(lat), "max_buffered_messages": int(msgs),
+    "max_buffered_bytes": int(byts), "paused": "paused consumption" in log,
+    "pauses": log.count("paused consumption"), "resumes": log.count("resumed consumption"),
+    "samples": samples}))
+PY
+  tail -n 1 "$RES" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("   base %.1f MiB, peak VmRSS %.1f MiB, VmHWM %.1f MiB, consumed %d, paused %s (%d pauses)" % (r["base_mib"], r["peak_rss_mib"], r["hwm_mib"], r["consumed"], r["paused"], r["pauses"]))' >&2
+  run_end
+}
+
+# ---- run
+STARTED=$SECONDS
+if want 1; then
+  for rep in $S1_REPLICAS; do
+    for i in $(seq 1 "$S1_RUNS"); do rate_run 1 "$rep" "$S1_N" "$SIM_RPS" "$i"; done
+  done
+fi
+if want 2; then
+  for rep in $S2_REPLICAS; do rate_run 2 "$rep" "$S2_N" $((2 * SIM_RPS)) 1; done
+fi
+if want 3; then
+  for c in $S3_INFLIGHT; do unlimited_run "$c"; wrk_run "$c"; done
+fi
+if want 4; then backlog_run; fi
+log "measurements done in $((SECONDS - STARTED)) s"
+
+# ---- report
+if [ -z "$OUT" ]; then
+  if [ "$ONLY" = 1,2,3,4 ] && [ $QUICK -eq 0 ]; then OUT=$SRC/docs; else OUT=$T/report; KEEP=1; fi
+fi
+mkdir -p "$OUT" "$T/dat"
+commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$SRC" status --porcelain -- src include CMakeLists.txt 2>/dev/null)" ]; then
+  commit="$commit (with uncommitted changes in src/include)"
+fi
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+quickflag=()
+[ $QUICK -eq 1 ] && quickflag=(--quick)
+echo
+echo "================ results ================"
+python3 "$BENCH/bench.py" report "$RES" --md "$OUT/benchmarks.md" --dat "$T/dat" "${quickflag[@]}" \
+  --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "commit=$commit" "nproc=$(nproc)" \
+  "cpu=$cpu_model" "kernel=$(uname -sr)" "build=RelWithDebInfo ($BUILD)" \
+  "duration=$((SECONDS - STARTED)) s"
+if command -v gnuplot >/dev/null 2>&1; then
+  gnuplot -e "dat='$T/dat'; out='$OUT/benchmarks.png'" "$BENCH/plot.gp" 2>"$T/gnuplot.log" ||
+    log "gnuplot failed: $(cat "$T/gnuplot.log")"
+fi
+cp "$RES" "${TMPDIR:-/tmp}/cxw-bench-last.jsonl"
+log "report: $OUT/benchmarks.md, $OUT/benchmarks.png; raw measurements: ${TMPDIR:-/tmp}/cxw-bench-last.jsonl"
+exit 0
