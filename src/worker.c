@@ -889,17 +889,30 @@ static void on_wakeup(cxw_loop_t *loop, int fd, void *opaque)
                 consume(w);
 }
 
+/* "unlimited" or "12.5/s", for logs. */
+static const char *rate_str(double rps, char *buf, size_t size)
+{
+        if (rps <= 0)
+                return "unlimited";
+        snprintf(buf, size, "%.1f/s", rps);
+        return buf;
+}
+
 static void update_share(cxw_worker_t *w)
 {
         int total = cxw_kafka_total_partitions(w->kafka);
         int mine = cxw_kafka_assigned_cnt(w->kafka);
         double share = total > 0 ? (double)mine / total : 1.0;
+        char buf[32];
 
         if (share > 1.0)
                 share = 1.0;
         cxw_budget_set_share(w->budget, share, cxw_now_ms());
-        CXW_INFO("budget", "share %.3f (%d of %d partitions): contacts rate %.1f/s",
-                 share, mine, total, cxw_budget_rate(w->budget, CXW_CLASS_CONTACTS));
+        CXW_INFO("budget", "share %.3f (%d of %d partitions): contacts rate %s", share,
+                 mine, total,
+                 mine == 0 ? "none (no partitions)"
+                           : rate_str(cxw_budget_rate(w->budget, CXW_CLASS_CONTACTS), buf,
+                                      sizeof(buf)));
 }
 
 static void on_assigned(void *opaque, const rd_kafka_topic_partition_list_t *parts)
@@ -1159,11 +1172,14 @@ fail:
 
 int cxw_worker_run(cxw_worker_t *w)
 {
+        char buf[32];
+
         CXW_INFO("worker",
                  "cxone-worker %s started as %s: group %s, topic %s, CXone %s, %d in "
-                 "flight, budget %.1f/s",
+                 "flight, group budget %s",
                  CXW_VERSION, w->cfg->worker_id, w->cfg->group_id, w->cfg->topic_contacts,
-                 w->cfg->base_url, w->cfg->max_in_flight, w->cfg->rate_rps);
+                 w->cfg->base_url, w->cfg->max_in_flight,
+                 rate_str(w->cfg->rate_rps, buf, sizeof(buf)));
         ensure_token(w);
         cxw_timer_start(w->loop, &w->stats_timer, cxw_now_ms() + STATS_INTERVAL_MS,
                         stats_timer_cb, w);
