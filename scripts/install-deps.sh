@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   librdkafka-dev libcurl4-openssl-dev libjansson-dev libconfig-dev
   libmicrohttpd-dev libcsv-dev libssl-dev libcmocka-dev
-  curl python3 valgrind
+  curl python3 python3-yaml valgrind prometheus
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk gnuplot-nox)
