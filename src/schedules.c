@@ -590,7 +590,7 @@ static void check_overrides(cxw_schedule_problems_t *p, const cxw_schedule_limit
                             long idx, const char *pre, const json_t *ovs,
                             const struct entry *e, cxw_schedule_window_t *w, size_t *nw)
 {
-        char where[PREFIX_SIZE + 40];
+        char where[PREFIX_SIZE + 64];
         size_t n = json_array_size(ovs);
 
         for (size_t i = 0; i < n; i++) {
