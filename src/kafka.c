@@ -1,10 +1,20 @@
 /* kafka.c: the consumer (group, rebalance, pause) and the idempotent producer. */
 #include "cxone/kafka.h"
 #include "cxone/log.h"
+#include "cxone/util.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MAX_LAGS 1024 /* partitions whose lag is kept from the statistics */
+
+typedef struct lag_s {
+        char topic[256];
+        int32_t partition;
+        int64_t lag;
+} lag_t;
 
 struct cxw_kafka_s {
         rd_kafka_t *consumer;
@@ -18,6 +28,10 @@ struct cxw_kafka_s {
         size_t ntopics;
         int total_partitions;
         int paused;
+        int brokers_up; /* from the last statistics; -1 = none yet */
+        int all_down;   /* _ALL_BROKERS_DOWN seen and not yet cleared */
+        lag_t *lags;
+        size_t nlags;
 };
 
 /* Our defaults; kafka.properties and the client's own list override them. */
@@ -54,11 +68,67 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-        (void)opaque;
+        cxw_kafka_t *k = opaque;
+
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && k)
+                k->all_down = 1;
         /* All-brokers-down and transport errors are retried by librdkafka;
          * they are worth a warning, not an exit. */
         CXW_WARN("kafka", "%s: %s: %s", rd_kafka_name(rk),
                  rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* librdkafka's statistics (JSON, every statistics.interval.ms): how many
+ * brokers are up, and the consumer lag of each partition we fetch. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+        cxw_kafka_t *k = opaque;
+        json_t *root = json_loadb(json, json_len, 0, NULL);
+        json_t *brokers, *topics, *b, *t;
+        const char *name;
+        int up = 0;
+
+        (void)rk;
+        if (!root)
+                return 0;
+        brokers = json_object_get(root, "brokers");
+        json_object_foreach(brokers, name, b)
+        {
+                const char *state = json_string_value(json_object_get(b, "state"));
+                json_int_t id = json_integer_value(json_object_get(b, "nodeid"));
+                if (id >= 0 && state && strcmp(state, "UP") == 0)
+                        up++;
+        }
+        k->brokers_up = up;
+        if (up > 0)
+                k->all_down = 0;
+        k->nlags = 0;
+        topics = json_object_get(root, "topics");
+        json_object_foreach(topics, name, t)
+        {
+                const char *pname;
+                json_t *p;
+                json_object_foreach(json_object_get(t, "partitions"), pname, p)
+                {
+                        json_int_t part =
+                            json_integer_value(json_object_get(p, "partition"));
+                        json_t *lag = json_object_get(p, "consumer_lag");
+                        const char *fs =
+                            json_string_value(json_object_get(p, "fetch_state"));
+
+                        /* -1 is librdkafka's internal "unassigned" partition */
+                        if (part < 0 || !json_is_integer(lag) || k->nlags == MAX_LAGS ||
+                            !fs || strcmp(fs, "none") == 0)
+                                continue;
+                        cxw_strlcpy(k->lags[k->nlags].topic, name,
+                                    sizeof(k->lags[k->nlags].topic));
+                        k->lags[k->nlags].partition = (int32_t)part;
+                        k->lags[k->nlags].lag = json_integer_value(lag);
+                        k->nlags++;
+                }
+        }
+        json_decref(root);
+        return 0; /* librdkafka frees json */
 }
 
 static int set_prop(rd_kafka_conf_t *conf, const char *prop, const char *origin,
@@ -209,6 +279,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
         cxw_kafka_t *k = opaque;
 
         (void)rk;
+        if (!rkm->err)
+                k->all_down = 0;
         if (k->hooks.delivered)
                 k->hooks.delivered(k->opaque, rkm);
 }
@@ -229,6 +301,8 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
         }
         k->hooks = *hooks;
         k->opaque = opaque;
+        k->brokers_up = -1;
+        k->lags = calloc(MAX_LAGS, sizeof(*k->lags));
         k->assigned = rd_kafka_topic_partition_list_new(0);
         k->topics = calloc(ntopics, sizeof(*k->topics));
         k->ntopics = ntopics;
@@ -245,6 +319,7 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
                 goto fail;
         }
         rd_kafka_conf_set_rebalance_cb(cconf, rebalance_cb);
+        rd_kafka_conf_set_stats_cb(cconf, stats_cb);
         rd_kafka_conf_set_opaque(cconf, k);
         k->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, err, sizeof(err));
         if (!k->consumer) {
@@ -315,6 +390,7 @@ void cxw_kafka_destroy(cxw_kafka_t *k, int flush_ms)
         if (k->producer)
                 rd_kafka_destroy(k->producer);
         rd_kafka_topic_partition_list_destroy(k->assigned);
+        free(k->lags);
         for (size_t i = 0; i < k->ntopics; i++)
                 free(k->topics[i]);
         free(k->topics);
@@ -328,8 +404,10 @@ rd_kafka_message_t *cxw_kafka_consume(cxw_kafka_t *k)
                 rd_kafka_message_t *rkm = rd_kafka_consumer_poll(k->consumer, 0);
                 if (!rkm)
                         return NULL;
-                if (!rkm->err)
+                if (!rkm->err) {
+                        k->all_down = 0;
                         return rkm;
+                }
                 if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                         CXW_WARN("kafka", "consumer: %s%s%s",
                                  rd_kafka_message_errstr(rkm), rkm->rkt ? " topic " : "",
@@ -414,4 +492,18 @@ int cxw_kafka_total_partitions(const cxw_kafka_t *k)
 rd_kafka_resp_err_t cxw_kafka_fatal(cxw_kafka_t *k, char *errstr, size_t errstr_size)
 {
         return rd_kafka_fatal_error(k->producer, errstr, errstr_size);
+}
+
+int cxw_kafka_reachable(const cxw_kafka_t *k)
+{
+        return !k->all_down && k->brokers_up != 0;
+}
+
+void cxw_kafka_foreach_lag(const cxw_kafka_t *k,
+                           void (*cb)(void *opaque, const char *topic, int32_t partition,
+                                      int64_t lag),
+                           void *opaque)
+{
+        for (size_t i = 0; i < k->nlags; i++)
+                cb(opaque, k->lags[i].topic, k->lags[i].partition, k->lags[i].lag);
 }

@@ -9,7 +9,7 @@
  * done offsets is stored for commit (offsets.c). That is the at-least-once
  * guarantee: a crash anywhere before loses nothing, at worst repeats.
  */
-#include "cxone/worker.h"
+#include "worker_int.h"
 #include "cxone/budget.h"
 #include "cxone/contacts.h"
 #include "cxone/dispatch.h"
@@ -32,105 +32,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
-
-#define ERROR_MAX          512
-#define CONSUME_BATCH      512  /* messages taken per loop round at most */
-#define REPRODUCE_DELAY_MS 1000 /* after a failed delivery */
-#define STATS_INTERVAL_MS  10000
-#define REVOKE_DRAIN_MS    5000 /* at most, to finish calls in flight on revoke */
-
-/* A partition as seen by this replica. gen changes on every assignment so
- * that a job from an earlier assignment never marks an offset of a later one. */
-typedef struct part_s {
-        struct part_s *next;
-        char *topic;
-        int32_t partition;
-        uint64_t gen;
-        int assigned;
-        int revoking; /* being revoked: its queued work is dropped */
-} part_t;
-
-typedef enum { REC_RESULT = 0, REC_DLQ, REC_AUDIT, REC__CNT } rec_kind_t;
-typedef enum { REC_NONE = 0, REC_PENDING, REC_DONE, REC_UNUSED } rec_state_t;
-
-struct job_s;
-typedef struct rec_s {
-        struct job_s *job;
-        rec_kind_t kind;
-        rec_state_t state;
-} rec_t;
-
-typedef enum {
-        JOB_QUEUED = 0, /* in the dispatcher, waiting for its key */
-        JOB_READY,      /* in the retry-ready list */
-        JOB_WAITING,    /* backoff timer armed */
-        JOB_IN_FLIGHT,  /* HTTP call under way */
-        JOB_FINISHING,  /* outcome decided, records being produced */
-} job_state_t;
-
-typedef struct job_s {
-        struct job_s *prev, *next; /* all jobs */
-        struct job_s *ready_next;  /* retry-ready list */
-        cxw_worker_t *w;
-        part_t *part;
-        uint64_t gen;
-        int64_t offset;
-        char *key;
-        size_t keylen;
-        void *value;
-        size_t len;
-        rd_kafka_headers_t *headers; /* the request's, copied */
-        char *batch_id;
-        char *correlation_id;
-        cxw_contact_update_t upd;
-        int dispatched; /* holds its key in the dispatcher */
-        job_state_t state;
-        int attempts; /* calls made */
-        int failures; /* 5xx / network failures, for the retry budget */
-        int reauths;  /* 401s answered by fetching a new token */
-        uint64_t token_gen;
-        int64_t consumed_at;
-        int64_t first_attempt_at;
-        long http_status;
-        cxw_outcome_status_t status;
-        char error[ERROR_MAX];
-        cxw_timer_t timer;
-        rec_t recs[REC__CNT];
-        size_t bytes;
-} job_t;
-
-struct cxw_worker_s {
-        const cxw_config_t *cfg;
-        cxw_loop_t *loop;
-        cxw_http_t *http;
-        cxw_kafka_t *kafka;
-        cxw_token_t *token;
-        cxw_budget_t *budget;
-        cxw_dispatch_t *dispatch;
-        cxw_offsets_t *offsets;
-        part_t *parts;
-        job_t *jobs;
-        size_t njobs;
-        int64_t bytes;
-        job_t *ready_head, *ready_tail;
-        cxw_timer_t pump_timer;
-        cxw_timer_t token_timer;
-        cxw_timer_t stats_timer;
-        int token_in_flight;
-        char *token_url;
-        char *token_body;
-        char *token_auth; /* holds the secret: wiped at destroy, never logged */
-        char *contacts_url_prefix;
-        uint64_t rng;
-        int sigfd;
-        int stopping;
-        int64_t deadline;
-        int fatal;
-        int backlog;      /* the consumer queue may hold more than we took */
-        int in_rebalance; /* inside the revoke hook: do not consume */
-        int closing;      /* being destroyed: abandon, do not drain */
-        cxw_worker_stats_t stats;
-};
 
 static void pump(cxw_worker_t *w);
 static void job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
@@ -539,14 +440,19 @@ static void token_done(const cxw_http_response_t *r, void *opaque)
         char err[512];
 
         w->token_in_flight = 0;
+        worker_metrics_call(w, "token", r->status, r->elapsed_ms);
         if (r->transport_error) {
                 cxw_token_fetch_failed(w->token, now);
+                snprintf(w->token_error, sizeof(w->token_error),
+                         "token endpoint unreachable: %s", r->error);
                 CXW_WARN("token", "token endpoint %s unreachable: %s", w->token_url,
                          r->error);
         } else if (cxw_token_fetch_done(w->token, r->status, r->body, r->body_len, now,
                                         err, sizeof(err)) == -1) {
+                cxw_strlcpy(w->token_error, err, sizeof(w->token_error));
                 CXW_WARN("token", "token fetch failed: %s", err);
         } else {
+                w->token_error[0] = '\0';
                 CXW_DEBUG("token", "new access token obtained");
         }
         arm_token_timer(w);
@@ -624,8 +530,9 @@ static void describe_answer(const cxw_http_response_t *r, char *out, size_t size
         json_decref(j);
 }
 
-/* Retries job after delay_ms if its retry budget allows; else fails it. */
-static void retry_or_fail(job_t *job, int64_t delay_ms, const char *why)
+/* Retries job after delay_ms if its retry budget allows (counting the retry
+ * in *reason); else fails it. */
+static void retry_or_fail(job_t *job, int64_t delay_ms, const char *why, uint64_t *reason)
 {
         cxw_worker_t *w = job->w;
         const cxw_config_t *cfg = w->cfg;
@@ -639,6 +546,7 @@ static void retry_or_fail(job_t *job, int64_t delay_ms, const char *why)
                 return;
         }
         w->stats.retries++;
+        (*reason)++;
         CXW_DEBUG("http", "contactId=%s attempt %d: %s; retrying in %lld ms",
                   job->upd.contact_id, job->attempts, why, (long long)delay_ms);
         job->state = JOB_WAITING;
@@ -656,6 +564,7 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
         int64_t delay;
 
         job->http_status = r->status;
+        worker_metrics_call(w, "contacts", r->status, r->elapsed_ms);
         switch (cls) {
         case CXW_RESULT_OK:
                 cxw_budget_on_success(w->budget, CXW_CLASS_CONTACTS, now);
@@ -671,6 +580,8 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
                                    why);
                         break;
                 }
+                w->stats.retries++;
+                w->stats.retries_unauthorized++;
                 ready_push(w, job); /* at once, with the next token */
                 break;
         case CXW_RESULT_RATE_LIMITED:
@@ -681,7 +592,7 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
                 if (delay < 0)
                         delay = cxw_backoff_ms(job->attempts, cfg->retry_base_delay_ms,
                                                cfg->retry_max_delay_ms, &w->rng);
-                retry_or_fail(job, delay, "HTTP 429");
+                retry_or_fail(job, delay, "HTTP 429", &w->stats.retries_rate_limited);
                 break;
         case CXW_RESULT_SERVER:
         case CXW_RESULT_NETWORK:
@@ -699,7 +610,9 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
                 retry_or_fail(job,
                               cxw_backoff_ms(job->failures, cfg->retry_base_delay_ms,
                                              cfg->retry_max_delay_ms, &w->rng),
-                              why);
+                              why,
+                              cls == CXW_RESULT_SERVER ? &w->stats.retries_server
+                                                       : &w->stats.retries_network);
                 break;
         default:
                 describe_answer(r, why, sizeof(why));
@@ -816,6 +729,7 @@ static void on_message(cxw_worker_t *w, rd_kafka_message_t *rkm)
         char err[ERROR_MAX];
 
         w->stats.consumed++;
+        worker_metrics_consumed(w, topic);
         if (!part || !(job = job_new(w, rkm, part))) {
                 /* Not stored, so it comes again after a restart; say so loudly. */
                 CXW_ERROR("worker", "out of memory for %s [%d] @%lld", topic,
@@ -1164,6 +1078,8 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
                                  errstr, errstr_size);
         if (!w->kafka)
                 goto fail;
+        if (worker_admin_start(w, errstr, errstr_size) == -1)
+                goto fail;
         return w;
 fail:
         cxw_worker_destroy(w);
@@ -1236,6 +1152,7 @@ void cxw_worker_destroy(cxw_worker_t *w)
                 cxw_kafka_destroy(w->kafka, 10000);
                 w->kafka = NULL;
         }
+        worker_admin_stop(w);      /* after the last loop round */
         cxw_http_destroy(w->http); /* aborts calls in flight, no callbacks */
         w->http = NULL;
         while (w->jobs) {

@@ -99,6 +99,23 @@ int cxw_kafka_assigned_cnt(const cxw_kafka_t *k);
  */
 int cxw_kafka_total_partitions(const cxw_kafka_t *k);
 
+/**
+ * @brief 1 unless Kafka looks unreachable: librdkafka reported all brokers
+ *        down and neither a message, a delivery nor the statistics since
+ *        showed one up.
+ */
+int cxw_kafka_reachable(const cxw_kafka_t *k);
+
+/**
+ * @brief Calls cb for each partition being fetched with its consumer lag
+ *        (high watermark - position) from the last statistics (every
+ *        statistics.interval.ms, default here 5 s).
+ */
+void cxw_kafka_foreach_lag(const cxw_kafka_t *k,
+                           void (*cb)(void *opaque, const char *topic, int32_t partition,
+                                      int64_t lag),
+                           void *opaque);
+
 /** @brief The fatal error of the idempotent producer, if any (else 0), text in errstr. */
 rd_kafka_resp_err_t cxw_kafka_fatal(cxw_kafka_t *k, char *errstr, size_t errstr_size);
 

@@ -18,7 +18,9 @@ typedef struct cxw_worker_stats_s {
         uint64_t consumed;
         uint64_t succeeded, rejected, failed;
         uint64_t http_requests, http_429, http_5xx, http_network, http_401;
-        uint64_t retries;
+        uint64_t retries; /**< all of the below */
+        uint64_t retries_rate_limited, retries_server, retries_network,
+            retries_unauthorized;
         uint64_t dlq_records;
         uint64_t abandoned; /**< queued work dropped on revoke or at the drain deadline */
         uint64_t pauses;
