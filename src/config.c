@@ -122,6 +122,34 @@ static const prop_t props[] = {
      0, NULL, PF_IDENTS, NULL,
      "Fields a contact update may change; any other field is rejected."},
 
+    /* schedule imports */
+    {"cxone.schedules.import_path", PT_STR, OFF(schedules_import_path),
+     "/api/v2/wfm/schedules/import", 0, 0, NULL, PF_NONEMPTY, NULL,
+     "Path of the schedule import call (POST, answered 202 with a jobId)."},
+    {"cxone.schedules.job_path", PT_STR, OFF(schedules_job_path),
+     "/api/v2/wfm/async-jobs/{jobId}", 0, 0, NULL, PF_NONEMPTY, NULL,
+     "Path of the async job status call (GET); `{jobId}` is replaced by the job id."},
+    {"schedules.max_concurrent", PT_INT, OFF(schedules_max_concurrent), "3", 1, 1000,
+     NULL, 0, NULL,
+     "Schedule imports in progress at once in one replica (submitted, job not ended); "
+     "the rest wait in order."},
+    {"schedules.poll_interval_ms", PT_INT, OFF(schedules_poll_interval_ms), "1000", 10,
+     MS_MAX, NULL, 0, NULL, "First delay between polls of an import job; it grows x1.5."},
+    {"schedules.poll_max_interval_ms", PT_INT, OFF(schedules_poll_max_interval_ms),
+     "10000", 10, MS_MAX, NULL, 0, NULL, "Longest delay between polls of an import job."},
+    {"schedules.max_wait_ms", PT_INT, OFF(schedules_max_wait_ms), "1800000", 1000, MS_MAX,
+     NULL, 0, NULL, "Longest wait for an import job to end; then the import is failed."},
+    {"schedules.max_shift_minutes", PT_INT, OFF(schedules_max_shift_minutes), "960", 1,
+     10080, NULL, 0, NULL, "Longest shift accepted by validation."},
+    {"schedules.max_entries", PT_INT, OFF(schedules_max_entries), "5000", 1, 1000000,
+     NULL, 0, NULL, "Most schedule entries in one import."},
+    {"webhooks.secret", PT_STR, OFF(webhook_secret), "", 0, 0, "CXONE_WEBHOOK_SECRET",
+     PF_SECRET, NULL,
+     "Shared secret of the HMAC-SHA256 signature of CXone's webhooks (POST "
+     "/webhooks/cxone on the admin listener); empty = webhooks refused."},
+    {"webhooks.tolerance_s", PT_INT, OFF(webhook_tolerance_s), "300", 1, 86400, NULL, 0,
+     NULL, "Largest clock difference accepted in a webhook's timestamp."},
+
     /* http */
     {"http.max_in_flight", PT_INT, OFF(max_in_flight), "64", 1, 65536, NULL, 0, NULL,
      "Most CXone requests in flight at once in one replica."},

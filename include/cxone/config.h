@@ -52,6 +52,19 @@ typedef struct cxw_config_s {
         char *contacts_method;    /**< cxone.contacts.method, "PATCH" */
         cxw_strlist_t contact_fields; /**< cxone.contacts.fields, allowed fields */
 
+        /* cxone.schedules.*, schedules.*, webhooks.* */
+        char *schedules_import_path; /**< cxone.schedules.import_path */
+        char *schedules_job_path; /**< cxone.schedules.job_path, "{jobId}" is replaced */
+        int schedules_max_concurrent;   /**< schedules.max_concurrent, default 3 */
+        int schedules_poll_interval_ms; /**< schedules.poll_interval_ms, default 1000 */
+        int schedules_poll_max_interval_ms; /**< schedules.poll_max_interval_ms, default
+                                               10000 */
+        int schedules_max_wait_ms;          /**< schedules.max_wait_ms, default 1800000 */
+        int schedules_max_shift_minutes; /**< schedules.max_shift_minutes, default 960 */
+        int schedules_max_entries;       /**< schedules.max_entries, default 5000 */
+        char *webhook_secret; /**< webhooks.secret, env CXONE_WEBHOOK_SECRET; "" = off */
+        int webhook_tolerance_s; /**< webhooks.tolerance_s, default 300 */
+
         /* http.* */
         int max_in_flight;      /**< http.max_in_flight, 1..65536, default 64 */
         int connect_timeout_ms; /**< http.connect_timeout_ms, default 5000 */
