@@ -35,6 +35,7 @@
 #define CXW_SIM_TOKEN_BODY_MAX  (8 * 1024)
 #define CXW_SIM_PATCH_BODY_MAX  (64 * 1024)
 #define CXW_SIM_CONFIG_BODY_MAX (8 * 1024)
+#define CXW_SIM_IMPORT_BODY_MAX (4 * 1024 * 1024)
 #define CXW_SIM_STRIPES         64
 #define CXW_SIM_STATUS_MAX      600
 
@@ -68,6 +69,11 @@ typedef struct cxw_sim_opts {
         size_t n_allowed;
         int threads;
         uint64_t seed; /**< 0 = from the clock */
+        int64_t job_duration_ms;
+        int64_t job_jitter_ms;
+        double job_fail_rate;
+        char webhook_url[1025]; /**< "" = no webhooks */
+        char webhook_secret[CXW_SIM_CRED_MAX + 1];
 } cxw_sim_opts_t;
 
 /** A string-keyed hash table (chained). Not thread-safe; callers lock. */
@@ -87,6 +93,8 @@ typedef struct cxw_sim_stripe {
 } cxw_sim_stripe_t;
 
 typedef struct cxw_sim_delay cxw_sim_delay_t;
+typedef struct cxw_sim_jobs cxw_sim_jobs_t;
+typedef struct cxw_sim_webhook cxw_sim_webhook_t;
 
 /** Everything the request handlers share. */
 typedef struct cxw_sim {
@@ -97,6 +105,8 @@ typedef struct cxw_sim {
         _Atomic double drop_rate;
         _Atomic double token_fail_rate;
         _Atomic int64_t latency_ms;
+        _Atomic int64_t job_duration_ms;
+        _Atomic double job_fail_rate;
 
         /* Token bucket over /api/. */
         pthread_mutex_t rl_lock;
@@ -121,6 +131,13 @@ typedef struct cxw_sim {
         atomic_uint_fast64_t contacts_applied;
         atomic_uint_fast64_t applied_duplicates;
         atomic_uint_fast64_t bodies_with_contact_id;
+        atomic_uint_fast64_t imports_submitted;
+        atomic_uint_fast64_t imports_deduplicated;
+        atomic_uint_fast64_t jobs_completed;
+        atomic_uint_fast64_t jobs_failed;
+        atomic_uint_fast64_t job_polls;
+        atomic_uint_fast64_t webhooks_sent;
+        atomic_uint_fast64_t webhooks_failed;
 
         /* Data. */
         cxw_sim_stripe_t contacts[CXW_SIM_STRIPES];
@@ -131,6 +148,8 @@ typedef struct cxw_sim {
         cxw_sim_map_t *known; /**< --contacts-file ids, read-only; NULL = all */
 
         cxw_sim_delay_t *delay;
+        cxw_sim_jobs_t *jobs;       /**< schedule-import jobs (sim_jobs.c) */
+        cxw_sim_webhook_t *webhook; /**< NULL without --webhook-url */
 } cxw_sim_t;
 
 /* ---- map (sim_map.c) ---- */
@@ -156,6 +175,12 @@ int cxw_sim_map_put(cxw_sim_map_t *m, const char *key, size_t klen, void *val);
 /** @brief Removes every entry for which pred(val, ctx) is true. */
 void cxw_sim_map_remove_if(cxw_sim_map_t *m, bool (*pred)(void *val, void *ctx),
                            void *ctx, void (*free_val)(void *));
+
+/**
+ * @brief Removes the entry stored under key, if any (the value is not freed).
+ * @returns the value removed, or NULL.
+ */
+void *cxw_sim_map_remove(cxw_sim_map_t *m, const char *key, size_t klen);
 
 /** @brief Number of entries. */
 size_t cxw_sim_map_count(const cxw_sim_map_t *m);
@@ -233,7 +258,7 @@ void cxw_sim_api_end(cxw_sim_t *sim);
 /** @brief The statistics as JSON (GET /_sim/stats). */
 json_t *cxw_sim_stats_json(cxw_sim_t *sim);
 
-/** @brief Clears contacts, idempotency keys and statistics. */
+/** @brief Clears contacts, idempotency keys, schedule-import jobs and statistics. */
 void cxw_sim_reset(cxw_sim_t *sim);
 
 /* ---- latency timer (sim_delay.c) ---- */
@@ -257,6 +282,94 @@ void cxw_sim_delay_stop(cxw_sim_delay_t *d);
 
 /** @brief Frees the timer. @remark NULL-safe; stops it first if needed. */
 void cxw_sim_delay_destroy(cxw_sim_delay_t *d);
+
+/* ---- schedule-import jobs (sim_jobs.c) ---- */
+
+/** What cxw_sim_jobs_submit did. */
+typedef enum {
+        CXW_SIM_JOB_CREATED = 0, /**< a new job */
+        CXW_SIM_JOB_DUPLICATE,   /**< the Idempotency-Key named an existing job */
+        CXW_SIM_JOB_FULL,        /**< no room: every stored job is in progress */
+        CXW_SIM_JOB_NOMEM,       /**< out of memory */
+} cxw_sim_job_submit_t;
+
+/**
+ * @brief Starts the job store and its timer thread, which finishes each job
+ *        when its time comes (and hands the webhook to sim->webhook).
+ * @returns NULL with a message in errstr.
+ * @remark sim->webhook must be set (or stay NULL) before the first submit.
+ */
+cxw_sim_jobs_t *cxw_sim_jobs_start(cxw_sim_t *sim, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Creates a job for a schedule import body (a JSON object with a
+ *        scheduleEntries array; the caller checked that much), or finds the
+ *        one created earlier under idem_key (may be NULL).
+ * @param job_id receives the job id (at least 40 bytes).
+ * @param status receives the job's status now ("IN_PROGRESS", ...), static.
+ * @remark body is only read. @locality any thread.
+ */
+cxw_sim_job_submit_t cxw_sim_jobs_submit(cxw_sim_jobs_t *j, json_t *body,
+                                         const char *idem_key, char *job_id,
+                                         size_t job_id_size, const char **status);
+
+/**
+ * @brief The job as the API shows it ({"jobId","status","createdAt",
+ *        "finishedAt"?,"entriesImported"?,"error"?}), or with internal set, as
+ *        GET /_sim/jobs shows it (plus the request's details).
+ * @returns a new object, or NULL if the job is unknown (or out of memory).
+ * @remark A job whose time has come is finished here if the timer thread has
+ *         not got to it yet, so a poll never sees a stale IN_PROGRESS.
+ */
+json_t *cxw_sim_jobs_get(cxw_sim_jobs_t *j, const char *job_id, bool internal);
+
+/** @brief Forgets every job and the schedules they imported. */
+void cxw_sim_jobs_reset(cxw_sim_jobs_t *j);
+
+/** @brief Number of jobs stored. */
+size_t cxw_sim_jobs_count(cxw_sim_jobs_t *j);
+
+/** @brief Stops the timer thread; jobs still running stay IN_PROGRESS. */
+void cxw_sim_jobs_stop(cxw_sim_jobs_t *j);
+
+/** @brief Frees the store. @remark NULL-safe; stops it first if needed. */
+void cxw_sim_jobs_destroy(cxw_sim_jobs_t *j);
+
+/* ---- signed webhooks (sim_webhook.c) ---- */
+
+/**
+ * @brief Checks a --webhook-url: http://127.0.0.1:PORT/path only.
+ * @returns 0, or -1 with the reason in errstr.
+ */
+int cxw_sim_webhook_check_url(const char *url, char *errstr, size_t errstr_size);
+
+/**
+ * @brief The signature header value "sha256=<hex HMAC-SHA256 of
+ *        '<timestamp>.<body>' keyed with secret>" into out (at least 72 bytes).
+ * @returns 0, or -1.
+ */
+int cxw_sim_webhook_sign(const char *secret, const char *timestamp, const char *body,
+                         size_t body_len, char *out, size_t size);
+
+/**
+ * @brief Starts the delivery thread for opts->webhook_url / webhook_secret.
+ * @returns NULL with a message in errstr.
+ */
+cxw_sim_webhook_t *cxw_sim_webhook_start(cxw_sim_t *sim, char *errstr,
+                                         size_t errstr_size);
+
+/**
+ * @brief Queues the event for a finished job; never blocks on the network.
+ *        A full queue counts the event in webhooksFailed.
+ * @remark NULL-safe (no webhook configured). @locality any thread.
+ */
+void cxw_sim_webhook_post(cxw_sim_webhook_t *w, const char *job_id, const char *status);
+
+/** @brief Stops the thread; events still queued are dropped (logged). */
+void cxw_sim_webhook_stop(cxw_sim_webhook_t *w);
+
+/** @brief Frees it. @remark NULL-safe; stops it first if needed. */
+void cxw_sim_webhook_destroy(cxw_sim_webhook_t *w);
 
 /* ---- HTTP front end (sim_http.c) ---- */
 

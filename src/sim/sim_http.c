@@ -69,17 +69,21 @@ static void h_sim_contact(cxw_sim_t *sim, req_t *r);
 static void h_config_get(cxw_sim_t *sim, req_t *r);
 static void h_config_set(cxw_sim_t *sim, req_t *r);
 static void h_reset(cxw_sim_t *sim, req_t *r);
+static void h_schedule_import(cxw_sim_t *sim, req_t *r);
+static void h_async_job(cxw_sim_t *sim, req_t *r);
+static void h_sim_job(cxw_sim_t *sim, req_t *r);
 
-/* The dispatch table. New endpoints are one line each, e.g. the schedule
- * import endpoints still to come:
- *   {"POST", "/api/v2/wfm/schedules/import", false, 1024 * 1024, h_schedule_import},
- *   {"GET", "/api/v2/wfm/async-jobs/", true, 0, h_async_job},
- * Every /api/ path gets the faults, the rate limit and the latency. */
+/* The dispatch table. New endpoints are one line each. Every /api/ path gets
+ * the faults, the rate limit and the latency. */
 static const route_t routes[] = {
     {"POST", "/oauth/token", false, CXW_SIM_TOKEN_BODY_MAX, h_token},
     {"PATCH", "/api/v2/contacts/", true, CXW_SIM_PATCH_BODY_MAX, h_patch_contact},
+    {"POST", "/api/v2/wfm/schedules/import", false, CXW_SIM_IMPORT_BODY_MAX,
+     h_schedule_import},
+    {"GET", "/api/v2/wfm/async-jobs/", true, 0, h_async_job},
     {"GET", "/_sim/stats", false, 0, h_stats},
     {"GET", "/_sim/contacts/", true, 0, h_sim_contact},
+    {"GET", "/_sim/jobs/", true, 0, h_sim_job},
     {"GET", "/_sim/config", false, 0, h_config_get},
     {"POST", "/_sim/config", false, CXW_SIM_CONFIG_BODY_MAX, h_config_set},
     {"POST", "/_sim/reset", false, 0, h_reset},
@@ -506,6 +510,98 @@ static void h_patch_contact(cxw_sim_t *sim, req_t *r)
         answer_json(r, 200, out);
 }
 
+/* POST /api/v2/wfm/schedules/import: checks the envelope only (a JSON object
+ * with a scheduleEntries array); the content is checked by the job, which
+ * fails with VALIDATION_ERROR, as an asynchronous import reports it. */
+static void h_schedule_import(cxw_sim_t *sim, req_t *r)
+{
+        char job_id[48];
+        const char *key, *status = NULL;
+        json_t *body;
+        json_error_t jerr;
+
+        if (!bearer_ok(sim, r)) {
+                set_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+                answer_error(r, 401, "invalid_token");
+                return;
+        }
+        if (r->too_large) {
+                answer_error(r, 413, "body larger than 4 MiB");
+                return;
+        }
+        key = header(r, "Idempotency-Key");
+        if (key && strlen(key) > CXW_SIM_REQKEY_MAX) {
+                answer_error(r, 400, "Idempotency-Key longer than 256");
+                return;
+        }
+        body = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object(body)) {
+                json_decref(body);
+                answer_error(r, 400, "body must be a JSON object");
+                return;
+        }
+        if (!json_is_array(json_object_get(body, "scheduleEntries"))) {
+                json_decref(body);
+                answer_error2(r, 400, "scheduleEntries must be an array", "field",
+                              "scheduleEntries");
+                return;
+        }
+        switch (
+            cxw_sim_jobs_submit(sim->jobs, body, key, job_id, sizeof(job_id), &status)) {
+        case CXW_SIM_JOB_CREATED:
+        case CXW_SIM_JOB_DUPLICATE:
+                answer_json(r, 202,
+                            json_pack("{s:s, s:s}", "jobId", job_id, "status", status));
+                break;
+        case CXW_SIM_JOB_FULL:
+                set_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+                answer_error(r, 503, "too many import jobs in progress");
+                break;
+        case CXW_SIM_JOB_NOMEM:
+        default:
+                answer_error(r, 500, "out of memory");
+                break;
+        }
+        json_decref(body);
+}
+
+/* The job named by the path parameter, or NULL (answered 404). */
+static json_t *job_of(cxw_sim_t *sim, req_t *r, bool internal)
+{
+        json_t *j = NULL;
+
+        if (!r->param_too_long && cxw_sim_id_valid(r->param))
+                j = cxw_sim_jobs_get(sim->jobs, r->param, internal);
+        if (!j)
+                answer_error2(r, 404, "job not found", "jobId",
+                              r->param_too_long ? "" : r->param);
+        return j;
+}
+
+/* GET /api/v2/wfm/async-jobs/{jobId} */
+static void h_async_job(cxw_sim_t *sim, req_t *r)
+{
+        json_t *j;
+
+        if (!bearer_ok(sim, r)) {
+                set_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+                answer_error(r, 401, "invalid_token");
+                return;
+        }
+        atomic_fetch_add(&sim->job_polls, 1);
+        if ((j = job_of(sim, r, false)))
+                answer_json(r, 200, j);
+}
+
+/* GET /_sim/jobs/{jobId} */
+static void h_sim_job(cxw_sim_t *sim, req_t *r)
+{
+        json_t *j;
+
+        if ((j = job_of(sim, r, true)))
+                answer_json(r, 200, j);
+}
+
 static void h_stats(cxw_sim_t *sim, req_t *r)
 {
         answer_json(r, 200, cxw_sim_stats_json(sim));
@@ -533,13 +629,16 @@ static json_t *config_json(cxw_sim_t *sim)
         int64_t burst;
 
         cxw_sim_rate_get(sim, &rate, &burst);
-        return json_pack("{s:f, s:f, s:f, s:f, s:I, s:I, s:I}", "errorRate",
-                         atomic_load(&sim->error_rate), "dropRate",
+        return json_pack("{s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f}",
+                         "errorRate", atomic_load(&sim->error_rate), "dropRate",
                          atomic_load(&sim->drop_rate), "tokenFailRate",
                          atomic_load(&sim->token_fail_rate), "rateLimit", rate, "burst",
                          (json_int_t)burst, "latencyMs",
                          (json_int_t)atomic_load(&sim->latency_ms), "latencyJitterMs",
-                         (json_int_t)sim->opts->latency_jitter_ms);
+                         (json_int_t)sim->opts->latency_jitter_ms, "jobDurationMs",
+                         (json_int_t)atomic_load(&sim->job_duration_ms),
+                         "jobDurationJitterMs", (json_int_t)sim->opts->job_jitter_ms,
+                         "jobFailRate", atomic_load(&sim->job_fail_rate));
 }
 
 static void h_config_get(cxw_sim_t *sim, req_t *r)
@@ -551,7 +650,7 @@ static void h_config_get(cxw_sim_t *sim, req_t *r)
 static const char *config_check(const char *k, json_t *v)
 {
         if (!strcmp(k, "errorRate") || !strcmp(k, "dropRate") ||
-            !strcmp(k, "tokenFailRate")) {
+            !strcmp(k, "tokenFailRate") || !strcmp(k, "jobFailRate")) {
                 if (!json_is_number(v) || json_number_value(v) < 0 ||
                     json_number_value(v) > 1)
                         return "must be a number from 0 to 1";
@@ -563,7 +662,7 @@ static const char *config_check(const char *k, json_t *v)
                 if (!json_is_integer(v) || json_integer_value(v) < 1 ||
                     json_integer_value(v) > 1000000000)
                         return "must be an integer from 1 to 1e9";
-        } else if (!strcmp(k, "latencyMs")) {
+        } else if (!strcmp(k, "latencyMs") || !strcmp(k, "jobDurationMs")) {
                 if (!json_is_integer(v) || json_integer_value(v) < 0 ||
                     json_integer_value(v) > 3600000)
                         return "must be an integer from 0 to 3600000";
@@ -609,6 +708,10 @@ static void h_config_set(cxw_sim_t *sim, req_t *r)
                 atomic_store(&sim->token_fail_rate, json_number_value(v));
         if ((v = json_object_get(body, "latencyMs")))
                 atomic_store(&sim->latency_ms, (int64_t)json_integer_value(v));
+        if ((v = json_object_get(body, "jobDurationMs")))
+                atomic_store(&sim->job_duration_ms, (int64_t)json_integer_value(v));
+        if ((v = json_object_get(body, "jobFailRate")))
+                atomic_store(&sim->job_fail_rate, json_number_value(v));
         {
                 json_t *rate = json_object_get(body, "rateLimit");
                 json_t *burst = json_object_get(body, "burst");

@@ -16,13 +16,16 @@
 
 #include <arpa/inet.h>
 
+#include <curl/curl.h>
+
 #define EXIT_USAGE 2
 
 static const char usage[] =
     "Usage: cxone-sim --listen HOST:PORT [options]\n"
     "\n"
     "A CXone API simulator: real HTTP, OAuth client credentials, contact PATCHes,\n"
-    "rate limits, latency and faults on flags. See docs/cxone-sim.md.\n"
+    "schedule imports (asynchronous jobs, signed webhooks), rate limits, latency\n"
+    "and faults on flags. See docs/cxone-sim.md.\n"
     "\n"
     "  --listen HOST:PORT          IPv4 address or localhost; PORT 0 picks a free\n"
     "                              port. Prints 'listening on http://HOST:PORT'.\n"
@@ -42,6 +45,11 @@ static const char usage[] =
     "  --no-email-validation       accept any string as email\n"
     "  --allowed-fields LIST       PATCH fields allowed, comma-separated\n"
     "                              (default firstName,lastName,email)\n"
+    "  --job-duration-ms N         time a schedule import job takes (default 2000)\n"
+    "  --job-duration-jitter-ms N  plus a uniform random 0..N ms (default 0)\n"
+    "  --job-fail-rate R           fraction 0..1 of import jobs that end FAILED\n"
+    "  --webhook-url URL           POST finished jobs to http://127.0.0.1:PORT/path\n"
+    "  --webhook-secret S          HMAC-SHA256 key signing them (needs --webhook-url)\n"
     "  --threads N                 HTTP worker threads (default 2)\n"
     "  --seed N                    random seed, to repeat a fault run\n"
     "  --log-level LEVEL           error, warn, info (default) or debug\n"
@@ -66,6 +74,11 @@ enum {
         OPT_NO_EMAIL,
         OPT_ALLOWED,
         OPT_THREADS,
+        OPT_JOB_DURATION,
+        OPT_JOB_JITTER,
+        OPT_JOB_FAIL_RATE,
+        OPT_WEBHOOK_URL,
+        OPT_WEBHOOK_SECRET,
         OPT_SEED,
         OPT_LOG_LEVEL,
         OPT_HELP,
@@ -90,6 +103,11 @@ static const struct option long_opts[] = {
     {"no-email-validation", no_argument, NULL, OPT_NO_EMAIL},
     {"allowed-fields", required_argument, NULL, OPT_ALLOWED},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"job-duration-ms", required_argument, NULL, OPT_JOB_DURATION},
+    {"job-duration-jitter-ms", required_argument, NULL, OPT_JOB_JITTER},
+    {"job-fail-rate", required_argument, NULL, OPT_JOB_FAIL_RATE},
+    {"webhook-url", required_argument, NULL, OPT_WEBHOOK_URL},
+    {"webhook-secret", required_argument, NULL, OPT_WEBHOOK_SECRET},
     {"seed", required_argument, NULL, OPT_SEED},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, OPT_HELP},
@@ -246,6 +264,7 @@ static int parse_args(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
         o->retry_after = CXW_SIM_RETRY_SECONDS;
         o->email_validation = true;
         o->threads = 2;
+        o->job_duration_ms = 2000;
         if (parse_fields(o, "firstName,lastName,email", errstr, errstr_size) != 0)
                 return -1;
 
@@ -340,6 +359,29 @@ static int parse_args(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                                        errstr_size);
                         o->threads = (int)i64;
                         break;
+                case OPT_JOB_DURATION:
+                        rc = parse_int("--job-duration-ms", optarg, 0, 3600000,
+                                       &o->job_duration_ms, errstr, errstr_size);
+                        break;
+                case OPT_JOB_JITTER:
+                        rc = parse_int("--job-duration-jitter-ms", optarg, 0, 3600000,
+                                       &o->job_jitter_ms, errstr, errstr_size);
+                        break;
+                case OPT_JOB_FAIL_RATE:
+                        rc = parse_num("--job-fail-rate", optarg, 0, 1, &o->job_fail_rate,
+                                       errstr, errstr_size);
+                        break;
+                case OPT_WEBHOOK_URL:
+                        rc = cxw_sim_webhook_check_url(optarg, errstr, errstr_size);
+                        if (rc == 0)
+                                cxw_strlcpy(o->webhook_url, optarg,
+                                            sizeof(o->webhook_url));
+                        break;
+                case OPT_WEBHOOK_SECRET:
+                        rc = set_cred("--webhook-secret", o->webhook_secret,
+                                      sizeof(o->webhook_secret), optarg, errstr,
+                                      errstr_size);
+                        break;
                 case OPT_SEED:
                         rc = parse_int("--seed", optarg, 0, INT64_MAX, &i64, errstr,
                                        errstr_size);
@@ -387,6 +429,13 @@ static int parse_args(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                 snprintf(errstr, errstr_size, "--listen HOST:PORT is required");
                 return -1;
         }
+        /* Webhooks are signed or not sent: the receiver must be able to trust
+         * them. */
+        if (!o->webhook_url[0] != !o->webhook_secret[0]) {
+                snprintf(errstr, errstr_size,
+                         "--webhook-url and --webhook-secret go together");
+                return -1;
+        }
         return 0;
 }
 
@@ -412,6 +461,7 @@ int main(int argc, char **argv)
         sigset_t set;
         uint16_t port = 0;
         int rc, sig = 0, exit_code = 1;
+        bool curl_ready = false;
 
         rc = parse_args(&opts, argc, argv, errstr, sizeof(errstr));
         if (rc != 0) {
@@ -430,6 +480,11 @@ int main(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         raise_fd_limit();
         json_object_seed(0); /* before any thread makes a JSON object */
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                snprintf(errstr, sizeof(errstr), "libcurl initialisation failed");
+                goto fail;
+        }
+        curl_ready = true;
 
         sim = cxw_sim_new(&opts, errstr, sizeof(errstr));
         if (!sim) {
@@ -439,6 +494,14 @@ int main(int argc, char **argv)
         }
         sim->delay = cxw_sim_delay_start(errstr, sizeof(errstr));
         if (!sim->delay)
+                goto fail;
+        if (opts.webhook_url[0]) {
+                sim->webhook = cxw_sim_webhook_start(sim, errstr, sizeof(errstr));
+                if (!sim->webhook)
+                        goto fail;
+        }
+        sim->jobs = cxw_sim_jobs_start(sim, errstr, sizeof(errstr));
+        if (!sim->jobs)
                 goto fail;
         d = cxw_sim_http_start(sim, &port, errstr, sizeof(errstr));
         if (!d)
@@ -466,6 +529,9 @@ int main(int argc, char **argv)
                 nanosleep(&ts, NULL);
         }
         MHD_stop_daemon(d);
+        /* No request left: stop finishing jobs, then stop sending webhooks. */
+        cxw_sim_jobs_stop(sim->jobs);
+        cxw_sim_webhook_stop(sim->webhook);
         exit_code = 0;
         goto out;
 fail:
@@ -473,8 +539,12 @@ fail:
 out:
         if (sim) {
                 cxw_sim_delay_destroy(sim->delay);
+                cxw_sim_jobs_destroy(sim->jobs);
+                cxw_sim_webhook_destroy(sim->webhook);
                 cxw_sim_destroy(sim);
         }
+        if (curl_ready)
+                curl_global_cleanup();
         for (size_t i = 0; i < opts.n_allowed; i++)
                 free(opts.allowed[i]);
         return exit_code;

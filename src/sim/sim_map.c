@@ -127,6 +127,24 @@ void cxw_sim_map_remove_if(cxw_sim_map_t *m, bool (*pred)(void *val, void *ctx),
         }
 }
 
+void *cxw_sim_map_remove(cxw_sim_map_t *m, const char *key, size_t klen)
+{
+        uint64_t h = cxw_sim_hash(key, klen);
+
+        for (entry_t **pp = &m->buckets[h & (m->nbuckets - 1)]; *pp; pp = &(*pp)->next) {
+                entry_t *e = *pp;
+                void *val;
+                if (e->hash != h || e->klen != klen || memcmp(e->key, key, klen) != 0)
+                        continue;
+                *pp = e->next;
+                val = e->val;
+                free(e);
+                m->count--;
+                return val;
+        }
+        return NULL;
+}
+
 size_t cxw_sim_map_count(const cxw_sim_map_t *m)
 {
         return m->count;

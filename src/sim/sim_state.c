@@ -1,5 +1,6 @@
 /* sim_state.c: cxone-sim shared state: contacts, tokens, idempotency keys,
- * the rate-limit bucket, random numbers and statistics. */
+ * the rate-limit bucket, random numbers and statistics. (Schedule-import
+ * jobs live in sim_jobs.c; their counters are here.) */
 #include "sim.h"
 
 #include "cxone/util.h"
@@ -121,6 +122,8 @@ cxw_sim_t *cxw_sim_new(cxw_sim_opts_t *opts, char *errstr, size_t errstr_size)
         atomic_store(&sim->drop_rate, opts->drop_rate);
         atomic_store(&sim->token_fail_rate, opts->token_fail_rate);
         atomic_store(&sim->latency_ms, opts->latency_ms);
+        atomic_store(&sim->job_duration_ms, opts->job_duration_ms);
+        atomic_store(&sim->job_fail_rate, opts->job_fail_rate);
         pthread_mutex_init(&sim->rl_lock, NULL);
         sim->rl_rate = opts->rate_limit;
         sim->rl_burst = opts->burst;
@@ -467,6 +470,23 @@ json_t *cxw_sim_stats_json(cxw_sim_t *sim)
                         "contactsApplied", N(contacts_applied), "appliedDuplicates",
                         N(applied_duplicates), "patchBodiesWithContactId",
                         N(bodies_with_contact_id), "contactsKnown", (json_int_t)known);
+        if (out) {
+                json_object_set_new(out, "importsSubmitted",
+                                    json_integer(N(imports_submitted)));
+                json_object_set_new(out, "importsDeduplicated",
+                                    json_integer(N(imports_deduplicated)));
+                json_object_set_new(out, "jobsCompleted",
+                                    json_integer(N(jobs_completed)));
+                json_object_set_new(out, "jobsFailed", json_integer(N(jobs_failed)));
+                json_object_set_new(out, "jobPolls", json_integer(N(job_polls)));
+                json_object_set_new(out, "webhooksSent", json_integer(N(webhooks_sent)));
+                json_object_set_new(out, "webhooksFailed",
+                                    json_integer(N(webhooks_failed)));
+                json_object_set_new(
+                    out, "jobsStored",
+                    json_integer(sim->jobs ? (json_int_t)cxw_sim_jobs_count(sim->jobs)
+                                           : 0));
+        }
 #undef N
         return out;
 }
@@ -491,6 +511,15 @@ void cxw_sim_reset(cxw_sim_t *sim)
         atomic_store(&sim->contacts_applied, 0);
         atomic_store(&sim->applied_duplicates, 0);
         atomic_store(&sim->bodies_with_contact_id, 0);
+        /* Jobs first, so none finishes and counts after the counters clear. */
+        cxw_sim_jobs_reset(sim->jobs);
+        atomic_store(&sim->imports_submitted, 0);
+        atomic_store(&sim->imports_deduplicated, 0);
+        atomic_store(&sim->jobs_completed, 0);
+        atomic_store(&sim->jobs_failed, 0);
+        atomic_store(&sim->job_polls, 0);
+        atomic_store(&sim->webhooks_sent, 0);
+        atomic_store(&sim->webhooks_failed, 0);
         /* Requests still in progress stay counted. */
         atomic_store(&sim->max_concurrency, atomic_load(&sim->in_flight));
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # test_sim_api.sh: cxone-sim answers the CXone API shape (DESIGN.md) and
-# applies its faults (rate limit, drop, error, latency) as its flags say.
+# applies its faults (rate limit, drop, error, latency) as its flags say;
+# schedule imports become jobs that finish after --job-duration-ms, honour
+# Idempotency-Key, fail on conflicts or --job-fail-rate, and are announced
+# by signed webhooks.
 #
 # Env: CXW_BIN = the build's bin directory (holds cxone-sim).
 # Every wait is bounded; every sim started is killed on exit.
@@ -114,12 +117,18 @@ expect "--help exit status" "$rc" 0
 for flag in --listen --client-id --client-secret --token-ttl --token-fail-rate \
         --rate-limit --burst --retry-after --latency-ms --latency-jitter-ms --error-rate \
         --drop-rate --contacts-file --unknown-contact-prefix --no-email-validation \
-        --allowed-fields --threads --seed; do
+        --allowed-fields --threads --seed --job-duration-ms --job-duration-jitter-ms \
+        --job-fail-rate --webhook-url --webhook-secret; do
         expect_true "--help lists $flag" grep -q -- "$flag" "$WORK/help"
 done
 for bad in "--listen 127.0.0.1:0 --bogus" "--listen 127.0.0.1:0 --error-rate 2" \
         "--listen nohost:0" "--listen 127.0.0.1:70000" "--listen 127.0.0.1:0 --retry-after x" \
-        "--listen 127.0.0.1:0 --contacts-file $WORK/missing" ""; do
+        "--listen 127.0.0.1:0 --contacts-file $WORK/missing" "" \
+        "--listen 127.0.0.1:0 --job-fail-rate 2" "--listen 127.0.0.1:0 --job-duration-ms -1" \
+        "--listen 127.0.0.1:0 --webhook-url http://example.com/h --webhook-secret s" \
+        "--listen 127.0.0.1:0 --webhook-url http://127.0.0.1:0/h --webhook-secret s" \
+        "--listen 127.0.0.1:0 --webhook-url http://127.0.0.1:9/h" \
+        "--listen 127.0.0.1:0 --webhook-secret s"; do
         rc=0
         # shellcheck disable=SC2086
         "$SIM" $bad >/dev/null 2>"$WORK/err" || rc=$?
@@ -354,6 +363,270 @@ stop_sim
 for job in $(jobs -p); do
         wait "$job" 2>/dev/null || true
 done
+
+# ---- schedule imports ----
+
+# import_body CALENDAR RESOLUTION ENTRY...: ENTRY = AGENT/START/END (times
+# as hh:mm on 2026-01-05, UTC).
+import_body() {
+        python3 - "$@" <<'PY'
+import json, sys
+cal, res, *entries = sys.argv[1:]
+out = []
+for e in entries:
+    agent, start, end = e.split("/")
+    out.append({"agentId": agent, "startDateTime": f"2026-01-05T{start}:00Z",
+                "endDateTime": f"2026-01-05T{end}:00Z", "breaks": [],
+                "availabilityOverrides": []})
+print(json.dumps({"targetCalendarId": cal, "validationMode": "STRICT",
+                  "conflictResolution": res, "scheduleEntries": out}))
+PY
+}
+
+POLLS=0
+# submit BODY [curl args...]: sets SUB (the "STATUS BODY" answer) and JOB.
+submit() {
+        local body=$1
+        shift
+        SUB=$(req POST /api/v2/wfm/schedules/import "${AUTH[@]}" "$@" -d "$body")
+        JOB=$(jget "${SUB#* }" 'j.get("jobId", "")' 2>/dev/null || true)
+}
+
+# wait_job JOB: polls (token in AUTH) every 0.1 s, at most 8 s, until the
+# job is no longer IN_PROGRESS; sets JOB_OUT to the last answer.
+wait_job() {
+        local i
+        for i in $(seq 80); do
+                JOB_OUT=$(req GET "/api/v2/wfm/async-jobs/$1" "${AUTH[@]}")
+                POLLS=$((POLLS + 1))
+                [[ "$JOB_OUT" == *'"IN_PROGRESS"'* ]] || return 0
+                sleep 0.1
+        done
+}
+
+echo "== schedule imports: jobs, idempotency, conflicts"
+start_sim --job-duration-ms 1000 --job-duration-jitter-ms 500
+TOK=$(token)
+AUTH=(-H "Authorization: Bearer $TOK" -H 'Content-Type: application/json')
+B1=$(import_body cal-1 FAIL a-1/08:00/16:00)
+out=$(req POST /api/v2/wfm/schedules/import -d "$B1")
+expect "import without token" "${out%% *}" 401
+t0=$(date +%s%N)
+submit "$B1" -H 'Idempotency-Key: imp-1'
+expect "import: status" "${SUB%% *}" 202
+expect "import: answer" "$(jget "${SUB#* }" 'j["status"]')" IN_PROGRESS
+expect_true "import: jobId is job-<hex> ($JOB)" bash -c '[[ "$1" =~ ^job-[0-9a-f]{16,}$ ]]' _ "$JOB"
+JOB1=$JOB
+out=$(req GET "/api/v2/wfm/async-jobs/$JOB1" "${AUTH[@]}")
+POLLS=$((POLLS + 1))
+expect "poll at once: status" "${out%% *}" 200
+expect "poll at once: IN_PROGRESS, createdAt, nothing else" \
+        "$(jget "${out#* }" '[j["jobId"] == "'"$JOB1"'", j["status"], "createdAt" in j, "finishedAt" in j, "error" in j]')" \
+        '[true, "IN_PROGRESS", true, false, false]'
+submit "$B1" -H 'Idempotency-Key: imp-1'
+expect "same Idempotency-Key: status" "${SUB%% *}" 202
+expect "same Idempotency-Key: same jobId" "$JOB" "$JOB1"
+wait_job "$JOB1"
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect "job ends COMPLETED" "$(jget "${JOB_OUT#* }" '[j["status"], j["entriesImported"], "finishedAt" in j]')" \
+        '["COMPLETED", 1, true]'
+expect_true "job took --job-duration-ms 1000 + jitter <= 500 (seen after ${ms} ms)" \
+        test "$ms" -ge 1000 -a "$ms" -lt 4000
+out=$(req GET "/_sim/jobs/$JOB1")
+expect "GET /_sim/jobs shows the request" \
+        "$(jget "${out#* }" '[j["status"], j["entries"], j["idempotencyKey"], j["targetCalendarId"], j["conflictResolution"]]')" \
+        '["COMPLETED", 1, "imp-1", "cal-1", "FAIL"]'
+submit "$B1" -H 'Idempotency-Key: imp-1'
+expect "same Idempotency-Key after completion: same jobId, its status" \
+        "$JOB $(jget "${SUB#* }" 'j["status"]')" "$JOB1 COMPLETED"
+
+# Shorter jobs from here (the jitter flag stays: 100-600 ms).
+req POST /_sim/config -d '{"jobDurationMs":100}' >/dev/null
+submit "$(import_body cal-1 FAIL a-1/12:00/20:00)"
+wait_job "$JOB"
+expect "overlapping shift with FAIL: FAILED, SCHEDULE_CONFLICT" \
+        "$(jget "${JOB_OUT#* }" '[j["status"], j["error"]["code"], "entriesImported" in j]')" \
+        '["FAILED", "SCHEDULE_CONFLICT", false]'
+msg=$(jget "${JOB_OUT#* }" 'j["error"]["message"]')
+for part in "agent a-1" "2026-01-05T12:00:00.000Z" "2026-01-05T08:00:00.000Z" "$JOB1"; do
+        expect_true "conflict detail names '$part' ($msg)" grep -qF -- "$part" <<<"$msg"
+done
+submit "$(import_body cal-2 FAIL a-1/12:00/20:00)"
+wait_job "$JOB"
+expect "same shift in another calendar: COMPLETED" "$(jget "${JOB_OUT#* }" 'j["status"]')" COMPLETED
+submit "$(import_body cal-1 FAIL a-2/08:00/16:00 a-1/16:00/18:00)"
+wait_job "$JOB"
+expect "another agent, and a touching shift: COMPLETED" \
+        "$(jget "${JOB_OUT#* }" '[j["status"], j["entriesImported"]]')" '["COMPLETED", 2]'
+submit "$(import_body cal-1 SKIP a-1/07:00/09:00 a-1/20:00/22:00)"
+wait_job "$JOB"
+expect "SKIP: COMPLETED, the conflicting entry left out" \
+        "$(jget "${JOB_OUT#* }" '[j["status"], j["entriesImported"]]')" '["COMPLETED", 1]'
+submit "$(import_body cal-1 OVERWRITE a-1/12:00/20:00)"
+wait_job "$JOB"
+expect "OVERWRITE: COMPLETED" "$(jget "${JOB_OUT#* }" '[j["status"], j["entriesImported"]]')" \
+        '["COMPLETED", 1]'
+submit "$(import_body cal-1 FAIL a-1/09:00/10:00)"
+wait_job "$JOB"
+expect "after OVERWRITE the old shift is gone: no conflict at 09:00" \
+        "$(jget "${JOB_OUT#* }" 'j["status"]')" COMPLETED
+submit "$(import_body cal-1 FAIL a-1/13:00/14:00)"
+wait_job "$JOB"
+expect "after OVERWRITE the new shift holds: conflict at 13:00" \
+        "$(jget "${JOB_OUT#* }" '[j["status"], j["error"]["code"]]')" '["FAILED", "SCHEDULE_CONFLICT"]'
+submit '{"targetCalendarId":"cal-1","conflictResolution":"FAIL","scheduleEntries":[{"agentId":"a-9","startDateTime":"2026-02-30T08:00:00Z","endDateTime":"2026-03-01T08:00:00Z"}]}'
+expect "import with a bad date is accepted" "${SUB%% *}" 202
+wait_job "$JOB"
+expect "... and its job fails naming the entry" \
+        "$(jget "${JOB_OUT#* }" '[j["status"], j["error"]["code"], j["error"]["message"].startswith("scheduleEntries[0]: startDateTime")]')" \
+        '["FAILED", "VALIDATION_ERROR", true]'
+SUBMITTED=9 # jobs created so far (2 repeats of imp-1 were deduplicated)
+COMPLETED=6
+
+out=$(req POST /api/v2/wfm/schedules/import "${AUTH[@]}" -d '{"targetCalendarId":')
+expect "import with broken JSON" "${out%% *}" 400
+out=$(req POST /api/v2/wfm/schedules/import "${AUTH[@]}" -d '[1]')
+expect "import with a non-object body" "${out%% *}" 400
+out=$(req POST /api/v2/wfm/schedules/import "${AUTH[@]}" -d '{"targetCalendarId":"c"}')
+expect "import without scheduleEntries" "$out" \
+        '400 {"error":"scheduleEntries must be an array","field":"scheduleEntries"}'
+python3 -c 'import json; print(json.dumps({"targetCalendarId": "c", "scheduleEntries": [], "pad": "x" * (4 * 1024 * 1024)}))' >"$WORK/big-import.json"
+out=$(req POST /api/v2/wfm/schedules/import "${AUTH[@]}" --data-binary @"$WORK/big-import.json")
+expect "import body over 4 MiB" "${out%% *}" 413
+out=$(req GET /api/v2/wfm/async-jobs/job-00000000000000000000000000000000 "${AUTH[@]}")
+POLLS=$((POLLS + 1))
+expect "poll of an unknown job" "${out%% *}" 404
+out=$(req GET "/api/v2/wfm/async-jobs/$JOB1")
+expect "poll without token" "${out%% *}" 401
+out=$(req GET /_sim/jobs/job-nope)
+expect "GET /_sim/jobs of an unknown job" "${out%% *}" 404
+
+s=$(stats)
+expect "stats: import and job counters" \
+        "$(jget "$s" '[j["importsSubmitted"], j["importsDeduplicated"], j["jobsCompleted"], j["jobsFailed"], j["jobPolls"], j["webhooksSent"], j["webhooksFailed"]]')" \
+        "[$SUBMITTED, 2, $COMPLETED, $((SUBMITTED - COMPLETED)), $POLLS, 0, 0]"
+out=$(req GET /_sim/config)
+expect "GET /_sim/config shows the job settings" \
+        "$(jget "${out#* }" '[j["jobDurationMs"], j["jobDurationJitterMs"], j["jobFailRate"]]')" '[100, 500, 0.0]'
+out=$(req POST /_sim/config -d '{"jobFailRate":1.5}')
+expect "POST /_sim/config rejects a bad jobFailRate" "${out%% *}" 400
+out=$(req POST /_sim/config -d '{"jobDurationMs":-1}')
+expect "POST /_sim/config rejects a bad jobDurationMs" "${out%% *}" 400
+req POST /_sim/reset >/dev/null
+out=$(req GET "/api/v2/wfm/async-jobs/$JOB1" "${AUTH[@]}")
+expect "after reset: jobs gone" "${out%% *}" 404
+expect "after reset: job counters zero" \
+        "$(jget "$(stats)" '[j["importsSubmitted"], j["jobsCompleted"], j["jobsFailed"], j["jobPolls"], j["jobsStored"]]')" \
+        '[0, 0, 0, 1, 0]'
+submit "$B1" -H 'Idempotency-Key: imp-1'
+expect_true "after reset: the key is forgotten (new job)" test -n "$JOB" -a "$JOB" != "$JOB1"
+stop_sim
+
+echo "== --job-fail-rate and signed webhooks"
+cat >"$WORK/hook.py" <<'PY'
+# A webhook receiver: records each request as a JSON line; answers 500 on
+# paths starting with /fail, 200 otherwise.
+import http.server, json, sys
+log, portfile = sys.argv[1], sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n).decode()
+        rec = {"path": self.path, "body": body,
+               "ts": self.headers.get("X-CXone-Timestamp"),
+               "sig": self.headers.get("X-CXone-Signature"),
+               "ctype": self.headers.get("Content-Type")}
+        with open(log, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        self.send_response(500 if self.path.startswith("/fail") else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+import os
+os.rename(portfile + ".tmp", portfile)
+srv.serve_forever()
+PY
+python3 "$WORK/hook.py" "$WORK/hooks.jsonl" "$WORK/hook.port" &
+PIDS+=($!)
+for i in $(seq 100); do [[ -s "$WORK/hook.port" ]] && break; sleep 0.05; done
+HOOK_PORT=$(cat "$WORK/hook.port")
+SECRET='wh-s3cret'
+
+# hooks_at_least N: waits (at most 8 s) for N recorded webhook requests.
+hooks_at_least() {
+        local i
+        for i in $(seq 80); do
+                [[ -s "$WORK/hooks.jsonl" && $(wc -l <"$WORK/hooks.jsonl") -ge $1 ]] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+# verify_hook LINE JOB STATUS: prints "ok" if line LINE of the log is the
+# event for JOB with STATUS, content type JSON, a fresh timestamp and a
+# signature that verifies with the secret; else what is wrong.
+verify_hook() {
+        python3 - "$WORK/hooks.jsonl" "$1" "$2" "$3" "$SECRET" <<'PY'
+import hashlib, hmac, json, sys, time
+log, line, job, status, secret = sys.argv[1:]
+r = json.loads(open(log).read().splitlines()[int(line) - 1])
+body = json.loads(r["body"])
+want = {"eventType": "WFM_SCHEDULE_IMPORT_COMPLETED", "jobId": job, "status": status}
+mac = hmac.new(secret.encode(), f'{r["ts"]}.{r["body"]}'.encode(), hashlib.sha256).hexdigest()
+problems = []
+if body != want: problems.append(f"body {body} != {want}")
+if r["path"] != "/webhooks/cxone": problems.append(f"path {r['path']}")
+if not (r["ctype"] or "").startswith("application/json"): problems.append(f"content type {r['ctype']}")
+if not (r["ts"] or "").isdigit() or abs(int(r["ts"]) - time.time()) > 60: problems.append(f"timestamp {r['ts']}")
+if not hmac.compare_digest(r["sig"] or "", "sha256=" + mac): problems.append(f"signature {r['sig']}")
+print("; ".join(problems) or "ok")
+PY
+}
+
+start_sim --job-duration-ms 200 --job-fail-rate 1 \
+        --webhook-url "http://127.0.0.1:$HOOK_PORT/webhooks/cxone" --webhook-secret "$SECRET"
+expect_true "the webhook secret is not logged" bash -c '! grep -qF -- "$1" "$2"' _ "$SECRET" "$WORK/sim.err"
+TOK=$(token)
+AUTH=(-H "Authorization: Bearer $TOK")
+submit "$(import_body cal-1 FAIL a-1/08:00/16:00)"
+JOBF=$JOB
+wait_job "$JOBF"
+expect "--job-fail-rate 1: FAILED, simulated" \
+        "$(jget "${JOB_OUT#* }" '[j["status"], j["error"]["code"], j["error"]["message"]]')" \
+        '["FAILED", "SIMULATED_FAILURE", "simulated job failure"]'
+expect_true "a webhook arrives for the failed job" hooks_at_least 1
+expect "webhook 1: body, timestamp and HMAC signature" "$(verify_hook 1 "$JOBF" FAILED)" ok
+req POST /_sim/config -d '{"jobFailRate":0}' >/dev/null
+submit "$(import_body cal-1 FAIL a-1/08:00/16:00)"
+JOBC=$JOB
+# No polling this time: the timer finishes the job and sends the webhook.
+expect_true "a webhook arrives for the completed job without any poll" hooks_at_least 2
+expect "webhook 2: body, timestamp and HMAC signature" "$(verify_hook 2 "$JOBC" COMPLETED)" ok
+s=$(stats)
+expect "stats: webhooks sent, none failed" "$(jget "$s" '[j["webhooksSent"], j["webhooksFailed"]]')" '[2, 0]'
+expect "stats: one job completed, one failed" "$(jget "$s" '[j["jobsCompleted"], j["jobsFailed"]]')" '[1, 1]'
+stop_sim
+
+# A receiver answering 500: three tries, then counted as failed.
+start_sim --job-duration-ms 100 \
+        --webhook-url "http://127.0.0.1:$HOOK_PORT/fail" --webhook-secret "$SECRET"
+TOK=$(token)
+AUTH=(-H "Authorization: Bearer $TOK")
+submit "$(import_body cal-1 FAIL a-1/08:00/16:00)"
+expect_true "a refused webhook is tried 3 times" hooks_at_least 5
+for i in $(seq 50); do
+        [[ "$(jget "$(stats)" 'j["webhooksFailed"]')" == 1 ]] && break
+        sleep 0.1
+done
+sleep 0.5 # no fourth try
+expect "refused webhook: tries" "$(grep -c '"/fail"' "$WORK/hooks.jsonl")" 3
+expect "stats: refused webhook counted as failed" \
+        "$(jget "$(stats)" '[j["webhooksSent"], j["webhooksFailed"]]')" '[0, 1]'
+stop_sim
 
 echo "checks: $CHECKS, failures: $FAILS"
 [[ $FAILS -eq 0 ]]
