@@ -4,9 +4,12 @@
  *
  * ctl_main.c parses the global options and loads the configuration, then
  * hands over to one subcommand: dev-kafka (ctl_devkafka.c), contacts import
- * (ctl_import.c), results and topic dump (ctl_results.c). ctl_kafka.c holds
- * what they share: client configuration from the config file, the stop
- * signal, the outcome record decoder.
+ * (ctl_import.c: CSV rows to requests), schedules import (ctl_schedules.c:
+ * JSON elements to requests), results and topic dump (ctl_results.c).
+ * ctl_kafka.c holds what they share: client configuration from the config
+ * file, the stop signal, the outcome record decoder. ctl_batch.c is what the
+ * two imports share: the idempotent producer, delivery tracking, the --wait
+ * follow-up on the results topic, the summary and the exit code.
  */
 #ifndef CXONE_CTL_H
 #define CXONE_CTL_H
@@ -84,6 +87,7 @@ typedef struct ctl_outcome_s {
         const char *status_str; /**< as given, or NULL */
         ctl_status_t status;
         const char *contact_id;     /**< NULL if absent */
+        const char *calendar_id;    /**< targetCalendarId, NULL if absent */
         const char *job_id;         /**< NULL if absent */
         long long http_status;      /**< -1 if null/absent */
         long long attempts;         /**< -1 if absent */
@@ -96,6 +100,7 @@ typedef struct ctl_outcome_s {
         int64_t src_offset;         /**< -1 if absent */
         char hdr_batch[256];        /**< copy of the batch-id header, if any */
         char hdr_corr[256];         /**< copy of the correlation-id header, if any */
+        char key[256];              /**< the message key (truncated), "" if none */
 } ctl_outcome_t;
 
 /**
@@ -129,6 +134,7 @@ void ctl_warn_skipped(size_t *count, const rd_kafka_message_t *m, const char *wh
  * (argv[0] is the subcommand name). Each returns an exit code. */
 int ctl_devkafka_main(const cxw_config_t *cfg, int argc, char **argv);
 int ctl_import_main(const cxw_config_t *cfg, int argc, char **argv);
+int ctl_schedules_import_main(const cxw_config_t *cfg, int argc, char **argv);
 int ctl_results_main(const cxw_config_t *cfg, int argc, char **argv);
 int ctl_topic_dump_main(const cxw_config_t *cfg, int argc, char **argv);
 
@@ -137,5 +143,109 @@ int ctl_topic_dump_main(const cxw_config_t *cfg, int argc, char **argv);
  * @returns 0, or -1 after printing "cxonectl: opt: ..." to stderr.
  */
 int ctl_parse_int(const char *opt, const char *s, long min, long max, long *out);
+
+/* ---- a batch of requests (ctl_batch.c) ---------------------------------- */
+
+/** Longest --batch-id. */
+#define CTL_BATCH_ID_MAX 128
+
+/** How a request's place in its file is shown. */
+typedef enum {
+        CTL_POS_LINE,  /**< a CSV line: "FILE:12", "(line 12)" */
+        CTL_POS_INDEX, /**< a 0-based JSON array index: "FILE #3", "(#3)" */
+} ctl_pos_kind_t;
+
+/** What differs between the imports; constant for one command. */
+typedef struct {
+        const char *cmd;          /**< "contacts import", for messages */
+        const char *file_arg;     /**< "FILE.csv", for the usage line */
+        const char *noun;         /**< "contact", "calendar": what the key is */
+        const char *outcome_type; /**< "contact-update": outcomes of this type */
+        ctl_pos_kind_t pos_kind;
+        bool idempotency_key; /**< also send the header idempotency-key */
+} ctl_batch_kind_t;
+
+/** One produced request. */
+typedef struct {
+        unsigned long pos;   /**< CSV line or array index */
+        char *key;           /**< the message key, or NULL for none */
+        int delivered;       /**< 0 pending, 1 acknowledged, -1 failed */
+        int32_t partition;   /**< from the delivery report */
+        int64_t offset;      /**< from the delivery report */
+        ctl_status_t status; /**< its outcome, UNKNOWN until seen */
+        char *error;         /**< delivery error or the outcome's error */
+        char *job_id;        /**< the outcome's jobId, if any */
+} ctl_req_t;
+
+/** A batch of requests: arguments, producer, deliveries, outcomes. */
+typedef struct {
+        const cxw_config_t *cfg;
+        const ctl_batch_kind_t *kind;
+        const char *topic; /**< the request topic */
+
+        /* From the arguments. */
+        const char *path;
+        char batch_id[CTL_BATCH_ID_MAX + 1];
+        bool wait, quiet, verbose;
+        long timeout_s;
+
+        ctl_req_t *reqs;
+        size_t nreqs, cap;
+        size_t skipped; /**< rows or elements not sent; the command counts them */
+        size_t acked, delivery_failed;
+
+        rd_kafka_t *producer;
+        rd_kafka_t *consumer; /**< with --wait: the results topic */
+} ctl_batch_t;
+
+/**
+ * @brief Parses the arguments common to the imports: FILE [--batch-id ID]
+ *        [--wait] [--timeout S] [--quiet] [--verbose]; generates a batch id
+ *        when none is given.
+ * @returns 0, 1 after printing the usage for --help, or -1 after printing
+ *          the problem.
+ * @remark b must be zeroed; kind and topic must outlive b.
+ */
+int ctl_batch_init(ctl_batch_t *b, const cxw_config_t *cfg, const ctl_batch_kind_t *kind,
+                   const char *topic, int argc, char **argv);
+
+/**
+ * @brief Gets ready to send: with --wait, a consumer at the current end of
+ *        the results topic (so exactly the outcomes written from now on are
+ *        read), then the idempotent producer; prints the batch id as
+ *        stdout's first line.
+ * @returns 0, or -1 after printing why.
+ */
+int ctl_batch_start(ctl_batch_t *b);
+
+/**
+ * @brief Where pos is, for messages: "FILE:12" or "FILE #3".
+ */
+void ctl_batch_where(const ctl_batch_t *b, unsigned long pos, char *buf, size_t size);
+
+/**
+ * @brief Produces one request: key (NULL for none), value, and the headers
+ *        batch-id, correlation-id "<batch>:<pos>" (and idempotency-key, the
+ *        same, if the kind says so); waits for queue space when the local
+ *        queue is full.
+ * @returns 0 when sent; 1 when skipped and reported (too large for the
+ *          producer; b->skipped counted); -1 on a fatal error (reported).
+ * @remark value is copied.
+ */
+int ctl_batch_produce(ctl_batch_t *b, unsigned long pos, const char *key, size_t key_len,
+                      const char *value, size_t value_len);
+
+/**
+ * @brief Ends the batch: waits for every delivery report, reports the
+ *        undelivered, prints "batch <id>: produced N, skipped S" on stderr
+ *        (unless --quiet and all is well) and, with --wait, follows the
+ *        outcomes and prints the summary.
+ * @param produce_rc 0 if producing went through, -1 if it stopped.
+ * @returns the exit code.
+ */
+int ctl_batch_finish(ctl_batch_t *b, int produce_rc);
+
+/** @brief Frees the batch's requests and Kafka clients; NULL-safe. */
+void ctl_batch_clear(ctl_batch_t *b);
 
 #endif

@@ -213,6 +213,7 @@ int ctl_outcome_decode(const rd_kafka_message_t *m, ctl_outcome_t *o, char *errs
         o->status_str = str_field(o->root, "status");
         o->status = ctl_status_parse(o->status_str);
         o->contact_id = str_field(o->root, "contactId");
+        o->calendar_id = str_field(o->root, "targetCalendarId");
         o->job_id = str_field(o->root, "jobId");
         o->http_status = int_field(o->root, "httpStatus");
         o->attempts = int_field(o->root, "attempts");
@@ -226,6 +227,12 @@ int ctl_outcome_decode(const rd_kafka_message_t *m, ctl_outcome_t *o, char *errs
         if (!o->correlation_id &&
             ctl_header_get(m, "correlation-id", o->hdr_corr, sizeof(o->hdr_corr)))
                 o->correlation_id = o->hdr_corr;
+        if (m->key && m->key_len > 0) {
+                size_t n =
+                    m->key_len < sizeof(o->key) - 1 ? m->key_len : sizeof(o->key) - 1;
+                memcpy(o->key, m->key, n);
+                o->key[n] = '\0';
+        }
         src = json_object_get(o->root, "source");
         if (json_is_object(src)) {
                 long long p = int_field(src, "partition");

@@ -19,8 +19,12 @@ static const char usage_text[] =
     "        run an in-process Kafka mock cluster on loopback; prints its\n"
     "        bootstrap servers as the first line and serves until SIGINT/SIGTERM\n"
     "  contacts import FILE.csv [--batch-id ID] [--wait] [--timeout SECONDS] "
-    "[--quiet]\n"
+    "[--quiet] [--verbose]\n"
     "        publish one contact update per CSV row; --wait follows the outcomes\n"
+    "  schedules import FILE.json [--batch-id ID] [--wait] [--timeout SECONDS] "
+    "[--quiet] [--verbose]\n"
+    "        publish one schedule import per element of a JSON array (or the one\n"
+    "        object); --wait follows the outcomes\n"
     "  results [--batch-id ID] [--follow] [--json]\n"
     "        print the outcomes on the results topic\n"
     "  topic dump TOPIC\n"
@@ -162,6 +166,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(cmd, "contacts") && i + 1 < argc &&
                    !strcmp(argv[i + 1], "import")) {
                 rc = ctl_import_main(cfg, argc - i - 1, argv + i + 1);
+        } else if (!strcmp(cmd, "schedules") && i + 1 < argc &&
+                   !strcmp(argv[i + 1], "import")) {
+                rc = ctl_schedules_import_main(cfg, argc - i - 1, argv + i + 1);
         } else if (!strcmp(cmd, "results")) {
                 rc = ctl_results_main(cfg, argc - i, argv + i);
         } else if (!strcmp(cmd, "topic") && i + 1 < argc &&

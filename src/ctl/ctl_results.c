@@ -157,13 +157,22 @@ static int on_outcome(const rd_kafka_message_t *m, void *ctx)
                         snprintf(attempts, sizeof(attempts), "%lld", o.attempts);
                 else
                         cxw_strlcpy(attempts, "-", sizeof(attempts));
-                printf("%s %s %s %s http=%s attempts=%s batch=%s%s%s\n",
-                       o.finished_at ? o.finished_at : "-", o.type ? o.type : "-",
-                       o.status_str ? o.status_str : "-",
-                       o.contact_id ? o.contact_id
-                       : o.job_id   ? o.job_id
-                                    : "-",
-                       http, attempts, o.batch_id ? o.batch_id : "-", o.error ? " " : "",
+                printf("%s %s %s ", o.finished_at ? o.finished_at : "-",
+                       o.type ? o.type : "-", o.status_str ? o.status_str : "-");
+                if (o.type && !strcmp(o.type, "schedule-import"))
+                        /* The calendar says which import; the job is CXone's
+                         * handle on it, absent when no job was started. */
+                        printf("%s job=%s",
+                               o.calendar_id ? o.calendar_id
+                               : o.key[0]    ? o.key
+                                             : "-",
+                               o.job_id ? o.job_id : "-");
+                else
+                        printf("%s", o.contact_id ? o.contact_id
+                                     : o.job_id   ? o.job_id
+                                                  : "-");
+                printf(" http=%s attempts=%s batch=%s%s%s\n", http, attempts,
+                       o.batch_id ? o.batch_id : "-", o.error ? " " : "",
                        o.error ? o.error : "");
         }
         fflush(stdout);
