@@ -542,7 +542,7 @@ static int check_breaks(cxw_schedule_problems_t *p, long idx, const char *pre,
         }
         for (size_t i = 0; i < n; i++) {
                 json_t *b = json_array_get(breaks, i);
-                json_int_t off, dur;
+                json_int_t off = 0, dur = 0;
                 int bad;
 
                 snprintf(where, sizeof(where), "%sbreaks[%zu]: ", pre, i);
