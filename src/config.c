@@ -134,7 +134,10 @@ static const prop_t props[] = {
      "Schedule imports in progress at once in one replica (submitted, job not ended); "
      "the rest wait in order."},
     {"schedules.poll_interval_ms", PT_INT, OFF(schedules_poll_interval_ms), "1000", 10,
-     MS_MAX, NULL, 0, NULL, "First delay between polls of an import job; it grows x1.5."},
+     MS_MAX, NULL, 0, NULL,
+     "First delay between polls of an import job; it grows x1.5. With webhooks "
+     "on (webhooks.secret and worker.admin_listen set) polls start at "
+     "poll_max_interval_ms."},
     {"schedules.poll_max_interval_ms", PT_INT, OFF(schedules_poll_max_interval_ms),
      "10000", 10, MS_MAX, NULL, 0, NULL, "Longest delay between polls of an import job."},
     {"schedules.max_wait_ms", PT_INT, OFF(schedules_max_wait_ms), "1800000", 1000, MS_MAX,

@@ -44,6 +44,13 @@ char *cxw_outcome_json(const cxw_outcome_t *o)
         json_object_set_new(j, "correlationId", str_or_null(o->correlation_id));
         json_object_set_new(j, "source", source_json(o));
         json_object_set_new(j, "latencyMs", json_integer(o->latency_ms));
+        if (o->job_status)
+                json_object_set_new(j, "jobStatus", json_string(o->job_status));
+        if (o->has_timings) {
+                json_object_set_new(j, "validationMs", json_integer(o->validation_ms));
+                json_object_set_new(j, "requestMs", json_integer(o->request_ms));
+                json_object_set_new(j, "pollingMs", json_integer(o->polling_ms));
+        }
         json_object_set_new(
             j, "finishedAt",
             json_string(cxw_rfc3339(o->finished_wall_ms, ts, sizeof(ts))));

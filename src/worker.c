@@ -33,10 +33,6 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-static void pump(cxw_worker_t *w);
-static void job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* ------------------------------------------------------------------ */
 /* partitions                                                          */
 
@@ -74,6 +70,9 @@ static void job_free(job_t *job)
         cxw_worker_t *w = job->w;
 
         cxw_timer_stop(w->loop, &job->timer);
+        cxw_timer_stop(w->loop, &job->rtimer);
+        if (job->sched)
+                sched_release(job);
         if (job->prev)
                 job->prev->next = job->next;
         else
@@ -164,46 +163,72 @@ fail:
         return NULL;
 }
 
-static void ready_push(cxw_worker_t *w, job_t *job)
+static jobq_t *queue_of(cxw_worker_t *w, const job_t *job)
 {
-        job->state = JOB_READY;
-        job->ready_next = NULL;
-        if (w->ready_tail)
-                w->ready_tail->ready_next = job;
-        else
-                w->ready_head = job;
-        w->ready_tail = job;
+        return job->kind == JOB_SCHEDULE ? &w->sched_ready : &w->ready;
 }
 
-static job_t *ready_pop(cxw_worker_t *w)
+/* Puts job at the back of its kind's retry-ready queue. */
+void worker_ready_push(cxw_worker_t *w, job_t *job)
 {
-        job_t *job = w->ready_head;
+        jobq_t *q = queue_of(w, job);
+
+        job->state = JOB_READY;
+        job->ready_next = NULL;
+        if (q->tail)
+                q->tail->ready_next = job;
+        else
+                q->head = job;
+        q->tail = job;
+}
+
+static job_t *ready_pop(jobq_t *q)
+{
+        job_t *job = q->head;
 
         if (job) {
-                w->ready_head = job->ready_next;
-                if (!w->ready_head)
-                        w->ready_tail = NULL;
+                q->head = job->ready_next;
+                if (!q->head)
+                        q->tail = NULL;
                 job->ready_next = NULL;
         }
         return job;
 }
 
-/* Removes the jobs for which pred holds from the retry-ready list. */
-static void ready_remove_if(cxw_worker_t *w, int (*pred)(job_t *),
-                            void (*removed)(job_t *))
+/* Removes the jobs for which pred holds from a retry-ready queue. */
+static void ready_remove_if(jobq_t *q, int (*pred)(job_t *), void (*removed)(job_t *))
 {
-        job_t **pp = &w->ready_head;
+        job_t **pp = &q->head;
 
-        w->ready_tail = NULL;
+        q->tail = NULL;
         while (*pp) {
                 job_t *job = *pp;
                 if (pred(job)) {
                         *pp = job->ready_next;
                         removed(job);
                 } else {
-                        w->ready_tail = job;
+                        q->tail = job;
                         pp = &job->ready_next;
                 }
+        }
+}
+
+/* The dispatcher and the key a job is ordered under. */
+static cxw_dispatch_t *dispatcher_of(cxw_worker_t *w, const job_t *job)
+{
+        return job->kind == JOB_SCHEDULE ? w->sched_dispatch : w->dispatch;
+}
+
+static const char *key_of(const job_t *job)
+{
+        return job->kind == JOB_SCHEDULE ? job->sched->key : job->upd.contact_id;
+}
+
+static void release_key(job_t *job)
+{
+        if (job->dispatched) {
+                cxw_dispatch_release(dispatcher_of(job->w, job), key_of(job));
+                job->dispatched = 0;
         }
 }
 
@@ -254,10 +279,28 @@ static void fill_outcome(const job_t *job, cxw_outcome_t *o)
         o->offset = job->offset;
         o->latency_ms = cxw_now_ms() - job->consumed_at;
         o->finished_wall_ms = cxw_wall_ms();
+        if (job->kind == JOB_SCHEDULE) {
+                const sched_t *sc = job->sched;
+                o->type = "schedule-import";
+                o->contact_id = NULL;
+                o->job_id = sc->job_id[0] ? sc->job_id : NULL;
+                o->job_status = sc->job_status[0] ? sc->job_status : NULL;
+                o->has_timings = 1;
+                o->validation_ms = sc->validation_ms;
+                o->request_ms = sc->request_ms;
+                o->polling_ms = sc->polling_since ? cxw_now_ms() - sc->polling_since : 0;
+        }
 }
 
-static const char *audit_action(cxw_outcome_status_t s)
+static const char *audit_action(const job_t *job, rec_kind_t kind)
 {
+        cxw_outcome_status_t s = job->status;
+
+        if (job->kind == JOB_SCHEDULE)
+                return kind == REC_AUDIT_SUBMIT     ? "schedule.submitted"
+                       : s == CXW_OUTCOME_SUCCEEDED ? "schedule.completed"
+                       : s == CXW_OUTCOME_REJECTED  ? "schedule.rejected"
+                                                    : "schedule.failed";
         return s == CXW_OUTCOME_SUCCEEDED  ? "contact.updated"
                : s == CXW_OUTCOME_REJECTED ? "contact.rejected"
                                            : "contact.failed";
@@ -266,9 +309,9 @@ static const char *audit_action(cxw_outcome_status_t s)
 static void job_complete(job_t *job);
 static void reproduce_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque);
 
-/* Produces the records of job not yet pending or done. A record that cannot
- * be queued now (local queue full) is tried again on the job's timer. */
-static void produce_records(job_t *job)
+/* Produces the records of job that are due. A record that cannot be queued
+ * now (local queue full) is tried again on the job's re-produce timer. */
+void worker_produce_records(job_t *job)
 {
         cxw_worker_t *w = job->w;
         const cxw_config_t *cfg = w->cfg;
@@ -304,13 +347,21 @@ static void produce_records(job_t *job)
                         keylen = job->keylen;
                         len = job->len;
                         break;
-                default:
+                default: /* the audit events */
                         topic = cfg->topic_audit;
-                        value = cxw_audit_json(audit_action(job->status), cfg->worker_id,
-                                               &o, (const char *const *)job->upd.fields,
-                                               job->upd.nfields, -1);
-                        key = o.contact_id;
-                        keylen = o.contact_id ? strlen(o.contact_id) : 0;
+                        if (job->kind == JOB_SCHEDULE) {
+                                value = cxw_audit_json(audit_action(job, rec->kind),
+                                                       cfg->worker_id, &o, NULL, 0,
+                                                       (int)job->sched->imp.nentries);
+                                key = job->sched->key;
+                        } else {
+                                value = cxw_audit_json(
+                                    audit_action(job, rec->kind), cfg->worker_id, &o,
+                                    (const char *const *)job->upd.fields,
+                                    job->upd.nfields, -1);
+                                key = o.contact_id;
+                        }
+                        keylen = key ? strlen(key) : 0;
                         len = value ? strlen(value) : 0;
                         break;
                 }
@@ -335,7 +386,7 @@ static void produce_records(job_t *job)
                         w->stats.dlq_records++;
         }
         if (again)
-                cxw_timer_start(w->loop, &job->timer, cxw_now_ms() + REPRODUCE_DELAY_MS,
+                cxw_timer_start(w->loop, &job->rtimer, cxw_now_ms() + REPRODUCE_DELAY_MS,
                                 reproduce_cb, job);
 }
 
@@ -343,12 +394,13 @@ static void reproduce_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 {
         (void)loop;
         (void)t;
-        produce_records(opaque);
+        worker_produce_records(opaque);
 }
 
-static void job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
+void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
 {
         cxw_worker_t *w = job->w;
+        int sched = job->kind == JOB_SCHEDULE;
         va_list ap;
 
         job->status = status;
@@ -359,28 +411,38 @@ static void job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt,
                 vsnprintf(job->error, sizeof(job->error), fmt, ap);
                 va_end(ap);
         }
-        if (job->dispatched) {
-                cxw_dispatch_release(w->dispatch, job->upd.contact_id);
-                job->dispatched = 0;
+        release_key(job);
+        if (sched && job->sched->active) {
+                job->sched->active = 0;
+                w->sched_active--;
         }
+        job->recs[REC_RESULT].state = REC_NONE;
+        job->recs[REC_AUDIT].state = REC_NONE;
+        job->recs[REC_DLQ].state =
+            status == CXW_OUTCOME_SUCCEEDED ? REC_UNUSED : REC_NONE;
         switch (status) {
         case CXW_OUTCOME_SUCCEEDED:
-                w->stats.succeeded++;
-                job->recs[REC_DLQ].state = REC_UNUSED;
+                sched ? w->stats.sched_succeeded++ : w->stats.succeeded++;
                 break;
         case CXW_OUTCOME_REJECTED:
-                w->stats.rejected++;
+                sched ? w->stats.sched_rejected++ : w->stats.rejected++;
                 break;
         default:
-                w->stats.failed++;
+                sched ? w->stats.sched_failed++ : w->stats.failed++;
                 break;
         }
         if (status != CXW_OUTCOME_SUCCEEDED)
-                CXW_INFO("outcome", "%s %s [%d] @%lld contactId=%s: %s",
+                CXW_INFO("outcome", "%s %s [%d] @%lld %s=%s: %s",
                          cxw_outcome_status_str(status), job->part->topic,
                          (int)job->part->partition, (long long)job->offset,
-                         job->upd.contact_id[0] ? job->upd.contact_id : "-", job->error);
-        produce_records(job);
+                         sched ? "calendar" : "contactId",
+                         sched ? (job->sched->key[0] ? job->sched->key : "-")
+                               : (job->upd.contact_id[0] ? job->upd.contact_id : "-"),
+                         job->error);
+        worker_produce_records(job);
+        /* A slot of the import cap may have come free. */
+        if (sched)
+                sched_pump(w);
 }
 
 /* Every record of job is acknowledged: its offset is done. */
@@ -409,11 +471,14 @@ static void on_delivered(void *opaque, const rd_kafka_message_t *rkm)
                 CXW_WARN("kafka", "record to %s not delivered: %s (retrying)",
                          rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
                 rec->state = REC_NONE;
-                cxw_timer_start(w->loop, &job->timer, cxw_now_ms() + REPRODUCE_DELAY_MS,
+                cxw_timer_start(w->loop, &job->rtimer, cxw_now_ms() + REPRODUCE_DELAY_MS,
                                 reproduce_cb, job);
                 return;
         }
         rec->state = REC_DONE;
+        /* Complete once the outcome is decided and every due record is in. */
+        if (job->state != JOB_FINISHING)
+                return;
         for (int i = 0; i < REC__CNT; i++)
                 if (job->recs[i].state == REC_NONE || job->recs[i].state == REC_PENDING)
                         return;
@@ -456,10 +521,10 @@ static void token_done(const cxw_http_response_t *r, void *opaque)
                 CXW_DEBUG("token", "new access token obtained");
         }
         arm_token_timer(w);
-        pump(w);
+        worker_pump(w);
 }
 
-static void ensure_token(cxw_worker_t *w)
+void worker_ensure_token(cxw_worker_t *w)
 {
         cxw_http_request_t req = {0};
 
@@ -486,7 +551,7 @@ static void token_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 {
         (void)loop;
         (void)t;
-        ensure_token(opaque);
+        worker_ensure_token(opaque);
 }
 
 /* ------------------------------------------------------------------ */
@@ -498,13 +563,13 @@ static void retry_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 
         (void)loop;
         (void)t;
-        ready_push(job->w, job);
-        pump(job->w);
+        worker_ready_push(job->w, job);
+        worker_pump(job->w);
 }
 
 /* Short, printable description of an error answer: CXone's "error" /
  * "message" field if the body is JSON, else the start of the body. */
-static void describe_answer(const cxw_http_response_t *r, char *out, size_t size)
+void worker_describe_answer(const cxw_http_response_t *r, char *out, size_t size)
 {
         json_t *j = r->body_len ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
         const char *text = NULL;
@@ -532,7 +597,7 @@ static void describe_answer(const cxw_http_response_t *r, char *out, size_t size
 
 /* Retries job after delay_ms if its retry budget allows (counting the retry
  * in *reason); else fails it. */
-static void retry_or_fail(job_t *job, int64_t delay_ms, const char *why, uint64_t *reason)
+void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why, uint64_t *reason)
 {
         cxw_worker_t *w = job->w;
         const cxw_config_t *cfg = w->cfg;
@@ -540,9 +605,9 @@ static void retry_or_fail(job_t *job, int64_t delay_ms, const char *why, uint64_
 
         if (job->failures >= cfg->retry_max_attempts ||
             now + delay_ms - job->first_attempt_at > cfg->retry_max_elapsed_ms) {
-                job_finish(job, CXW_OUTCOME_FAILED,
-                           "gave up after %d attempts in %lld ms: %s", job->attempts,
-                           (long long)(now - job->first_attempt_at), why);
+                worker_job_finish(
+                    job, CXW_OUTCOME_FAILED, "gave up after %d attempts in %lld ms: %s",
+                    job->attempts, (long long)(now - job->first_attempt_at), why);
                 return;
         }
         w->stats.retries++;
@@ -568,21 +633,21 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
         switch (cls) {
         case CXW_RESULT_OK:
                 cxw_budget_on_success(w->budget, CXW_CLASS_CONTACTS, now);
-                job_finish(job, CXW_OUTCOME_SUCCEEDED, NULL);
+                worker_job_finish(job, CXW_OUTCOME_SUCCEEDED, NULL);
                 break;
         case CXW_RESULT_UNAUTHORIZED:
                 w->stats.http_401++;
                 cxw_token_invalidate(w->token, job->token_gen);
                 if (job->reauths++ >= 1) {
-                        describe_answer(r, why, sizeof(why));
-                        job_finish(job, CXW_OUTCOME_REJECTED,
-                                   "CXone answered HTTP 401 again with a new token: %s",
-                                   why);
+                        worker_describe_answer(r, why, sizeof(why));
+                        worker_job_finish(
+                            job, CXW_OUTCOME_REJECTED,
+                            "CXone answered HTTP 401 again with a new token: %s", why);
                         break;
                 }
                 w->stats.retries++;
                 w->stats.retries_unauthorized++;
-                ready_push(w, job); /* at once, with the next token */
+                worker_ready_push(w, job); /* at once, with the next token */
                 break;
         case CXW_RESULT_RATE_LIMITED:
                 w->stats.http_429++;
@@ -592,13 +657,14 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
                 if (delay < 0)
                         delay = cxw_backoff_ms(job->attempts, cfg->retry_base_delay_ms,
                                                cfg->retry_max_delay_ms, &w->rng);
-                retry_or_fail(job, delay, "HTTP 429", &w->stats.retries_rate_limited);
+                worker_retry_or_fail(job, delay, "HTTP 429",
+                                     &w->stats.retries_rate_limited);
                 break;
         case CXW_RESULT_SERVER:
         case CXW_RESULT_NETWORK:
                 if (cls == CXW_RESULT_SERVER) {
                         w->stats.http_5xx++;
-                        describe_answer(r, why, sizeof(why));
+                        worker_describe_answer(r, why, sizeof(why));
                         snprintf(why + strlen(why), sizeof(why) - strlen(why),
                                  " (HTTP %ld)", r->status);
                 } else {
@@ -607,17 +673,18 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
                                  r->error ? r->error : "no answer");
                 }
                 job->failures++;
-                retry_or_fail(job,
-                              cxw_backoff_ms(job->failures, cfg->retry_base_delay_ms,
-                                             cfg->retry_max_delay_ms, &w->rng),
-                              why,
-                              cls == CXW_RESULT_SERVER ? &w->stats.retries_server
-                                                       : &w->stats.retries_network);
+                worker_retry_or_fail(
+                    job,
+                    cxw_backoff_ms(job->failures, cfg->retry_base_delay_ms,
+                                   cfg->retry_max_delay_ms, &w->rng),
+                    why,
+                    cls == CXW_RESULT_SERVER ? &w->stats.retries_server
+                                             : &w->stats.retries_network);
                 break;
         default:
-                describe_answer(r, why, sizeof(why));
-                job_finish(job, CXW_OUTCOME_REJECTED, "CXone answered HTTP %ld: %s",
-                           r->status, why);
+                worker_describe_answer(r, why, sizeof(why));
+                worker_job_finish(job, CXW_OUTCOME_REJECTED,
+                                  "CXone answered HTTP %ld: %s", r->status, why);
                 break;
         }
 }
@@ -669,12 +736,12 @@ static void pump_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 {
         (void)loop;
         (void)t;
-        pump(opaque);
+        worker_pump(opaque);
 }
 
 /* Starts as many calls as the in-flight limit, the token and the budget
  * allow: retries first (they are older), then keys the dispatcher has ready. */
-static void pump(cxw_worker_t *w)
+void worker_pump(cxw_worker_t *w)
 {
         const cxw_config_t *cfg = w->cfg;
 
@@ -686,11 +753,11 @@ static void pump(cxw_worker_t *w)
                 int64_t wait;
                 job_t *job;
 
-                if (!w->ready_head && cxw_dispatch_ready(w->dispatch) == 0)
+                if (!w->ready.head && cxw_dispatch_ready(w->dispatch) == 0)
                         break;
                 token = cxw_token_get(w->token, now, &gen);
                 if (!token) {
-                        ensure_token(w);
+                        worker_ensure_token(w);
                         break;
                 }
                 wait = cxw_budget_take(w->budget, CXW_CLASS_CONTACTS, now);
@@ -701,7 +768,7 @@ static void pump(cxw_worker_t *w)
                                                 pump_timer_cb, w);
                         break;
                 }
-                job = ready_pop(w);
+                job = ready_pop(&w->ready);
                 if (!job)
                         job = cxw_dispatch_pop(w->dispatch);
                 if (start_call(w, job, token, gen) == -1) {
@@ -712,9 +779,30 @@ static void pump(cxw_worker_t *w)
                         break;
                 }
         }
+        sched_pump(w);
         /* Keep the token fresh ahead of expiry even between bursts. */
         if (!w->token_in_flight && cxw_token_need_fetch(w->token, cxw_now_ms()))
-                ensure_token(w);
+                worker_ensure_token(w);
+}
+
+char *worker_url(const cxw_worker_t *w, const char *path, const char *name,
+                 const char *value)
+{
+        char pattern[64];
+        const char *at;
+        char *url = NULL;
+
+        snprintf(pattern, sizeof(pattern), "{%s}", name);
+        at = strstr(path, pattern);
+        if (!at) {
+                if (asprintf(&url, "%s%s", w->contacts_url_prefix, path) == -1)
+                        return NULL;
+                return url;
+        }
+        if (asprintf(&url, "%s%.*s%s%s", w->contacts_url_prefix, (int)(at - path), path,
+                     value, at + strlen(pattern)) == -1)
+                return NULL;
+        return url;
 }
 
 /* ------------------------------------------------------------------ */
@@ -748,15 +836,20 @@ static void on_message(cxw_worker_t *w, rd_kafka_message_t *rkm)
                 job_free(job);
                 return;
         }
+        if (strcmp(topic, cfg->topic_schedules) == 0) {
+                job->kind = JOB_SCHEDULE;
+                sched_on_message(w, job);
+                return;
+        }
         if (cxw_contact_decode(rkm->payload, rkm->len, rkm->key, rkm->key_len,
                                (const char *const *)cfg->contact_fields.v,
                                cfg->contact_fields.cnt, (size_t)cfg->max_message_bytes,
                                &job->upd, err, sizeof(err)) == -1) {
-                job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
+                worker_job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
                 return;
         }
         if (cxw_dispatch_push(w->dispatch, job->upd.contact_id, job) == -1) {
-                job_finish(job, CXW_OUTCOME_FAILED, "out of memory");
+                worker_job_finish(job, CXW_OUTCOME_FAILED, "out of memory");
                 return;
         }
         job->dispatched = 1;
@@ -852,10 +945,7 @@ static int job_revoked(job_t *job)
 static void drop_job(job_t *job)
 {
         job->w->stats.abandoned++;
-        if (job->dispatched) {
-                cxw_dispatch_release(job->w->dispatch, job->upd.contact_id);
-                job->dispatched = 0;
-        }
+        release_key(job);
         job_free(job);
 }
 
@@ -880,7 +970,9 @@ static void drop_revoked_waiting(cxw_worker_t *w)
         job_t *job, *next;
 
         cxw_dispatch_remove_if(w->dispatch, queued_revoked, queued_removed, NULL);
-        ready_remove_if(w, job_revoked, drop_job);
+        cxw_dispatch_remove_if(w->sched_dispatch, queued_revoked, queued_removed, NULL);
+        ready_remove_if(&w->ready, job_revoked, drop_job);
+        ready_remove_if(&w->sched_ready, job_revoked, drop_job);
         for (job = w->jobs; job; job = next) {
                 next = job->next;
                 if (job_revoked(job) && job->state == JOB_WAITING)
@@ -1017,7 +1109,7 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         cxw_http_conf_t hconf;
         cxw_budget_conf_t bconf;
         cxw_kafka_hooks_t hooks = {on_assigned, on_revoked, on_delivered};
-        const char *topics[1];
+        const char *topics[2];
         sigset_t mask;
 
         if (!w) {
@@ -1051,13 +1143,15 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         w->budget = cxw_budget_new(&bconf, cxw_now_ms());
         w->token = cxw_token_new(cfg->token_refresh_ahead_ms, 500, 30000);
         w->dispatch = cxw_dispatch_new();
+        w->sched_dispatch = cxw_dispatch_new();
         w->offsets = cxw_offsets_new();
         w->token_url = strdup(cfg->token_url);
         w->token_body = cxw_token_form_body(cfg->scope);
         w->token_auth = cxw_token_basic_auth(cfg->client_id, cfg->client_secret);
         w->contacts_url_prefix = url_prefix(cfg->base_url);
-        if (!w->budget || !w->token || !w->dispatch || !w->offsets || !w->token_url ||
-            !w->token_body || !w->token_auth || !w->contacts_url_prefix) {
+        if (!w->budget || !w->token || !w->dispatch || !w->sched_dispatch ||
+            !w->offsets || !w->token_url || !w->token_body || !w->token_auth ||
+            !w->contacts_url_prefix) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto fail;
         }
@@ -1074,7 +1168,8 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         cxw_loop_on_wakeup(w->loop, on_wakeup, w);
 
         topics[0] = cfg->topic_contacts;
-        w->kafka = cxw_kafka_new(cfg, topics, 1, &hooks, w, cxw_loop_wakeup_fd(w->loop),
+        topics[1] = cfg->topic_schedules;
+        w->kafka = cxw_kafka_new(cfg, topics, 2, &hooks, w, cxw_loop_wakeup_fd(w->loop),
                                  errstr, errstr_size);
         if (!w->kafka)
                 goto fail;
@@ -1096,7 +1191,7 @@ int cxw_worker_run(cxw_worker_t *w)
                  CXW_VERSION, w->cfg->worker_id, w->cfg->group_id, w->cfg->topic_contacts,
                  w->cfg->base_url, w->cfg->max_in_flight,
                  rate_str(w->cfg->rate_rps, buf, sizeof(buf)));
-        ensure_token(w);
+        worker_ensure_token(w);
         cxw_timer_start(w->loop, &w->stats_timer, cxw_now_ms() + STATS_INTERVAL_MS,
                         stats_timer_cb, w);
 
@@ -1112,7 +1207,7 @@ int cxw_worker_run(cxw_worker_t *w)
                 cxw_kafka_serve(w->kafka);
                 if (!w->stopping)
                         consume(w);
-                pump(w);
+                worker_pump(w);
                 if (cxw_kafka_fatal(w->kafka, err, sizeof(err))) {
                         CXW_ERROR("kafka", "fatal producer error: %s", err);
                         w->fatal = 1;
@@ -1169,6 +1264,7 @@ void cxw_worker_destroy(cxw_worker_t *w)
         cxw_budget_destroy(w->budget);
         cxw_token_destroy(w->token);
         cxw_dispatch_destroy(w->dispatch);
+        cxw_dispatch_destroy(w->sched_dispatch);
         cxw_offsets_destroy(w->offsets);
         if (w->token_auth) {
                 explicit_bzero(w->token_auth, strlen(w->token_auth));

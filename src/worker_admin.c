@@ -82,6 +82,26 @@ static void collect(void *opaque, cxw_metrics_emitter_t *e)
         cxw_metrics_emit_sample(
             e, CXW_LABELS("type", "contact-update", "status", "failed", NULL),
             (double)s->failed);
+        cxw_metrics_emit_sample(
+            e, CXW_LABELS("type", "schedule-import", "status", "succeeded", NULL),
+            (double)s->sched_succeeded);
+        cxw_metrics_emit_sample(
+            e, CXW_LABELS("type", "schedule-import", "status", "rejected", NULL),
+            (double)s->sched_rejected);
+        cxw_metrics_emit_sample(
+            e, CXW_LABELS("type", "schedule-import", "status", "failed", NULL),
+            (double)s->sched_failed);
+        counter(e, "cxw_job_polls_total", "Status calls for schedule import jobs.",
+                (double)s->job_polls);
+        cxw_metrics_emit_family(e, "cxw_webhooks_total", "Webhooks received, by result.",
+                                CXW_METRIC_COUNTER);
+        cxw_metrics_emit_sample(e, CXW_LABELS("result", "accepted", NULL),
+                                (double)s->webhooks_accepted);
+        cxw_metrics_emit_sample(e, CXW_LABELS("result", "refused", NULL),
+                                (double)s->webhooks_refused);
+        gauge(e, "cxw_schedule_imports_in_progress",
+              "Schedule imports submitted or being submitted whose job has not ended.",
+              (double)w->sched_active);
 
         cxw_metrics_emit_family(e, "cxw_retries_total", "Calls retried, by reason.",
                                 CXW_METRIC_COUNTER);
@@ -229,6 +249,7 @@ int worker_admin_start(cxw_worker_t *w, char *errstr, size_t errstr_size)
         hooks.metrics = render;
         hooks.alive = alive;
         hooks.ready = ready;
+        hooks.webhook = sched_webhook;
         w->admin = cxw_admin_new(cfg->admin_listen, &hooks, w, errstr, errstr_size);
         if (!w->admin)
                 return -1;

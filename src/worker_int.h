@@ -14,10 +14,11 @@
 #include "cxone/metrics.h"
 #include "cxone/offsets.h"
 #include "cxone/outcome.h"
+#include "cxone/schedules.h"
 #include "cxone/token.h"
 #include "cxone/worker.h"
 
-#define ERROR_MAX          512
+#define ERROR_MAX          1024
 #define CONSUME_BATCH      512  /* messages taken per loop round at most */
 #define REPRODUCE_DELAY_MS 1000 /* after a failed delivery */
 #define STATS_INTERVAL_MS  10000
@@ -34,8 +35,44 @@ typedef struct part_s {
         int revoking; /* being revoked: its queued work is dropped */
 } part_t;
 
-typedef enum { REC_RESULT = 0, REC_DLQ, REC_AUDIT, REC__CNT } rec_kind_t;
-typedef enum { REC_NONE = 0, REC_PENDING, REC_DONE, REC_UNUSED } rec_state_t;
+/* The records about one request: its outcome, a DLQ copy when it did not
+ * succeed, its final audit event, and for a schedule import the audit event
+ * of its submission. */
+typedef enum {
+        REC_RESULT = 0,
+        REC_DLQ,
+        REC_AUDIT,
+        REC_AUDIT_SUBMIT,
+        REC__CNT
+} rec_kind_t;
+typedef enum {
+        REC_LATER = 0, /* not due (yet); never due counts as unused */
+        REC_NONE,      /* due, to be produced */
+        REC_PENDING,   /* produced, waiting for the acknowledgement */
+        REC_DONE,
+        REC_UNUSED,
+} rec_state_t;
+
+typedef enum { JOB_CONTACT = 0, JOB_SCHEDULE } job_kind_t;
+
+/* A schedule import's own state (worker_schedules.c). */
+typedef struct sched_s {
+        cxw_schedule_import_t imp;
+        char key[CXW_SCHED_ID_MAX + 1];    /* per-key order: message key or calendar */
+        char idem[CXW_SCHED_IDEMKEY_SIZE]; /* Idempotency-Key of the submission */
+        char job_id[128];
+        char job_status[16];     /* last status CXone reported */
+        char webhook_status[16]; /* a webhook's status, while a poll is out */
+        int active;              /* counted in sched_active */
+        int polls;
+        int64_t validation_ms, request_ms;
+        int64_t polling_since, poll_interval;
+        struct job_s *tracked_next; /* the jobs with a jobId, for webhooks */
+} sched_t;
+
+typedef struct jobq_s {
+        struct job_s *head, *tail;
+} jobq_t;
 
 struct job_s;
 typedef struct rec_s {
@@ -53,6 +90,7 @@ typedef enum {
 } job_state_t;
 
 typedef struct job_s {
+        job_kind_t kind;
         struct job_s *prev, *next; /* all jobs */
         struct job_s *ready_next;  /* retry-ready list */
         cxw_worker_t *w;
@@ -66,8 +104,9 @@ typedef struct job_s {
         rd_kafka_headers_t *headers; /* the request's, copied */
         char *batch_id;
         char *correlation_id;
-        cxw_contact_update_t upd;
-        int dispatched; /* holds its key in the dispatcher */
+        cxw_contact_update_t upd; /* JOB_CONTACT */
+        sched_t *sched;           /* JOB_SCHEDULE */
+        int dispatched;           /* holds its key in the dispatcher */
         job_state_t state;
         int attempts; /* calls made */
         int failures; /* 5xx / network failures, for the retry budget */
@@ -78,7 +117,8 @@ typedef struct job_s {
         long http_status;
         cxw_outcome_status_t status;
         char error[ERROR_MAX];
-        cxw_timer_t timer;
+        cxw_timer_t timer;  /* backoff or next poll */
+        cxw_timer_t rtimer; /* re-producing a record Kafka did not take */
         rec_t recs[REC__CNT];
         size_t bytes;
 } job_t;
@@ -96,8 +136,13 @@ struct cxw_worker_s {
         job_t *jobs;
         size_t njobs;
         int64_t bytes;
-        job_t *ready_head, *ready_tail;
+        jobq_t ready;       /* contact retries, before the dispatcher's keys */
+        jobq_t sched_ready; /* schedule retries */
+        cxw_dispatch_t *sched_dispatch;
+        int sched_active; /* imports submitted or being submitted, job not ended */
+        job_t *tracked;   /* imports with a jobId */
         cxw_timer_t pump_timer;
+        cxw_timer_t sched_timer; /* schedule submissions waiting for the budget */
         cxw_timer_t token_timer;
         cxw_timer_t stats_timer;
         int token_in_flight;
@@ -121,6 +166,33 @@ struct cxw_worker_s {
         cxw_metric_t *m_consumed; /* by topic */
         cxw_admin_t *admin;
 };
+
+/* worker.c, for worker_schedules.c */
+
+void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void worker_produce_records(job_t *job);
+void worker_ready_push(cxw_worker_t *w, job_t *job);
+void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why,
+                          uint64_t *reason);
+void worker_describe_answer(const cxw_http_response_t *r, char *out, size_t size);
+void worker_ensure_token(cxw_worker_t *w);
+void worker_pump(cxw_worker_t *w);
+/* The URL of base_url + path with "{name}" replaced by value; malloc'd. */
+char *worker_url(const cxw_worker_t *w, const char *path, const char *name,
+                 const char *value);
+
+/* worker_schedules.c */
+
+/* Decodes, validates and queues a consumed import (or finishes it). */
+void sched_on_message(cxw_worker_t *w, job_t *job);
+/* Starts submissions as the concurrency cap, token and budget allow. */
+void sched_pump(cxw_worker_t *w);
+/* Frees a job's schedule state and takes it out of the tracking. */
+void sched_release(job_t *job);
+/* The answer to POST /webhooks/cxone (admin hook). */
+int sched_webhook(void *opaque, const cxw_admin_request_t *req, const char *body,
+                  size_t len, char *answer, size_t answer_size);
 
 /* worker_admin.c */
 

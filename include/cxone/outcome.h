@@ -35,7 +35,10 @@ typedef struct cxw_outcome_s {
         const char *topic;          /**< source */
         int32_t partition;
         int64_t offset;
-        int64_t latency_ms; /**< consumed → outcome */
+        int64_t latency_ms;     /**< consumed → outcome */
+        const char *job_status; /**< schedule imports: the job's last status, or NULL */
+        int has_timings;        /**< schedule imports: write the three below */
+        int64_t validation_ms, request_ms, polling_ms;
         int64_t finished_wall_ms;
 } cxw_outcome_t;
 

@@ -16,7 +16,11 @@ typedef struct cxw_worker_s cxw_worker_t;
 /** Counters of one replica (read by the admin endpoint and the exit log). */
 typedef struct cxw_worker_stats_s {
         uint64_t consumed;
-        uint64_t succeeded, rejected, failed;
+        uint64_t succeeded, rejected, failed;                   /**< contact updates */
+        uint64_t sched_succeeded, sched_rejected, sched_failed; /**< schedule imports */
+        uint64_t job_polls;         /**< async job status calls */
+        uint64_t webhooks_accepted; /**< verified webhooks */
+        uint64_t webhooks_refused;  /**< bad signature, expired, malformed */
         uint64_t http_requests, http_429, http_5xx, http_network, http_401;
         uint64_t retries; /**< all of the below */
         uint64_t retries_rate_limited, retries_server, retries_network,

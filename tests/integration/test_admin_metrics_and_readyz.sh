@@ -66,7 +66,9 @@ for name, got, want in checks:
     print(f"check: {name}: metrics {got:g}, expected {want}")
     ok &= got == want
 assert get('cxw_token_refreshes_total{result="ok"}') >= 2, "tokens living 3 s were not refreshed"
-assert get("cxw_assigned_partitions") == 3 and get("cxw_ready") == 1
+# 3 partitions of each of the two request topics
+assert get("cxw_assigned_partitions") == 6, m.get("cxw_assigned_partitions")
+assert get("cxw_ready") == 1
 sys.exit(0 if ok else 1)
 PY
 

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# POST /webhooks/cxone on the worker's admin listener: a good signature is
+# accepted (an untracked job is acknowledged and left to its poller); a bad,
+# expired or missing signature is 401; a body over 64 KiB is 413; malformed
+# JSON with a good signature is 400; the worker keeps running through all.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+SECRET=whsec-test-$$
+start_kafka 1
+start_sim
+write_worker_conf "$T/w.conf" 'rate = { rps = 0.0; };'
+CXONE_WEBHOOK_SECRET=$SECRET CXONE_WORKER_ADMIN_LISTEN=127.0.0.1:0 start_worker w1 "$T/w.conf"
+W=$LAST_PID
+wait_until 20 grep -q '"admin listener on' "$T/w1.log" || fail "no admin listener"
+PORT=$(grep -o 'admin listener on [^ ]* (port [0-9]*' "$T/w1.log" | grep -o '[0-9]*$')
+
+python3 - "$PORT" "$SECRET" <<'PY' || fail "webhook answers"
+import hashlib, hmac, http.client, json, sys, time
+port, secret = int(sys.argv[1]), sys.argv[2].encode()
+def post(body, ts=None, sig=None, sign=True, ts_off=0):
+    headers = {"Content-Type": "application/json"}
+    ts = str(int(time.time()) + ts_off) if ts is None else ts
+    if sign:
+        mac = hmac.new(secret, ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+        headers["X-CXone-Timestamp"] = ts
+        headers["X-CXone-Signature"] = sig or "sha256=" + mac
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("POST", "/webhooks/cxone", body, headers)
+    r = c.getresponse()
+    return r.status, r.read().decode()
+ev = json.dumps({"eventType": "WFM_SCHEDULE_IMPORT_COMPLETED", "jobId": "job-unknown", "status": "COMPLETED"}).encode()
+cases = [
+    ("good signature, untracked job", post(ev), 200, '"tracked":false'),
+    ("bad signature", post(ev, sig="sha256=" + "0" * 64), 401, "bad signature"),
+    ("signature of another body", post(ev, sig="sha256=" + hmac.new(secret, b"1.x", hashlib.sha256).hexdigest()), 401, ""),
+    ("expired timestamp", post(ev, ts_off=-3600), 401, "timestamp"),
+    ("future timestamp", post(ev, ts_off=+3600), 401, "timestamp"),
+    ("missing signature", post(ev, sign=False), 401, "missing"),
+    ("malformed signature", post(ev, sig="md5=abc"), 401, "malformed"),
+    ("body over 64 KiB", post(b"{" + b" " * 70000 + b"}"), 413, ""),
+    ("malformed JSON, good signature", post(b'{"jobId":'), 400, "malformed"),
+    ("no jobId, good signature", post(b'{"status":"COMPLETED"}'), 400, "malformed"),
+]
+ok = True
+for name, (status, body), want, text in cases:
+    good = status == want and text in body
+    print(f"check: {name}: {status} {body[:60]!r} {'ok' if good else 'UNEXPECTED, want %d' % want}")
+    ok &= good
+sys.exit(0 if ok else 1)
+PY
+curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -q '^cxw_webhooks_total{result="refused"} [1-9]' || fail "refusals not counted"
+curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || fail "the worker stopped answering"
+stop_pid "$W" 30 || fail "worker did not exit 0"
+check nosecret "$T"/*.log --secret "$SECRET" --secret "$CXONE_CLIENT_SECRET"
+log "PASS"
