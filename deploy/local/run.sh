@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The first command. On a fresh Debian/Ubuntu machine: installs what is
 # missing, builds, starts the local stack (dev-kafka, cxone-sim, two worker
-# replicas), publishes config/samples/contacts.csv, follows the outcomes,
+# replicas), publishes config/samples/ (contacts.csv, schedules.json),
+# follows the outcomes,
 # prints the summary, stops the stack and exits 0.
 #
 #   deploy/local/run.sh                 run the demo and stop
@@ -57,7 +58,7 @@ export KAFKA_BOOTSTRAP_SERVERS
 
 "$bin/cxone-sim" --listen 127.0.0.1:0 --client-id "$CXONE_CLIENT_ID" \
   --client-secret "$CXONE_CLIENT_SECRET" --latency-ms 30 --latency-jitter-ms 20 \
-  --unknown-contact-prefix unknown- >"$run/sim.out" 2>"$run/sim.log" &
+  --unknown-contact-prefix unknown- --job-duration-ms 1500 >"$run/sim.out" 2>"$run/sim.log" &
 pids+=($!)
 line=$(first_line "$run/sim.out")
 export CXONE_BASE_URL=${line#listening on }
@@ -75,6 +76,15 @@ rc=0
 # 0: all succeeded; 3: all have outcomes, some rejected (the samples hold bad rows on purpose)
 if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
   echo "run.sh: the import did not complete (exit $rc); logs in $run" >&2
+  exit 1
+fi
+
+echo "publishing config/samples/schedules.json and waiting for every outcome..."
+rc=0
+"$bin/cxonectl" -c config/cxone-worker.conf schedules import config/samples/schedules.json \
+  --wait --timeout 120 || rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
+  echo "run.sh: the schedule import did not complete (exit $rc); logs in $run" >&2
   exit 1
 fi
 
