@@ -50,18 +50,27 @@ static size_t json_escape(char *out, size_t size, size_t pos, const char *s)
         return pos;
 }
 
-void cxw_log_write(cxw_log_level_t level, const char *component, const char *fmt, ...)
+static int is_number(const char *v)
+{
+        const char *p = v + (*v == '-');
+
+        if (!*p || (p[0] == '0' && p[1]) || strlen(p) > 18)
+                return 0;
+        for (; *p; p++)
+                if (*p < '0' || *p > '9')
+                        return 0;
+        return 1;
+}
+
+static void vlog(cxw_log_level_t level, const char *component, const char *const *kv,
+                 const char *fmt, va_list ap)
 {
         char msg[2048];
-        char line[4608];
+        char line[6144];
         char ts[40];
         size_t pos;
-        va_list ap;
 
-        va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-
         cxw_rfc3339(cxw_wall_ms(), ts, sizeof(ts));
         pos = (size_t)snprintf(line, sizeof(line),
                                "{\"time\":\"%s\",\"level\":\"%s\",\"component\":\"", ts,
@@ -70,9 +79,46 @@ void cxw_log_write(cxw_log_level_t level, const char *component, const char *fmt
         memcpy(line + pos, "\",\"msg\":\"", 9);
         pos += 9;
         pos = json_escape(line, sizeof(line), pos, msg);
-        memcpy(line + pos, "\"}\n", 3);
-        pos += 3;
+        line[pos++] = '"';
+        for (size_t i = 0; kv && kv[i] && pos + 64 < sizeof(line); i += 2) {
+                const char *v = kv[i + 1];
+                if (!v)
+                        continue;
+                line[pos++] = ',';
+                line[pos++] = '"';
+                pos = json_escape(line, sizeof(line) - 32, pos, kv[i]);
+                line[pos++] = '"';
+                line[pos++] = ':';
+                if (is_number(v)) {
+                        pos = json_escape(line, sizeof(line) - 32, pos, v);
+                } else {
+                        line[pos++] = '"';
+                        pos = json_escape(line, sizeof(line) - 32, pos, v);
+                        line[pos++] = '"';
+                }
+        }
+        memcpy(line + pos, "}\n", 2);
+        pos += 2;
         /* One write per line keeps lines whole when threads log at once. */
         fwrite(line, 1, pos, stderr);
         fflush(stderr);
+}
+
+void cxw_log_write(cxw_log_level_t level, const char *component, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vlog(level, component, NULL, fmt, ap);
+        va_end(ap);
+}
+
+void cxw_log_kv(cxw_log_level_t level, const char *component, const char *const *kv,
+                const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vlog(level, component, kv, fmt, ap);
+        va_end(ap);
 }

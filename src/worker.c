@@ -397,6 +397,45 @@ static void reproduce_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
         worker_produce_records(opaque);
 }
 
+/* A log line about one request, with its fields: topic, partition, offset,
+ * contactId or calendar and jobId, the last HTTP status. */
+void worker_log_job(const job_t *job, cxw_log_level_t level, const char *component,
+                    const char *fmt, ...)
+{
+        char partition[16], offset[24], http[16], msg[1200];
+        const char *kv[13];
+        size_t n = 0;
+        va_list ap;
+
+        if (level > cxw_log_threshold)
+                return;
+        snprintf(partition, sizeof(partition), "%d", (int)job->part->partition);
+        snprintf(offset, sizeof(offset), "%lld", (long long)job->offset);
+        snprintf(http, sizeof(http), "%ld", job->http_status);
+        kv[n++] = "topic";
+        kv[n++] = job->part->topic;
+        kv[n++] = "partition";
+        kv[n++] = partition;
+        kv[n++] = "offset";
+        kv[n++] = offset;
+        if (job->kind == JOB_SCHEDULE && job->sched) {
+                kv[n++] = "calendar";
+                kv[n++] = job->sched->key[0] ? job->sched->key : NULL;
+                kv[n++] = "jobId";
+                kv[n++] = job->sched->job_id[0] ? job->sched->job_id : NULL;
+        } else {
+                kv[n++] = "contactId";
+                kv[n++] = job->upd.contact_id[0] ? job->upd.contact_id : NULL;
+        }
+        kv[n++] = "httpStatus";
+        kv[n++] = job->http_status ? http : NULL;
+        kv[n] = NULL;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        cxw_log_kv(level, component, kv, "%s", msg);
+}
+
 void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
 {
         cxw_worker_t *w = job->w;
@@ -432,13 +471,8 @@ void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt,
                 break;
         }
         if (status != CXW_OUTCOME_SUCCEEDED)
-                CXW_INFO("outcome", "%s %s [%d] @%lld %s=%s: %s",
-                         cxw_outcome_status_str(status), job->part->topic,
-                         (int)job->part->partition, (long long)job->offset,
-                         sched ? "calendar" : "contactId",
-                         sched ? (job->sched->key[0] ? job->sched->key : "-")
-                               : (job->upd.contact_id[0] ? job->upd.contact_id : "-"),
-                         job->error);
+                worker_log_job(job, CXW_LOG_INFO, "outcome", "%s: %s",
+                               cxw_outcome_status_str(status), job->error);
         worker_produce_records(job);
         /* A slot of the import cap may have come free. */
         if (sched)
@@ -612,8 +646,8 @@ void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why, uint64_
         }
         w->stats.retries++;
         (*reason)++;
-        CXW_DEBUG("http", "contactId=%s attempt %d: %s; retrying in %lld ms",
-                  job->upd.contact_id, job->attempts, why, (long long)delay_ms);
+        worker_log_job(job, CXW_LOG_DEBUG, "http", "attempt %d: %s; retrying in %lld ms",
+                       job->attempts, why, (long long)delay_ms);
         job->state = JOB_WAITING;
         cxw_timer_start(w->loop, &job->timer, now + delay_ms, retry_timer_cb, job);
 }

@@ -10,6 +10,7 @@
 #include "cxone/dispatch.h"
 #include "cxone/http.h"
 #include "cxone/kafka.h"
+#include "cxone/log.h"
 #include "cxone/loop.h"
 #include "cxone/metrics.h"
 #include "cxone/offsets.h"
@@ -172,6 +173,8 @@ struct cxw_worker_s {
 void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void worker_produce_records(job_t *job);
+void worker_log_job(const job_t *job, cxw_log_level_t level, const char *component,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void worker_ready_push(cxw_worker_t *w, job_t *job);
 void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why,
                           uint64_t *reason);

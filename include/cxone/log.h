@@ -36,6 +36,21 @@ const char *cxw_log_level_str(cxw_log_level_t level);
 void cxw_log_write(cxw_log_level_t level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/**
+ * @brief Like cxw_log_write(), with fields: kv is a NULL-terminated list of
+ *        name, value pairs written as members of the line's object after
+ *        "msg" (a value of digits, optionally signed, as a JSON number; a
+ *        NULL value is left out). Use CXW_LOG_KV().
+ */
+void cxw_log_kv(cxw_log_level_t level, const char *component, const char *const *kv,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#define CXW_LOG_KV(level, component, kv, ...)                                            \
+        do {                                                                             \
+                if ((level) <= cxw_log_threshold)                                        \
+                        cxw_log_kv((level), (component), (kv), __VA_ARGS__);             \
+        } while (0)
+
 #define CXW_LOG(level, component, ...)                                                   \
         do {                                                                             \
                 if ((level) <= cxw_log_threshold)                                        \
