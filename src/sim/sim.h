@@ -144,6 +144,8 @@ typedef struct cxw_sim {
         cxw_sim_stripe_t reqkeys[CXW_SIM_STRIPES];
         pthread_rwlock_t tokens_lock;
         cxw_sim_map_t *tokens; /**< token → int64_t expiry (monotonic ms) */
+        char issued[16][64];   /**< the last tokens issued, for leak tests */
+        unsigned issued_n;     /**< tokens issued so far (ring position) */
         int64_t tokens_swept_ms;
         cxw_sim_map_t *known; /**< --contacts-file ids, read-only; NULL = all */
 
@@ -257,6 +259,13 @@ void cxw_sim_api_end(cxw_sim_t *sim);
 
 /** @brief The statistics as JSON (GET /_sim/stats). */
 json_t *cxw_sim_stats_json(cxw_sim_t *sim);
+
+/**
+ * @brief {"issued": [the last 16 tokens issued]}: lets a test look for the
+ *        access token in what a client wrote. A simulator's tokens are
+ *        worthless outside it; never add this to anything real.
+ */
+json_t *cxw_sim_tokens_json(cxw_sim_t *sim);
 
 /** @brief Clears contacts, idempotency keys, schedule-import jobs and statistics. */
 void cxw_sim_reset(cxw_sim_t *sim);

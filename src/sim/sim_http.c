@@ -65,6 +65,7 @@ struct req {
 static void h_token(cxw_sim_t *sim, req_t *r);
 static void h_patch_contact(cxw_sim_t *sim, req_t *r);
 static void h_stats(cxw_sim_t *sim, req_t *r);
+static void h_tokens(cxw_sim_t *sim, req_t *r);
 static void h_sim_contact(cxw_sim_t *sim, req_t *r);
 static void h_config_get(cxw_sim_t *sim, req_t *r);
 static void h_config_set(cxw_sim_t *sim, req_t *r);
@@ -82,6 +83,7 @@ static const route_t routes[] = {
      h_schedule_import},
     {"GET", "/api/v2/wfm/async-jobs/", true, 0, h_async_job},
     {"GET", "/_sim/stats", false, 0, h_stats},
+    {"GET", "/_sim/tokens", false, 0, h_tokens},
     {"GET", "/_sim/contacts/", true, 0, h_sim_contact},
     {"GET", "/_sim/jobs/", true, 0, h_sim_job},
     {"GET", "/_sim/config", false, 0, h_config_get},
@@ -605,6 +607,11 @@ static void h_sim_job(cxw_sim_t *sim, req_t *r)
 static void h_stats(cxw_sim_t *sim, req_t *r)
 {
         answer_json(r, 200, cxw_sim_stats_json(sim));
+}
+
+static void h_tokens(cxw_sim_t *sim, req_t *r)
+{
+        answer_json(r, 200, cxw_sim_tokens_json(sim));
 }
 
 static void h_sim_contact(cxw_sim_t *sim, req_t *r)

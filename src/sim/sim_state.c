@@ -280,6 +280,9 @@ int cxw_sim_token_issue(cxw_sim_t *sim, char *out, size_t size)
         if (cxw_sim_map_count(sim->tokens) >= TOKENS_MAX)
                 cxw_sim_map_remove_if(sim->tokens, NULL, NULL, free);
         rc = cxw_sim_map_put(sim->tokens, out, 2 * TOKEN_BYTES, expiry);
+        if (rc == 0)
+                cxw_strlcpy(sim->issued[sim->issued_n++ % 16], out,
+                            sizeof(sim->issued[0]));
         pthread_rwlock_unlock(&sim->tokens_lock);
         if (rc != 0)
                 free(expiry);
@@ -522,4 +525,17 @@ void cxw_sim_reset(cxw_sim_t *sim)
         atomic_store(&sim->webhooks_failed, 0);
         /* Requests still in progress stay counted. */
         atomic_store(&sim->max_concurrency, atomic_load(&sim->in_flight));
+}
+
+json_t *cxw_sim_tokens_json(cxw_sim_t *sim)
+{
+        json_t *a = json_array();
+        unsigned n;
+
+        pthread_rwlock_rdlock(&sim->tokens_lock);
+        n = sim->issued_n < 16 ? sim->issued_n : 16;
+        for (unsigned i = 0; i < n; i++)
+                json_array_append_new(a, json_string(sim->issued[i]));
+        pthread_rwlock_unlock(&sim->tokens_lock);
+        return json_pack("{s:o}", "issued", a);
 }

@@ -126,3 +126,10 @@ dump_topic() {
 }
 
 check() { python3 "$CXW_SRC/tests/integration/check.py" "$@"; }
+
+# token_args: "--secret TOKEN" for each access token the simulator issued
+# lately, so that `check nosecret` looks for them too.
+token_args() {
+  sim_get /_sim/tokens | python3 -c 'import json,sys
+for t in json.load(sys.stdin)["issued"]: print("--secret", t)'
+}

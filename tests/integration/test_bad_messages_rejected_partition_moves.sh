@@ -87,4 +87,6 @@ for m in dlq:
     assert h.get("batch-id") == "mix", f"original headers not kept: {h}"
 print(f"check: {len(dlq)} DLQ copies carry the original key, value and headers")
 PY
+# shellcheck disable=SC2046
+check nosecret "$T"/*.log "$T"/*.json --secret "$CXONE_CLIENT_SECRET" $(token_args)
 log "PASS"
