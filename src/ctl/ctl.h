@@ -5,11 +5,13 @@
  * ctl_main.c parses the global options and loads the configuration, then
  * hands over to one subcommand: dev-kafka (ctl_devkafka.c), contacts import
  * (ctl_import.c: CSV rows to requests), schedules import (ctl_schedules.c:
- * JSON elements to requests), results and topic dump (ctl_results.c).
- * ctl_kafka.c holds what they share: client configuration from the config
- * file, the stop signal, the outcome record decoder. ctl_batch.c is what the
- * two imports share: the idempotent producer, delivery tracking, the --wait
- * follow-up on the results topic, the summary and the exit code.
+ * JSON elements to requests), results and topic dump (ctl_results.c, which
+ * also holds the topic reader and the message-as-JSON view the others use),
+ * dlq list and dlq replay (ctl_dlq.c). ctl_kafka.c holds what they share:
+ * client configuration from the config file, the idempotent producer, the
+ * stop signal, the outcome record decoder. ctl_batch.c is what the two
+ * imports share: delivery tracking, the --wait follow-up on the results
+ * topic, the summary and the exit code.
  */
 #ifndef CXONE_CTL_H
 #define CXONE_CTL_H
@@ -61,6 +63,73 @@ void ctl_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
  */
 int ctl_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
                  size_t errstr_size);
+
+/** A delivery report callback (rd_kafka_conf_set_dr_msg_cb). */
+typedef void(ctl_dr_cb_t)(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+
+/**
+ * @brief The idempotent producer of cxonectl (enable.idempotence, acks=all,
+ *        message.timeout.ms 60 s unless configured) on ctl_kafka_conf().
+ * @param dr_cb delivery report callback, or NULL; opaque is its third
+ *        argument (the instance opaque).
+ * @returns the producer, or NULL with errstr set.
+ * @remark free with rd_kafka_destroy() after ctl_producer_flush().
+ */
+rd_kafka_t *ctl_producer_new(const cxw_config_t *cfg, ctl_dr_cb_t *dr_cb, void *opaque,
+                             char *errstr, size_t errstr_size);
+
+/**
+ * @brief Produces one message (key, value and headers copied; key or value
+ *        may be NULL), waiting for queue space while the local queue is full
+ *        (until ctl_stop), then serves pending delivery reports.
+ * @param partition a partition, or RD_KAFKA_PARTITION_UA for the partitioner.
+ * @param msg_opaque the message's _private in its delivery report.
+ * @returns RD_KAFKA_RESP_ERR_NO_ERROR, or why the message was not queued.
+ * @remark hdrs stays the caller's (NULL for none).
+ */
+rd_kafka_resp_err_t ctl_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                const void *key, size_t key_len, const void *value,
+                                size_t value_len, const rd_kafka_headers_t *hdrs,
+                                void *msg_opaque);
+
+/**
+ * @brief Waits for every delivery report (each bounded by
+ *        message.timeout.ms), or until ctl_stop.
+ */
+void ctl_producer_flush(rd_kafka_t *rk);
+
+/** Called for each message of a topic read; non-zero stops the read. */
+typedef int (*ctl_on_message_t)(const rd_kafka_message_t *m, void *ctx);
+
+/**
+ * @brief Reads topic from the beginning of every partition, without a
+ *        consumer group and committing nothing, and calls on_message for
+ *        each message; returns at the end of every partition (following:
+ *        on SIGINT/SIGTERM). Problems are printed on stderr.
+ * @returns CTL_EXIT_OK, or CTL_EXIT_ERROR (also when on_message stopped it).
+ */
+int ctl_read_topic(const cxw_config_t *cfg, const char *topic, bool follow,
+                   ctl_on_message_t on_message, void *ctx);
+
+/**
+ * @brief A JSON string of arbitrary bytes: as they are when UTF-8, else with
+ *        every byte above 0x7f shown as '?'; JSON null for p NULL.
+ * @returns a new reference (json_null() when out of memory).
+ */
+json_t *ctl_bytes_json(const void *p, size_t len);
+
+/**
+ * @brief A message as {"topic","partition","offset","key","headers","value"}
+ *        (the `topic dump` view; a repeated header: the last one).
+ * @returns a new reference, or NULL when out of memory.
+ */
+json_t *ctl_message_json(const rd_kafka_message_t *m);
+
+/**
+ * @brief Prints ctl_message_json(m) compactly as one stdout line.
+ * @returns 0, or -1 after printing "out of memory" on stderr.
+ */
+int ctl_print_message_json(const rd_kafka_message_t *m);
 
 /**
  * @brief The number of partitions of topic (metadata request).
@@ -137,6 +206,7 @@ int ctl_import_main(const cxw_config_t *cfg, int argc, char **argv);
 int ctl_schedules_import_main(const cxw_config_t *cfg, int argc, char **argv);
 int ctl_results_main(const cxw_config_t *cfg, int argc, char **argv);
 int ctl_topic_dump_main(const cxw_config_t *cfg, int argc, char **argv);
+int ctl_dlq_main(const cxw_config_t *cfg, int argc, char **argv);
 
 /**
  * @brief Parses a decimal integer in [min, max] for option opt.

@@ -149,53 +149,14 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         }
 }
 
-/* librdkafka's log callback shows connection trouble already; here only
- * what decides the import's fate. */
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-        (void)opaque;
-        if (err == RD_KAFKA_RESP_ERR__FATAL) {
-                char why[512];
-                rd_kafka_fatal_error(rk, why, sizeof(why));
-                CXW_ERROR("kafka", "fatal producer error: %s", why);
-        } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-                CXW_WARN("kafka", "%s (retrying until message.timeout.ms)", reason);
-        }
-}
-
 static rd_kafka_t *make_producer(ctl_batch_t *b)
 {
-        char errstr[512], cur[64];
-        size_t cur_len = sizeof(cur);
-        rd_kafka_conf_t *conf =
-            ctl_kafka_conf(b->cfg, CTL_PRODUCER, errstr, sizeof(errstr));
-        rd_kafka_t *rk;
+        char errstr[512];
+        rd_kafka_t *rk = ctl_producer_new(b->cfg, dr_cb, b, errstr, sizeof(errstr));
 
-        if (!conf)
-                goto fail;
-        /* A CLI should not hang five minutes on an unreachable cluster: one
-         * minute unless the configuration says otherwise. */
-        if (rd_kafka_conf_get(conf, "message.timeout.ms", cur, &cur_len) ==
-                RD_KAFKA_CONF_OK &&
-            !strcmp(cur, "300000") &&
-            ctl_conf_set(conf, "message.timeout.ms", "60000", errstr, sizeof(errstr)))
-                goto fail;
-        /* Not negotiable: no duplicates, no reordering, every replica. */
-        if (ctl_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr)) ||
-            ctl_conf_set(conf, "acks", "all", errstr, sizeof(errstr)))
-                goto fail;
-        rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
-        rd_kafka_conf_set_error_cb(conf, error_cb);
-        rd_kafka_conf_set_opaque(conf, b);
-        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!rk)
-                goto fail;
+                fprintf(stderr, "cxonectl: kafka producer: %s\n", errstr);
         return rk;
-fail:
-        if (conf)
-                rd_kafka_conf_destroy(conf);
-        fprintf(stderr, "cxonectl: kafka producer: %s\n", errstr);
-        return NULL;
 }
 
 /* Assigns a consumer to the current end of every results partition, so that
@@ -308,26 +269,14 @@ int ctl_batch_produce(ctl_batch_t *b, unsigned long pos, const char *key, size_t
                 return -1;
         }
         snprintf(corr, sizeof(corr), "%s:%lu", b->batch_id, pos);
-        for (;;) {
-                /* producev() takes the headers over only when it succeeds. */
-                hdrs = rd_kafka_headers_new(3);
-                rd_kafka_header_add(hdrs, "batch-id", -1, b->batch_id, -1);
-                rd_kafka_header_add(hdrs, "correlation-id", -1, corr, -1);
-                if (b->kind->idempotency_key)
-                        rd_kafka_header_add(hdrs, "idempotency-key", -1, corr, -1);
-                err = rd_kafka_producev(
-                    b->producer, RD_KAFKA_V_TOPIC(b->topic),
-                    RD_KAFKA_V_KEY(key, key ? key_len : 0),
-                    RD_KAFKA_V_VALUE((void *)value, value_len),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
-                    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(b->nreqs - 1)), RD_KAFKA_V_END);
-                if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-                        break;
-                rd_kafka_headers_destroy(hdrs);
-                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || ctl_stop)
-                        break;
-                rd_kafka_poll(b->producer, 100);
-        }
+        hdrs = rd_kafka_headers_new(3);
+        rd_kafka_header_add(hdrs, "batch-id", -1, b->batch_id, -1);
+        rd_kafka_header_add(hdrs, "correlation-id", -1, corr, -1);
+        if (b->kind->idempotency_key)
+                rd_kafka_header_add(hdrs, "idempotency-key", -1, corr, -1);
+        err = ctl_produce(b->producer, b->topic, RD_KAFKA_PARTITION_UA, key, key_len,
+                          value, value_len, hdrs, (void *)(uintptr_t)(b->nreqs - 1));
+        rd_kafka_headers_destroy(hdrs);
         if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
                 /* One oversized request must not stop the others. */
                 ctl_batch_where(b, pos, where, sizeof(where));
@@ -345,16 +294,7 @@ int ctl_batch_produce(ctl_batch_t *b, unsigned long pos, const char *key, size_t
                 drop_last_req(b);
                 return -1;
         }
-        rd_kafka_poll(b->producer, 0); /* serve delivery reports as we go */
         return 0;
-}
-
-/* Waits for every delivery report (bounded by message.timeout.ms). */
-static void flush_all(ctl_batch_t *b)
-{
-        while (rd_kafka_outq_len(b->producer) > 0 && !ctl_stop)
-                rd_kafka_flush(b->producer, 500);
-        rd_kafka_poll(b->producer, 0);
 }
 
 /* ---- waiting for outcomes ----------------------------------------------- */
@@ -562,7 +502,7 @@ int ctl_batch_finish(ctl_batch_t *b, int produce_rc)
 {
         bool all_acked;
 
-        flush_all(b);
+        ctl_producer_flush(b->producer);
         all_acked = b->acked == b->nreqs;
         for (size_t i = 0; i < b->nreqs; i++) {
                 const ctl_req_t *r = &b->reqs[i];

@@ -98,6 +98,91 @@ fail:
         return NULL;
 }
 
+/* librdkafka's log callback shows connection trouble already; here only
+ * what decides a producing command's fate. */
+static void producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+        (void)opaque;
+        if (err == RD_KAFKA_RESP_ERR__FATAL) {
+                char why[512];
+                rd_kafka_fatal_error(rk, why, sizeof(why));
+                CXW_ERROR("kafka", "fatal producer error: %s", why);
+        } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+                CXW_WARN("kafka", "%s (retrying until message.timeout.ms)", reason);
+        }
+}
+
+rd_kafka_t *ctl_producer_new(const cxw_config_t *cfg, ctl_dr_cb_t *dr_cb, void *opaque,
+                             char *errstr, size_t errstr_size)
+{
+        char cur[64];
+        size_t cur_len = sizeof(cur);
+        rd_kafka_conf_t *conf = ctl_kafka_conf(cfg, CTL_PRODUCER, errstr, errstr_size);
+        rd_kafka_t *rk;
+
+        if (!conf)
+                return NULL;
+        /* A CLI should not hang five minutes on an unreachable cluster: one
+         * minute unless the configuration says otherwise. */
+        if (rd_kafka_conf_get(conf, "message.timeout.ms", cur, &cur_len) ==
+                RD_KAFKA_CONF_OK &&
+            !strcmp(cur, "300000") &&
+            ctl_conf_set(conf, "message.timeout.ms", "60000", errstr, errstr_size))
+                goto fail;
+        /* Not negotiable: no duplicates, no reordering, every replica. */
+        if (ctl_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
+            ctl_conf_set(conf, "acks", "all", errstr, errstr_size))
+                goto fail;
+        if (dr_cb)
+                rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+        rd_kafka_conf_set_error_cb(conf, producer_error_cb);
+        rd_kafka_conf_set_opaque(conf, opaque);
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+        if (!rk)
+                goto fail;
+        return rk;
+fail:
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+}
+
+rd_kafka_resp_err_t ctl_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                const void *key, size_t key_len, const void *value,
+                                size_t value_len, const rd_kafka_headers_t *hdrs,
+                                void *msg_opaque)
+{
+        rd_kafka_resp_err_t err;
+
+        for (;;) {
+                /* producev() takes the headers over only when it succeeds:
+                 * each attempt gets its own copy. */
+                rd_kafka_headers_t *h =
+                    hdrs ? rd_kafka_headers_copy(hdrs) : rd_kafka_headers_new(1);
+
+                err = rd_kafka_producev(
+                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_KEY(key, key ? key_len : 0),
+                    RD_KAFKA_V_VALUE((void *)value, value ? value_len : 0),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                    RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+                if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                        break;
+                rd_kafka_headers_destroy(h);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || ctl_stop)
+                        return err;
+                rd_kafka_poll(rk, 100);
+        }
+        rd_kafka_poll(rk, 0); /* serve delivery reports as we go */
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+void ctl_producer_flush(rd_kafka_t *rk)
+{
+        while (rd_kafka_outq_len(rk) > 0 && !ctl_stop)
+                rd_kafka_flush(rk, 500);
+        rd_kafka_poll(rk, 0);
+}
+
 int ctl_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errstr,
                          size_t errstr_size)
 {

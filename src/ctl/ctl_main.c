@@ -27,6 +27,13 @@ static const char usage_text[] =
     "        object); --wait follows the outcomes\n"
     "  results [--batch-id ID] [--follow] [--json]\n"
     "        print the outcomes on the results topic\n"
+    "  dlq list [--reason TEXT] [--status rejected|failed|all] [--since RFC3339] "
+    "[--json]\n"
+    "        print the records on the dead-letter topic\n"
+    "  dlq replay [--reason TEXT] [--status rejected|failed|all] [--since RFC3339]\n"
+    "             [--max-replays N] [--dry-run]\n"
+    "        re-publish DLQ records to their source topic (default: the failed\n"
+    "        ones; at most N replays of a request, default 3)\n"
     "  topic dump TOPIC\n"
     "        debugging aid: print key, headers and value of every message\n"
     "\n"
@@ -171,6 +178,8 @@ int main(int argc, char **argv)
                 rc = ctl_schedules_import_main(cfg, argc - i - 1, argv + i + 1);
         } else if (!strcmp(cmd, "results")) {
                 rc = ctl_results_main(cfg, argc - i, argv + i);
+        } else if (!strcmp(cmd, "dlq")) {
+                rc = ctl_dlq_main(cfg, argc - i, argv + i);
         } else if (!strcmp(cmd, "topic") && i + 1 < argc &&
                    !strcmp(argv[i + 1], "dump")) {
                 rc = ctl_topic_dump_main(cfg, argc - i - 1, argv + i + 1);

@@ -15,13 +15,8 @@
 /* Without --follow, give up when Kafka says nothing at all for this long. */
 #define IDLE_LIMIT_MS 60000
 
-typedef int (*on_message_t)(const rd_kafka_message_t *m, void *ctx);
-
-/* Reads topic from the beginning of every partition and calls on_message for
- * each message; returns at the end of all partitions (or on SIGINT when
- * following). Returns an exit code. */
-static int read_topic(const cxw_config_t *cfg, const char *topic, bool follow,
-                      on_message_t on_message, void *ctx)
+int ctl_read_topic(const cxw_config_t *cfg, const char *topic, bool follow,
+                   ctl_on_message_t on_message, void *ctx)
 {
         rd_kafka_topic_partition_list_t *parts = NULL;
         rd_kafka_conf_t *conf;
@@ -207,7 +202,7 @@ int ctl_results_main(const cxw_config_t *cfg, int argc, char **argv)
                         return CTL_EXIT_ERROR;
                 }
         }
-        rc = read_topic(cfg, cfg->topic_results, follow, on_outcome, &rs);
+        rc = ctl_read_topic(cfg, cfg->topic_results, follow, on_outcome, &rs);
         if (rc == CTL_EXIT_OK) {
                 /* In --json mode stdout is JSON lines only; the summary goes
                  * to stderr there. */
@@ -227,7 +222,7 @@ int ctl_results_main(const cxw_config_t *cfg, int argc, char **argv)
 
 /* A JSON string of arbitrary bytes: as they are when they are UTF-8, else
  * with every byte above 0x7f replaced by '?' (this is a debugging view). */
-static json_t *bytes_json(const void *p, size_t len)
+json_t *ctl_bytes_json(const void *p, size_t len)
 {
         json_t *j;
         char *ascii;
@@ -248,23 +243,20 @@ static json_t *bytes_json(const void *p, size_t len)
         return j ? j : json_null();
 }
 
-static int on_dump(const rd_kafka_message_t *m, void *ctx)
+json_t *ctl_message_json(const rd_kafka_message_t *m)
 {
         rd_kafka_headers_t *hdrs = NULL;
         json_t *obj = json_object(), *h = json_object();
-        char *line;
 
-        (void)ctx;
         if (!obj || !h) {
                 json_decref(obj);
                 json_decref(h);
-                fprintf(stderr, "cxonectl: out of memory\n");
-                return -1;
+                return NULL;
         }
         json_object_set_new(obj, "topic", json_string(rd_kafka_topic_name(m->rkt)));
         json_object_set_new(obj, "partition", json_integer(m->partition));
         json_object_set_new(obj, "offset", json_integer(m->offset));
-        json_object_set_new(obj, "key", bytes_json(m->key, m->key_len));
+        json_object_set_new(obj, "key", ctl_bytes_json(m->key, m->key_len));
         if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
                 const char *name;
                 const void *val;
@@ -274,16 +266,23 @@ static int on_dump(const rd_kafka_message_t *m, void *ctx)
                 for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &len) ==
                                    RD_KAFKA_RESP_ERR_NO_ERROR;
                      i++) {
-                        json_t *n = bytes_json(name, strlen(name));
+                        json_t *n = ctl_bytes_json(name, strlen(name));
                         if (json_is_string(n))
                                 json_object_set_new(h, json_string_value(n),
-                                                    bytes_json(val, len));
+                                                    ctl_bytes_json(val, len));
                         json_decref(n);
                 }
         }
         json_object_set_new(obj, "headers", h);
-        json_object_set_new(obj, "value", bytes_json(m->payload, m->len));
-        line = json_dumps(obj, JSON_COMPACT);
+        json_object_set_new(obj, "value", ctl_bytes_json(m->payload, m->len));
+        return obj;
+}
+
+int ctl_print_message_json(const rd_kafka_message_t *m)
+{
+        json_t *obj = ctl_message_json(m);
+        char *line = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+
         json_decref(obj);
         if (!line) {
                 fprintf(stderr, "cxonectl: out of memory\n");
@@ -294,11 +293,17 @@ static int on_dump(const rd_kafka_message_t *m, void *ctx)
         return 0;
 }
 
+static int on_dump(const rd_kafka_message_t *m, void *ctx)
+{
+        (void)ctx;
+        return ctl_print_message_json(m);
+}
+
 int ctl_topic_dump_main(const cxw_config_t *cfg, int argc, char **argv)
 {
         if (argc != 2 || argv[1][0] == '-') {
                 fprintf(stderr, "usage: cxonectl topic dump TOPIC\n");
                 return CTL_EXIT_ERROR;
         }
-        return read_topic(cfg, argv[1], false, on_dump, NULL);
+        return ctl_read_topic(cfg, argv[1], false, on_dump, NULL);
 }
