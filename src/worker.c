@@ -87,6 +87,7 @@ static void job_free(job_t *job)
                 rd_kafka_headers_destroy(job->headers);
         free(job->batch_id);
         free(job->correlation_id);
+        free(job->error);
         cxw_contact_update_clear(&job->upd);
         free(job);
 }
@@ -271,7 +272,9 @@ static void fill_outcome(const job_t *job, cxw_outcome_t *o)
         o->contact_id = job->upd.contact_id[0] ? job->upd.contact_id : NULL;
         o->http_status = job->http_status;
         o->attempts = job->attempts;
-        o->error = job->status == CXW_OUTCOME_SUCCEEDED ? NULL : job->error;
+        o->error = job->status == CXW_OUTCOME_SUCCEEDED
+                       ? NULL
+                       : (job->error ? job->error : "out of memory");
         o->batch_id = job->batch_id;
         o->correlation_id = job->correlation_id;
         o->topic = job->part->topic;
@@ -444,11 +447,16 @@ void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt,
 
         job->status = status;
         job->state = JOB_FINISHING;
-        job->error[0] = '\0';
+        free(job->error);
+        job->error = NULL;
         if (fmt) {
+                /* Only requests that did not succeed have one: allocated
+                 * here rather than carried by every buffered request. */
+                char buf[ERROR_MAX];
                 va_start(ap, fmt);
-                vsnprintf(job->error, sizeof(job->error), fmt, ap);
+                vsnprintf(buf, sizeof(buf), fmt, ap);
                 va_end(ap);
+                job->error = strdup(buf);
         }
         release_key(job);
         if (sched && job->sched->active) {
@@ -472,7 +480,8 @@ void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt,
         }
         if (status != CXW_OUTCOME_SUCCEEDED)
                 worker_log_job(job, CXW_LOG_INFO, "outcome", "%s: %s",
-                               cxw_outcome_status_str(status), job->error);
+                               cxw_outcome_status_str(status),
+                               job->error ? job->error : "out of memory");
         worker_produce_records(job);
         /* A slot of the import cap may have come free. */
         if (sched)

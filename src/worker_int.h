@@ -117,7 +117,7 @@ typedef struct job_s {
         int64_t first_attempt_at;
         long http_status;
         cxw_outcome_status_t status;
-        char error[ERROR_MAX];
+        char *error;        /* what went wrong, malloc'd; NULL on success */
         cxw_timer_t timer;  /* backoff or next poll */
         cxw_timer_t rtimer; /* re-producing a record Kafka did not take */
         rec_t recs[REC__CNT];
