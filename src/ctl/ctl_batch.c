@@ -433,6 +433,28 @@ static bool record(const ctl_batch_t *b, ctl_req_t *r, const ctl_outcome_t *o,
         return true;
 }
 
+/* "[##########----------] 512/1024  50%  (118 s left)" on a terminal,
+ * "outcomes: 512 of 1024 (50%), 118 s left" as a plain line otherwise. */
+static void show_progress(bool tty, size_t got, size_t total, int64_t deadline)
+{
+        enum { WIDTH = 30 };
+        int pct = total ? (int)(got * 100 / total) : 100;
+        long long left = (long long)(deadline - cxw_now_ms()) / 1000;
+        char bar[WIDTH + 1];
+        size_t fill = total ? got * WIDTH / total : WIDTH;
+
+        if (!tty) {
+                fprintf(stderr, "outcomes: %zu of %zu (%d%%), %llds left\n", got, total,
+                        pct, left);
+                return;
+        }
+        for (size_t i = 0; i < WIDTH; i++)
+                bar[i] = i < fill ? '#' : '-';
+        bar[WIDTH] = '\0';
+        fprintf(stderr, "\r[%s] %zu/%zu %3d%%  (%llds left) ", bar, got, total, pct,
+                left);
+}
+
 static int wait_outcomes(ctl_batch_t *b)
 {
         size_t nsrc = 0, got = 0, shown = (size_t)-1, skipped = 0;
@@ -440,7 +462,9 @@ static int wait_outcomes(ctl_batch_t *b)
         counts_t c = {0};
         int64_t deadline = cxw_now_ms() + (int64_t)b->timeout_s * 1000;
         int64_t next_progress = 0;
-        bool progress = !b->quiet && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+        /* A bar on a terminal, a plain line every 5 s otherwise. */
+        bool tty = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+        bool progress = !b->quiet;
         int rc;
 
         if (!src) {
@@ -453,11 +477,11 @@ static int wait_outcomes(ctl_batch_t *b)
                 char why[256];
                 ctl_req_t *r;
 
-                if (progress && (got != shown || cxw_now_ms() >= next_progress)) {
-                        fprintf(stderr, "\rwaiting for outcomes: %zu/%zu (%llds left) ",
-                                got, nsrc, (long long)(deadline - cxw_now_ms()) / 1000);
+                if (progress &&
+                    ((tty && got != shown) || cxw_now_ms() >= next_progress)) {
+                        show_progress(tty, got, nsrc, deadline);
                         shown = got;
-                        next_progress = cxw_now_ms() + 1000;
+                        next_progress = cxw_now_ms() + (tty ? 1000 : 5000);
                 }
                 if (!m)
                         continue;
@@ -479,8 +503,8 @@ static int wait_outcomes(ctl_batch_t *b)
                 ctl_outcome_clear(&o);
                 rd_kafka_message_destroy(m);
         }
-        if (progress)
-                fprintf(stderr, "\r%60s\r", "");
+        if (progress && tty)
+                fprintf(stderr, "\r%72s\r", "");
 
         print_summary(b, &c);
         if (got == nsrc)
