@@ -661,23 +661,20 @@ void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why, uint64_
         cxw_timer_start(w->loop, &job->timer, now + delay_ms, retry_timer_cb, job);
 }
 
-static void call_done(const cxw_http_response_t *r, void *opaque)
+/* A call of job got an answer other than 2xx (or none): a 401 drops the
+ * token and repeats the call once; a 429 pauses class c for Retry-After and
+ * retries; 5xx and network trouble retry with backoff within the retry
+ * budget; anything else rejects the request. Shared by every kind of call. */
+void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_class_t cls,
+                        cxw_budget_class_t c)
 {
-        job_t *job = opaque;
         cxw_worker_t *w = job->w;
         const cxw_config_t *cfg = w->cfg;
         int64_t now = cxw_now_ms();
-        cxw_result_class_t cls = cxw_result_classify(r->status, r->transport_error);
         char why[300];
         int64_t delay;
 
-        job->http_status = r->status;
-        worker_metrics_call(w, "contacts", r->status, r->elapsed_ms);
         switch (cls) {
-        case CXW_RESULT_OK:
-                cxw_budget_on_success(w->budget, CXW_CLASS_CONTACTS, now);
-                worker_job_finish(job, CXW_OUTCOME_SUCCEEDED, NULL);
-                break;
         case CXW_RESULT_UNAUTHORIZED:
                 w->stats.http_401++;
                 cxw_token_invalidate(w->token, job->token_gen);
@@ -696,7 +693,7 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
                 w->stats.http_429++;
                 delay = cxw_retry_after_ms(r->retry_after, cxw_wall_ms(),
                                            cfg->retry_max_delay_ms);
-                cxw_budget_on_429(w->budget, CXW_CLASS_CONTACTS, delay, now);
+                cxw_budget_on_429(w->budget, c, delay, now);
                 if (delay < 0)
                         delay = cxw_backoff_ms(job->attempts, cfg->retry_base_delay_ms,
                                                cfg->retry_max_delay_ms, &w->rng);
@@ -730,6 +727,22 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
                                   "CXone answered HTTP %ld: %s", r->status, why);
                 break;
         }
+}
+
+static void call_done(const cxw_http_response_t *r, void *opaque)
+{
+        job_t *job = opaque;
+        cxw_worker_t *w = job->w;
+        cxw_result_class_t cls = cxw_result_classify(r->status, r->transport_error);
+
+        job->http_status = r->status;
+        worker_metrics_call(w, "contacts", r->status, r->elapsed_ms);
+        if (cls != CXW_RESULT_OK) {
+                worker_call_failed(job, r, cls, CXW_CLASS_CONTACTS);
+                return;
+        }
+        cxw_budget_on_success(w->budget, CXW_CLASS_CONTACTS, cxw_now_ms());
+        worker_job_finish(job, CXW_OUTCOME_SUCCEEDED, NULL);
 }
 
 static int start_call(cxw_worker_t *w, job_t *job, const char *token, uint64_t gen)

@@ -15,6 +15,7 @@
 #include "cxone/metrics.h"
 #include "cxone/offsets.h"
 #include "cxone/outcome.h"
+#include "cxone/retry.h"
 #include "cxone/schedules.h"
 #include "cxone/token.h"
 #include "cxone/worker.h"
@@ -178,6 +179,8 @@ void worker_log_job(const job_t *job, cxw_log_level_t level, const char *compone
 void worker_ready_push(cxw_worker_t *w, job_t *job);
 void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why,
                           uint64_t *reason);
+void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_class_t cls,
+                        cxw_budget_class_t c);
 void worker_describe_answer(const cxw_http_response_t *r, char *out, size_t size);
 void worker_ensure_token(cxw_worker_t *w);
 void worker_pump(cxw_worker_t *w);

@@ -289,9 +289,7 @@ static void submit_done(const cxw_http_response_t *r, void *opaque)
         sched_t *sc = job->sched;
         int64_t now = cxw_now_ms();
         cxw_result_class_t cls = cxw_result_classify(r->status, r->transport_error);
-        char why[300];
         json_t *j;
-        int64_t delay;
 
         sc->request_ms += r->elapsed_ms;
         job->http_status = r->status;
@@ -327,54 +325,8 @@ static void submit_done(const cxw_http_response_t *r, void *opaque)
                 next_poll(job);
                 break;
         }
-        case CXW_RESULT_UNAUTHORIZED:
-                w->stats.http_401++;
-                cxw_token_invalidate(w->token, job->token_gen);
-                if (job->reauths++ >= 1) {
-                        worker_describe_answer(r, why, sizeof(why));
-                        worker_job_finish(
-                            job, CXW_OUTCOME_REJECTED,
-                            "CXone answered HTTP 401 again with a new token: %s", why);
-                        break;
-                }
-                w->stats.retries++;
-                w->stats.retries_unauthorized++;
-                worker_ready_push(w, job);
-                break;
-        case CXW_RESULT_RATE_LIMITED:
-                w->stats.http_429++;
-                delay = cxw_retry_after_ms(r->retry_after, cxw_wall_ms(),
-                                           cfg->retry_max_delay_ms);
-                cxw_budget_on_429(w->budget, CXW_CLASS_SCHEDULES, delay, now);
-                if (delay < 0)
-                        delay = cxw_backoff_ms(job->attempts, cfg->retry_base_delay_ms,
-                                               cfg->retry_max_delay_ms, &w->rng);
-                worker_retry_or_fail(job, delay, "HTTP 429",
-                                     &w->stats.retries_rate_limited);
-                break;
-        case CXW_RESULT_SERVER:
-        case CXW_RESULT_NETWORK:
-                if (cls == CXW_RESULT_SERVER) {
-                        w->stats.http_5xx++;
-                        worker_describe_answer(r, why, sizeof(why));
-                } else {
-                        w->stats.http_network++;
-                        snprintf(why, sizeof(why), "%s",
-                                 r->error ? r->error : "no answer");
-                }
-                job->failures++;
-                worker_retry_or_fail(
-                    job,
-                    cxw_backoff_ms(job->failures, cfg->retry_base_delay_ms,
-                                   cfg->retry_max_delay_ms, &w->rng),
-                    why,
-                    cls == CXW_RESULT_SERVER ? &w->stats.retries_server
-                                             : &w->stats.retries_network);
-                break;
         default:
-                worker_describe_answer(r, why, sizeof(why));
-                worker_job_finish(job, CXW_OUTCOME_REJECTED,
-                                  "CXone answered HTTP %ld: %s", r->status, why);
+                worker_call_failed(job, r, cls, CXW_CLASS_SCHEDULES);
                 break;
         }
 }
