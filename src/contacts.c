@@ -1,5 +1,6 @@
 /* contacts.c: decode and validate contact-update requests, build the call. */
 #include "cxone/contacts.h"
+#include "cxone/util.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -23,24 +24,11 @@ static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
         va_end(ap);
 }
 
-/* A printable, bounded copy of untrusted bytes for an error message: bytes
- * outside printable ASCII become '?', and more than ECHO_MAX bytes end in
- * "...". out must hold ECHO_MAX + 4 bytes. */
+/* A printable, bounded copy of untrusted bytes for an error message; out
+ * must hold ECHO_MAX + 4 bytes. */
 static const char *echo(const char *s, size_t len, char *out)
 {
-        size_t n = len < ECHO_MAX ? len : ECHO_MAX;
-        size_t i;
-
-        for (i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-        }
-        if (len > ECHO_MAX) {
-                memcpy(out + i, "...", 3);
-                i += 3;
-        }
-        out[i] = '\0';
-        return out;
+        return cxw_printable(s, len, ECHO_MAX, out);
 }
 
 static const char *echo_str(const char *s, char *out)

@@ -1,5 +1,6 @@
 /* schedules.c: decode and validate schedule-import requests, build the call. */
 #include "cxone/schedules.h"
+#include "cxone/util.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -99,24 +100,11 @@ static void problem(cxw_schedule_problems_t *p, long entry, long other, const ch
         va_end(ap);
 }
 
-/* A printable, bounded copy of untrusted bytes for an error message: bytes
- * outside printable ASCII become '?', and more than ECHO_MAX bytes end in
- * "...". out must hold ECHO_MAX + 4 bytes. */
+/* A printable, bounded copy of untrusted bytes for an error message; out
+ * must hold ECHO_MAX + 4 bytes. */
 static const char *echo(const char *s, size_t len, char *out)
 {
-        size_t n = len < ECHO_MAX ? len : ECHO_MAX;
-        size_t i;
-
-        for (i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-        }
-        if (len > ECHO_MAX) {
-                memcpy(out + i, "...", 3);
-                i += 3;
-        }
-        out[i] = '\0';
-        return out;
+        return cxw_printable(s, len, ECHO_MAX, out);
 }
 
 static const char *echo_json(const json_t *s, char *out)

@@ -46,6 +46,23 @@ size_t cxw_strlcpy(char *dst, const char *src, size_t size)
         return len;
 }
 
+const char *cxw_printable(const char *s, size_t len, size_t max, char *out)
+{
+        size_t n = len < max ? len : max;
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+        }
+        if (len > max) {
+                memcpy(out + i, "...", 3);
+                i += 3;
+        }
+        out[i] = '\0';
+        return out;
+}
+
 uint64_t cxw_rand64(uint64_t *state)
 {
         uint64_t x = *state;

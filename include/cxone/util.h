@@ -28,6 +28,15 @@ char *cxw_rfc3339(int64_t wall_ms, char *buf, size_t size);
  */
 size_t cxw_strlcpy(char *dst, const char *src, size_t size);
 
+/**
+ * @brief A printable, bounded copy of untrusted bytes for an error message:
+ *        bytes outside printable ASCII become '?', and more than max bytes
+ *        end in "...".
+ * @param out holds at least max + 4 bytes.
+ * @returns out.
+ */
+const char *cxw_printable(const char *s, size_t len, size_t max, char *out);
+
 /** @brief xorshift64* step; state must not be 0. Not for cryptography. */
 uint64_t cxw_rand64(uint64_t *state);
 
