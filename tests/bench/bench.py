@@ -4,8 +4,11 @@
   bench.py span RESULTS.json            first/last finishedAt of the outcomes
   bench.py simstats STATS.json          /_sim/stats as one flat JSON object
   bench.py stopped LOG...               the workers' "stopped: consumed ..." lines, summed
+  bench.py skew AUDIT.json RATE PARTITIONS  per replica load (from the audit events) and
+                                        the time the busiest one needs at its share
   bench.py shares LOG... --partitions N exit 0 when every worker holds partitions
-                                        and together they hold N
+                                        and together they hold all (N per topic or
+                                        more: the total the workers log)
   bench.py cpu PID                      user+sys CPU seconds of PID (/proc/PID/stat)
   bench.py mem PID                      {"rss_kib","hwm_kib"} of PID (/proc/PID/status)
   bench.py wrk WRK.out TIME.out         requests, requests/s and CPU of a wrk run
@@ -65,6 +68,26 @@ def cmd_span(args):
     print(json.dumps(out))
 
 
+def cmd_skew(args):
+    """Per replica load from the audit events (worker + source of each update):
+    the time the busiest replica needs at its partition share of RATE."""
+    audit, rate, parts = args[0], float(args[1]), int(args[2])
+    offs, pset = {}, {}
+    for m in load_lines(audit):
+        try:
+            a = json.loads(m["value"])
+            w, s = a["worker"], a["source"]
+        except (KeyError, TypeError, json.JSONDecodeError):
+            continue
+        offs.setdefault(w, set()).add((s["partition"], s["offset"]))
+        pset.setdefault(w, set()).add(s["partition"])
+    loads = {w: len(v) for w, v in offs.items()}
+    need = [loads[w] / (rate * len(pset[w]) / parts) for w in loads if pset[w]]
+    print(json.dumps({"replica_loads": sorted(loads.values(), reverse=True),
+                      "replica_partitions": sorted(len(p) for p in pset.values()),
+                      "skew_ideal_s": max(need) if need else None}))
+
+
 def cmd_simstats(args):
     s = json.load(open(args[0]))
     req = s.get("requests", {})
@@ -110,6 +133,8 @@ SHARE_RE = re.compile(r"share [0-9.]+ \((\d+) of (\d+) partitions\)")
 
 
 def cmd_shares(args):
+    # The worker subscribes to several topics: the total is the N it logs
+    # ("share S (k of N partitions)"), at least --partitions.
     n = int(args[args.index("--partitions") + 1])
     logs = args[:args.index("--partitions")]
     total = 0
@@ -126,6 +151,7 @@ def cmd_shares(args):
         if not last or int(last.group(1)) == 0:
             return 1
         total += int(last.group(1))
+        n = max(n, int(last.group(2)))
     return 0 if total == n else 1
 
 
@@ -194,7 +220,12 @@ tests) so the group forms in a few seconds.
   elapsed. 429 share = the sim's `rateLimited` / its `/api/` requests
   (`requestsTotal` minus token requests). Failed = outcomes `failed` plus
   updates without an outcome. Scenario 1 is repeated (3 runs per replica
-  count by default) and the medians are reported.
+  count by default) and the medians are reported. **Skew-bound** is the
+  time the busiest replica needs at its share of the budget: its updates
+  (counted from the audit events, which name the worker) / (200/s x its
+  partitions / all partitions). With one replica it equals the ideal; with
+  more it shows what the uneven spread of keys over partitions alone costs,
+  since each replica only spends its partition share of the group budget.
 - **Scenario 3**: the updates (distinct contact ids) are produced first;
   then one worker starts with `rate.rps = 0` and `http.max_in_flight` 64,
   256 or 1,024. Throughput = outcomes / elapsed. Worker CPU = user + sys
@@ -216,6 +247,51 @@ tests) so the group forms in a few seconds.
   `VmRSS` of an idle worker (same config, own group, empty topic, 3 s after
   it got its partitions); the target is peak `VmRSS` <= base + 16 MiB.
   "Paused consumption" is whether the worker logged it.
+
+## Reading the misses
+
+These mechanisms were found while building the benchmark (details, perf
+profiles and experiments in the benchmark author's report to the lead);
+rerun after changing the worker to see whether they still hold.
+
+- **One 429 costs about 1.7-2 s at 200/s.** The sim answers a 429 with
+  `Retry-After: 1` (whole seconds, at least 1, although the next token is 5
+  ms away); the worker pauses the bucket for that second *and* cuts its
+  rate by 30 % (AIMD), then adds back 5 % of the configured rate per
+  second: about 1 s + 0.7 s of lost capacity, 7 % of a 25 s run. With the
+  budget exactly at the limit, the first 429 comes right after the initial
+  burst: the 20 burst requests each open a new connection and reach the
+  sim a few ms after their tokens were taken, the 21st (taken 5 ms later)
+  reaches it less than 5 ms after them, so the sim's bucket, of the same
+  size and rate, has not refilled its next token yet. Any budget equal to
+  the limit has no room for such send-time jitter.
+- **Partition skew**: see the skew-bound column. The 5,000 keys
+  `c-0..c-4999` hash unevenly over 12 partitions (busiest replica of 4:
+  1,299 updates instead of 1,250 = 3.9 % over), and a replica cannot use
+  the budget share of an idle one.
+- **Unlimited throughput was bounded by Kafka prefetch, not CPU.** With
+  `queued.min.messages=2000` (the worker's earlier default) a partition
+  whose fetch queue held that many messages left librdkafka 2.0.2's fetch
+  list until the broker thread re-decided, so consumption ran in pulses
+  and the worker idled at ~3,500 updates/s. The default is now 20,000 (in
+  16 MiB): the rows above; the diagnostic row with 100,000 shows what more
+  prefetch still buys, at a higher peak RSS.
+- **CPU per update** (perf, main thread, 1,024 in flight): about 45 % in
+  `curl_multi_perform` (libcurl's request/response handling and the
+  socket syscalls), 10 % in `curl_multi_remove_handle`, 16 % building the
+  outcome and audit JSON with jansson, 10 % consuming and decoding the
+  message; malloc/free alone is about 14 %. wrk's 7 µs per request is the
+  floor of a minimal client, not of libcurl.
+- **Memory per buffered message** is 2-2.7 KiB of RSS (see the scenario
+  4 table): the job struct itself (its fixed error buffer is gone: the
+  text is allocated only for requests that fail), copies of key,
+  value, headers, batch/correlation ids, the PATCH body and field names,
+  plus librdkafka's prefetch. `limits.max_buffered_bytes` counts only
+  sizeof(job) + key + value, and with 10,000 small messages the message
+  limit binds first, so RSS goes past base + 16 MiB. At 1,024 in flight
+  the worker also opens one connection per call in flight (1,024
+  established connections to the sim were counted while the sim itself
+  never had more than 2 requests in progress), which adds to RSS and CPU.
 
 ## Rerun
 
@@ -265,7 +341,10 @@ def cmd_report(args):
             k, _, v = kv.partition("=")
             meta[k] = v
     rows = load_lines(path)
-    md, verdicts = [], []
+    for r in rows:
+        if r.get("scenario") == 0:  # the measurement's own metadata wins
+            meta.update({k: str(v) for k, v in r.items() if k != "scenario"})
+    md, verdicts, notes = [], [], []
 
     def target(desc, ok, how):
         verdicts.append((desc, ok, how))
@@ -289,24 +368,27 @@ def cmd_report(args):
                 failed = max(r["failed"] for r in rs)
                 ok_u = util is not None and util >= 98.0
                 ok_4 = share is not None and share <= 0.5
-                body.append([rep, len(rs), fmt(rs[0]["ideal_s"]), fmt(el, "{:.2f}"),
-                             fmt(wall, "{:.2f}"), fmt(util), f"{c429:.0f}",
+                skew = med(rs, "skew_ideal_s")
+                body.append([rep, len(rs), fmt(rs[0]["ideal_s"]), fmt(skew, "{:.2f}"),
+                             fmt(el, "{:.2f}"), fmt(wall, "{:.2f}"), fmt(util), f"{c429:.0f}",
                              fmt(share, "{:.2f}"), failed,
                              target(f"s1 utilization >= 98% ({rep} replicas)", ok_u,
                                     f"{util:.1f}%"),
                              target(f"s1 429s <= 0.5% ({rep} replicas)", ok_4,
                                     f"{share:.2f}%")])
                 f.write(f"{rep} {util:.2f} {share:.3f}\n")
-        md += table(["replicas", "runs", "ideal s", "elapsed s", "import wall s",
-                     "utilization %", "429s", "429 share %", "failed",
+        md += table(["replicas", "runs", "ideal s", "skew-bound s", "elapsed s",
+                     "import wall s", "utilization %", "429s", "429 share %", "failed",
                      "util ≥ 98 %", "429 ≤ 0.5 %"], body)
         if any(len([r for r in s1 if r["replicas"] == rep]) > 1
                for rep in {r["replicas"] for r in s1}):
             md += ["", "Each figure is the median of the runs; every run:", ""]
             md += table(["replicas", "elapsed s", "utilization %", "429s",
-                         "API requests"],
+                         "API requests", "updates per replica"],
                         [[r["replicas"], fmt(r["elapsed_s"], "{:.2f}"),
-                          fmt(r["util_pct"]), r["r429"], r["api_requests"]] for r in s1])
+                          fmt(r["util_pct"]), r["r429"], r["api_requests"],
+                          " / ".join(str(x) for x in r.get("replica_loads", []))]
+                         for r in s1])
         md.append("")
 
     # ---------------- scenario 2
@@ -322,7 +404,8 @@ def cmd_report(args):
                 rs = [r for r in s2 if r["replicas"] == rep]
                 util, share = med(rs, "util_pct"), med(rs, "share429_pct")
                 failed = max(r["failed"] for r in rs)
-                body.append([rep, len(rs), fmt(rs[0]["ideal_s"]), fmt(med(rs, "elapsed_s"), "{:.2f}"),
+                body.append([rep, len(rs), fmt(rs[0]["ideal_s"]), fmt(med(rs, "skew_ideal_s"), "{:.2f}"),
+                             fmt(med(rs, "elapsed_s"), "{:.2f}"),
                              fmt(util), f"{med(rs, 'r429'):.0f}", fmt(share, "{:.2f}"),
                              f"{med(rs, 'retries'):.0f}", failed,
                              target(f"s2 utilization >= 90% ({rep} replicas)", util >= 90,
@@ -332,13 +415,15 @@ def cmd_report(args):
                              target(f"s2 0 failed ({rep} replicas)", failed == 0,
                                     f"{failed} failed")])
                 f.write(f"{rep} {util:.2f} {share:.3f}\n")
-        md += table(["replicas", "runs", "ideal s", "elapsed s", "utilization %",
-                     "429s", "429 share %", "retries", "failed", "util ≥ 90 %",
+        md += table(["replicas", "runs", "ideal s", "skew-bound s", "elapsed s",
+                     "utilization %", "429s", "429 share %", "retries", "failed", "util ≥ 90 %",
                      "429 ≤ 3 %", "0 failed"], body)
         md.append("")
 
     # ---------------- scenario 3
-    s3w = [r for r in rows if r["scenario"] == 3 and r["kind"] == "worker"]
+    s3all = [r for r in rows if r["scenario"] == 3 and r["kind"] == "worker"]
+    s3w = [r for r in s3all if not r.get("variant")]
+    s3v = [r for r in s3all if r.get("variant")]
     s3k = [r for r in rows if r["scenario"] == 3 and r["kind"] == "wrk"]
     if s3w or s3k:
         n = s3w[0]["updates"] if s3w else 0
@@ -362,7 +447,7 @@ def cmd_report(args):
                                     ratio is not None and ratio <= 3, f"{fmt(ratio, '{:.2f}')}x"))
                 if c == 1024:
                     cells.append(target("s3 peak RSS <= 64 MiB at 1,024 in flight",
-                                        hwm is not None and hwm <= 64, f"{fmt(hwm)} MiB"))
+                                        hwm is not None and hwm <= 64, f"{fmt(hwm, '{:.2f}')} MiB"))
                 else:
                     cells.append("")
                 body.append(cells)
@@ -371,13 +456,19 @@ def cmd_report(args):
         md += table(["in flight / wrk -c", "worker updates/s", "worker CPU µs/update",
                      "worker peak RSS MiB", "wrk requests/s", "wrk CPU µs/request",
                      "CPU ratio worker/wrk", "≥ 10k/s", "ratio ≤ 3", "RSS ≤ 64 MiB"], body)
-        if s3w:
-            md += ["", "Worker runs in detail:", ""]
-            md += table(["in flight", "span s", "outcomes", "CPU s in window", "sim max "
-                         "concurrency", "VmHWM MiB"],
-                        [[r["in_flight"], fmt(r["elapsed_s"], "{:.2f}"), r["outcomes"],
-                          fmt(r["cpu_s"], "{:.2f}"), r["max_concurrency"], fmt(r["hwm_mib"])]
-                         for r in s3w])
+        if s3all:
+            md += ["", "Worker runs in detail (a row with a consumer property is a diagnostic "
+                   "variant, not judged):", ""]
+            md += table(["in flight", "consumer property", "span s", "outcomes",
+                         "updates/s", "CPU s in window", "CPU µs/update", "VmHWM MiB"],
+                        [[r["in_flight"], r.get("variant") or "(worker defaults)",
+                          fmt(r["elapsed_s"], "{:.2f}"), r["outcomes"],
+                          fmt(r["updates_per_s"], "{:,.0f}"), fmt(r["cpu_s"], "{:.2f}"),
+                          fmt(r["cpu_us_per_update"]), fmt(r["hwm_mib"])] for r in s3all])
+        for r in s3v:
+            notes.append(f"  (diagnostic, not judged) in flight {r['in_flight']} with {r['variant']}: "
+                  f"{fmt(r['updates_per_s'], '{:,.0f}')} updates/s, "
+                  f"{fmt(r['cpu_us_per_update'])} µs CPU/update")
         md.append("")
 
     # ---------------- scenario 4
@@ -389,12 +480,14 @@ def cmd_report(args):
         md += [f"### 4. Backlog: {r['backlog']:,} messages, sim latency {r['latency_ms']} ms, "
                f"max_buffered_messages {r['max_buffered_messages']}, max_buffered_bytes "
                f"{r['max_buffered_bytes']}", ""]
+        per_msg = (r["peak_rss_mib"] - r["base_mib"]) * 1024 / r["max_buffered_messages"]
         md += table(["idle RSS (base) MiB", "bound = base + buffer MiB", "peak VmRSS MiB",
                      "VmHWM MiB", "sampled s", "consumed", "succeeded in window",
-                     "paused consumption", "pauses logged", "RSS within bound"],
+                     "paused consumption", "pauses logged",
+                     "(peak - base) / max_buffered_messages KiB", "RSS within bound"],
                     [[fmt(r["base_mib"]), fmt(bound), fmt(r["peak_rss_mib"]),
                       fmt(r["hwm_mib"]), fmt(r["sampled_s"]), r["consumed"], r["applied"],
-                      "yes" if r["paused"] else "no", r["pauses"],
+                      "yes" if r["paused"] else "no", r["pauses"], fmt(per_msg, "{:.2f}"),
                       target("s4 peak RSS <= idle base + max_buffered_bytes", ok,
                              f"{r['peak_rss_mib']:.1f} MiB vs {bound:.1f} MiB")]])
         with open(os.path.join(dat, "s4.dat"), "w") as f:
@@ -410,13 +503,15 @@ def cmd_report(args):
         print(f"  {'PASS' if ok else 'MISS'}  {desc}: {how}")
     missed = sum(1 for _, ok, _ in verdicts if not ok)
     print(f"{len(verdicts) - missed} targets met, {missed} missed")
+    for n in notes:
+        print(n)
 
     head = ["# Benchmarks", "",
             "Generated by `tests/bench/run.sh`" + (" (--quick: shortened runs, not the "
                                                    "reference figures)" if quick else "") +
             ". Do not edit by hand; rerun it.", "",
             "## Machine", ""]
-    for k in ("date", "commit", "nproc", "cpu", "kernel", "build"):
+    for k in ("date", "commit", "nproc", "cpu", "kernel", "build", "duration"):
         if k in meta:
             head.append(f"- {k}: {meta[k]}")
     head += ["", "## Targets", ""]
@@ -434,7 +529,7 @@ def main():
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
     fn = {"span": cmd_span, "simstats": cmd_simstats, "stopped": cmd_stopped,
-          "shares": cmd_shares, "cpu": cmd_cpu, "mem": cmd_mem, "wrk": cmd_wrk,
+          "shares": cmd_shares, "skew": cmd_skew, "cpu": cmd_cpu, "mem": cmd_mem, "wrk": cmd_wrk,
           "report": cmd_report}.get(cmd)
     if not fn:
         sys.exit(__doc__)

@@ -1,7 +1,7 @@
 # gnuplot script of tests/bench/run.sh:
 #   gnuplot -e "dat='DIR'; out='FILE.png'" tests/bench/plot.gp
 # Reads DIR/s1.dat, s2.dat, s3.dat, s4.dat (those present) written by bench.py report.
-set terminal pngcairo size 1500,450 font "sans,10"
+set terminal pngcairo size 1500,520 font "sans,10"
 set output out
 set multiplot layout 1,3
 set grid
@@ -13,6 +13,8 @@ set title "Rate-limited: utilization of the 200/s limit"
 set xlabel "replicas"
 set ylabel "utilization of ideal (%)"
 set yrange [0:110]
+set ytics 0,20,100
+set key below horizontal
 set xrange [0.5:4.5]
 set xtics (1, 2, 4)
 set style fill solid 0.6
@@ -37,7 +39,7 @@ set xrange [40:1600]
 set xtics (64, 256, 1024)
 set autoscale y
 set yrange [0:*]
-set key top left
+set key inside top left vertical
 s3 = dat."/s3.dat"
 if (have(s3)) {
   plot s3 using 1:2 with linespoints pt 7 title "worker CPU µs / update", \
@@ -51,7 +53,9 @@ set xlabel "seconds since start"
 set ylabel "VmRSS (MiB)"
 set autoscale x
 set xtics autofreq
-set key bottom right
+set key below horizontal
+set yrange [0:*]
+set offsets 0, 0, graph 0.1, 0
 s4 = dat."/s4.dat"
 if (have(s4)) {
   bound = system("awk '/^# bound/ { print $3 }' ".s4) + 0

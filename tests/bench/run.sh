@@ -5,7 +5,9 @@
 #   tests/bench/run.sh --only 1,3       a subset (report goes to the work directory)
 #   tests/bench/run.sh --quick          a short smoke version (< 2 minutes)
 #   options: --runs N (repeats of scenario 1, default 3), --no-build,
-#            --out DIR (where benchmarks.md/.png go), --keep (keep the work directory)
+#            --out DIR (where benchmarks.md/.png go), --keep (keep the work directory),
+#            --report FILE.jsonl (no measurement: rewrite the report from saved measurements)
+#   env BENCH_SIM_ARGS: extra cxone-sim flags for every sim (diagnostics, e.g. "--threads 1")
 #
 # Scenarios (docs/benchmarks.md explains the method and the targets):
 #   1 rate-limited: 5,000 updates, sim 200/s burst 20 latency 50 ms, budget the same,
@@ -31,6 +33,7 @@ RUNS=
 BUILD_IT=1
 OUT=
 KEEP=0
+REPORT_FROM=
 while [ $# -gt 0 ]; do
   case $1 in
     --only) ONLY=${2:?--only needs a list, e.g. 1,3}; shift 2 ;;
@@ -39,10 +42,12 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD_IT=0; shift ;;
     --out) OUT=${2:?--out needs a directory}; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --report) REPORT_FROM=${2:?--report needs a results .jsonl}; shift 2 ;;
     -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
+[ -n "$REPORT_FROM" ] && BUILD_IT=0
 case ",$ONLY," in *[!0-9,]*) echo "run.sh: --only takes numbers 1-4, e.g. 1,3" >&2; exit 2 ;; esac
 want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 
@@ -86,7 +91,8 @@ unset CXONE_RATE_LIMIT_RPS KAFKA_GROUP_ID CXONE_TOKEN_URL CXONE_WORKER_ADMIN_LIS
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# stop_pids PID...: SIGTERM, wait up to 15 s each, then SIGKILL.
+# stop_pids PID...: SIGTERM, wait up to 15 s each, then SIGKILL; reaps and untracks them.
+# Only children of this script are ever passed here.
 stop_pids() {
   local pid
   for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -95,10 +101,12 @@ stop_pids() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  untrack "$@"
 }
 
 cleanup() {
   local rc=$?
+  trap - INT TERM
   [ ${#PIDS[@]} -gt 0 ] && stop_pids "${PIDS[@]}"
   if [ $rc -ne 0 ] || [ $KEEP -eq 1 ]; then log "work directory kept: $T"; else rm -rf "$T"; fi
   exit $rc
@@ -132,10 +140,24 @@ run_begin() { # NAME
   RUN_PIDS=()
 }
 run_end() {
-  [ ${#RUN_PIDS[@]} -gt 0 ] && stop_pids "${RUN_PIDS[@]}"
+  if [ ${#RUN_PIDS[@]} -gt 0 ]; then stop_pids "${RUN_PIDS[@]}"; fi
   RUN_PIDS=()
+  # the big inputs and dumps are not needed once measured
+  rm -f "$RUN"/*.csv "$RUN"/results.json "$RUN"/audit.json
 }
 track() { PIDS+=("$1"); RUN_PIDS+=("$1"); }
+# untrack PID...: stopped and reaped, so never signalled again (its number may be reused).
+untrack() {
+  local p q keep
+  for q in "$@"; do
+    keep=()
+    for p in "${PIDS[@]}"; do [ "$p" = "$q" ] || keep+=("$p"); done
+    PIDS=("${keep[@]}")
+    keep=()
+    for p in "${RUN_PIDS[@]}"; do [ "$p" = "$q" ] || keep+=("$p"); done
+    RUN_PIDS=("${keep[@]}")
+  done
+}
 
 start_kafka() {
   "$BIN/cxonectl" dev-kafka --partitions "$PARTS" >"$RUN/kafka.out" 2>"$RUN/kafka.log" &
@@ -147,7 +169,7 @@ start_kafka() {
 
 start_sim() { # ARGS...
   "$BIN/cxone-sim" --listen 127.0.0.1:0 --client-id "$CXONE_CLIENT_ID" \
-    --client-secret "$CXONE_CLIENT_SECRET" --log-level warn "$@" \
+    --client-secret "$CXONE_CLIENT_SECRET" --log-level warn ${BENCH_SIM_ARGS:-} "$@" \
     >"$RUN/sim.out" 2>"$RUN/sim.log" &
   SIM_PID=$!
   track $SIM_PID
@@ -190,7 +212,7 @@ all_assigned() {
   python3 "$BENCH/bench.py" shares $(worker_logs) --partitions "$PARTS"
 }
 wait_assigned() {
-  wait_until 90 all_assigned || die "replicas did not get all $PARTS partitions within 90 s"
+  wait_until 90 all_assigned || die "replicas did not get all partitions within 90 s"
   sleep 0.3
   all_assigned || wait_until 60 all_assigned || die "assignment did not settle"
 }
@@ -218,14 +240,16 @@ finish_rate_run() {
   # shellcheck disable=SC2046
   python3 "$BENCH/bench.py" stopped $(worker_logs) >"$RUN/stopped.json"
   "$BIN/cxonectl" topic dump cxone.results >"$RUN/results.json" 2>>"$RUN/ctl.log" || die "topic dump"
+  "$BIN/cxonectl" topic dump cxone.audit >"$RUN/audit.json" 2>>"$RUN/ctl.log" || die "topic dump"
   python3 "$BENCH/bench.py" span "$RUN/results.json" >"$RUN/span.json"
   python3 "$BENCH/bench.py" simstats "$RUN/stats.json" >"$RUN/sim.json"
+  python3 "$BENCH/bench.py" skew "$RUN/audit.json" "$SIM_RPS" "$PARTS" >"$RUN/skew.json"
   python3 - "$RUN" "$sc" "$rep" "$n" "$budget" "$runno" "$wall" "$SIM_RPS" "$SIM_BURST" \
     "$S1_LAT" >>"$RES" <<'PY'
 import json, sys
 d, sc, rep, n, budget, runno, wall, sim_rps, sim_burst, lat = sys.argv[1:]
 span = json.load(open(d + "/span.json")); sim = json.load(open(d + "/sim.json"))
-st = json.load(open(d + "/stopped.json"))
+st = json.load(open(d + "/stopped.json")); sk = json.load(open(d + "/skew.json"))
 n = int(n); ideal = n / float(sim_rps)
 el = span.get("span_s")
 api = sim["api_requests"]
@@ -233,7 +257,8 @@ print(json.dumps({
     "scenario": int(sc), "replicas": int(rep), "run": int(runno), "updates": n,
     "budget_rps": float(budget), "budget_burst": 20, "sim_rps": float(sim_rps),
     "sim_burst": int(sim_burst), "latency_ms": int(lat), "ideal_s": ideal,
-    "elapsed_s": el, "wall_s": float(wall),
+    "elapsed_s": el, "wall_s": float(wall), "skew_ideal_s": sk["skew_ideal_s"],
+    "replica_loads": sk["replica_loads"],
     "util_pct": 100.0 * ideal / el if el else None,
     "outcomes": span["outcomes"], "statuses": span["statuses"],
     "succeeded": span["statuses"].get("succeeded", 0),
@@ -243,7 +268,7 @@ print(json.dumps({
     "retries": st["retries"], "worker_429": st["r429"],
     "workers_reporting": st["workers_reporting"], "consumed": st["consumed"]}))
 PY
-  tail -n 1 "$RES" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("   elapsed %.2f s (ideal %.1f), utilization %.1f%%, 429s %d of %d requests (%.2f%%), failed %d" % (r["elapsed_s"] or 0, r["ideal_s"], r["util_pct"] or 0, r["r429"], r["api_requests"], r["share429_pct"] or 0, r["failed"]))' >&2
+  tail -n 1 "$RES" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("   elapsed %.2f s (ideal %.1f, %.2f with the partition skew), utilization %.1f%%, 429s %d of %d requests (%.2f%%), failed %d" % (r["elapsed_s"] or 0, r["ideal_s"], r["skew_ideal_s"] or 0, r["util_pct"] or 0, r["r429"], r["api_requests"], r["share429_pct"] or 0, r["failed"]))' >&2
 }
 
 # rate_run SCENARIO REPLICAS UPDATES BUDGET_RPS RUN_NO
@@ -266,15 +291,22 @@ rate_run() {
 }
 
 # ---- scenario 3: unlimited
-unlimited_run() { # IN_FLIGHT
-  local c=$1 n=$S3_N w cpu0 cpu1 hwm
-  run_begin "s3-c$c"
-  log "scenario 3: worker, $n updates from a backlog, max_in_flight $c, sim unlimited"
+unlimited_run() { # IN_FLIGHT [EXTRA-CONSUMER-PROPERTY]: the property makes a diagnostic variant
+  local c=$1 extra=${2:-} n=$S3_N w cpu0 cpu1 hwm props
+  run_begin "s3-c$c${extra:+-variant}"
+  log "scenario 3: worker, $n updates from a backlog, max_in_flight $c, sim unlimited${extra:+, consumer $extra}"
   start_kafka
   start_sim
   gen_csv "$n" "$n" "$RUN/in.csv"
   import_csv "$RUN/in.csv" "b3-$c" || die "import exited $?"
-  write_conf "$RUN/w.conf" "rate = { rps = 0.0; }; http = { max_in_flight = $c; };"
+  props='"session.timeout.ms=6000", "heartbeat.interval.ms=500"'
+  [ -n "$extra" ] && props="$props, \"$extra\""
+  cat >"$RUN/w.conf" <<CONF
+kafka = { consumer_properties = [ $props ]; };
+worker = { shutdown_deadline_ms = 10000; log_level = "info"; };
+rate = { rps = 0.0; };
+http = { max_in_flight = $c; };
+CONF
   start_workers 1 "$RUN/w.conf"
   w=${WORKERS[0]}
   wait_until 90 all_assigned || die "worker got no partitions"
@@ -289,13 +321,13 @@ unlimited_run() { # IN_FLIGHT
   "$BIN/cxonectl" topic dump cxone.results >"$RUN/results.json" 2>>"$RUN/ctl.log" || die "topic dump"
   python3 "$BENCH/bench.py" span "$RUN/results.json" >"$RUN/span.json"
   python3 "$BENCH/bench.py" simstats "$RUN/stats.json" >"$RUN/sim.json"
-  python3 - "$RUN" "$c" "$n" "$cpu0" "$cpu1" "$hwm" >>"$RES" <<'PY'
+  python3 - "$RUN" "$c" "$n" "$cpu0" "$cpu1" "$hwm" "$extra" >>"$RES" <<'PY'
 import json, sys
-d, c, n, cpu0, cpu1, hwm = sys.argv[1:]
+d, c, n, cpu0, cpu1, hwm, extra = sys.argv[1:]
 span = json.load(open(d + "/span.json")); sim = json.load(open(d + "/sim.json"))
 n = int(n); cpu = float(cpu1) - float(cpu0); el = span.get("span_s")
 print(json.dumps({
-    "scenario": 3, "kind": "worker", "in_flight": int(c), "updates": n,
+    "scenario": 3, "kind": "worker", "in_flight": int(c), "updates": n, "variant": extra,
     "outcomes": span["outcomes"], "statuses": span["statuses"], "elapsed_s": el,
     "updates_per_s": span["outcomes"] / el if el else None, "cpu_s": cpu,
     "cpu_us_per_update": cpu * 1e6 / n, "hwm_mib": int(hwm) / 1024.0,
@@ -391,6 +423,10 @@ PY
 
 # ---- run
 STARTED=$SECONDS
+if [ -n "$REPORT_FROM" ]; then
+  cp "$REPORT_FROM" "$RES"
+  ONLY=none
+fi
 if want 1; then
   for rep in $S1_REPLICAS; do
     for i in $(seq 1 "$S1_RUNS"); do rate_run 1 "$rep" "$S1_N" "$SIM_RPS" "$i"; done
@@ -401,32 +437,40 @@ if want 2; then
 fi
 if want 3; then
   for c in $S3_INFLIGHT; do unlimited_run "$c"; wrk_run "$c"; done
+  # diagnostic, not judged: librdkafka's default prefetch instead of the worker's
+  [ $QUICK -eq 1 ] || unlimited_run 1024 queued.min.messages=100000
 fi
 if want 4; then backlog_run; fi
 log "measurements done in $((SECONDS - STARTED)) s"
+if [ -z "$REPORT_FROM" ]; then
+  commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [ -n "$(git -C "$SRC" status --porcelain -- src include CMakeLists.txt 2>/dev/null)" ]; then
+    commit="$commit (with uncommitted changes in src/include)"
+  fi
+  python3 -c 'import json, sys; print(json.dumps({"scenario": 0, "date": sys.argv[1], "commit": sys.argv[2], "duration": sys.argv[3]}))' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$commit" "$((SECONDS - STARTED)) s of measurements" >>"$RES"
+fi
 
 # ---- report
 if [ -z "$OUT" ]; then
-  if [ "$ONLY" = 1,2,3,4 ] && [ $QUICK -eq 0 ]; then OUT=$SRC/docs; else OUT=$T/report; KEEP=1; fi
+  if { [ "$ONLY" = 1,2,3,4 ] || [ -n "$REPORT_FROM" ]; } && [ $QUICK -eq 0 ]; then
+    OUT=$SRC/docs
+  else
+    OUT=$T/report; KEEP=1
+  fi
 fi
 mkdir -p "$OUT" "$T/dat"
-commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$SRC" status --porcelain -- src include CMakeLists.txt 2>/dev/null)" ]; then
-  commit="$commit (with uncommitted changes in src/include)"
-fi
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 quickflag=()
 [ $QUICK -eq 1 ] && quickflag=(--quick)
 echo
 echo "================ results ================"
 python3 "$BENCH/bench.py" report "$RES" --md "$OUT/benchmarks.md" --dat "$T/dat" "${quickflag[@]}" \
-  --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "commit=$commit" "nproc=$(nproc)" \
-  "cpu=$cpu_model" "kernel=$(uname -sr)" "build=RelWithDebInfo ($BUILD)" \
-  "duration=$((SECONDS - STARTED)) s"
+  --meta "nproc=$(nproc)" "cpu=$cpu_model" "kernel=$(uname -sr)" "build=RelWithDebInfo ($BUILD)"
 if command -v gnuplot >/dev/null 2>&1; then
   gnuplot -e "dat='$T/dat'; out='$OUT/benchmarks.png'" "$BENCH/plot.gp" 2>"$T/gnuplot.log" ||
     log "gnuplot failed: $(cat "$T/gnuplot.log")"
 fi
-cp "$RES" "${TMPDIR:-/tmp}/cxw-bench-last.jsonl"
+[ -n "$REPORT_FROM" ] || cp "$RES" "${TMPDIR:-/tmp}/cxw-bench-last.jsonl"
 log "report: $OUT/benchmarks.md, $OUT/benchmarks.png; raw measurements: ${TMPDIR:-/tmp}/cxw-bench-last.jsonl"
 exit 0
