@@ -353,14 +353,6 @@ void cxw_sim_jobs_destroy(cxw_sim_jobs_t *j);
 int cxw_sim_webhook_check_url(const char *url, char *errstr, size_t errstr_size);
 
 /**
- * @brief The signature header value "sha256=<hex HMAC-SHA256 of
- *        '<timestamp>.<body>' keyed with secret>" into out (at least 72 bytes).
- * @returns 0, or -1.
- */
-int cxw_sim_webhook_sign(const char *secret, const char *timestamp, const char *body,
-                         size_t body_len, char *out, size_t size);
-
-/**
  * @brief Starts the delivery thread for opts->webhook_url / webhook_secret.
  * @returns NULL with a message in errstr.
  */

@@ -15,6 +15,7 @@
 
 #include "cxone/log.h"
 #include "cxone/util.h"
+#include "cxone/webhook.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,8 +24,6 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #define QUEUE_MAX      10000
 #define TRIES          3
@@ -86,38 +85,6 @@ bad:
         return -1;
 }
 
-int cxw_sim_webhook_sign(const char *secret, const char *timestamp, const char *body,
-                         size_t body_len, char *out, size_t size)
-{
-        static const char hex[] = "0123456789abcdef";
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int md_len = 0;
-        size_t tlen = strlen(timestamp), n = tlen + 1 + body_len;
-        unsigned char *msg;
-
-        if (size < 7 + 64 + 1)
-                return -1;
-        msg = malloc(n ? n : 1);
-        if (!msg)
-                return -1;
-        memcpy(msg, timestamp, tlen);
-        msg[tlen] = '.';
-        memcpy(msg + tlen + 1, body, body_len);
-        if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, n, md, &md_len) ||
-            md_len != 32) {
-                free(msg);
-                return -1;
-        }
-        free(msg);
-        memcpy(out, "sha256=", 7);
-        for (unsigned int i = 0; i < md_len; i++) {
-                out[7 + 2 * i] = hex[md[i] >> 4];
-                out[7 + 2 * i + 1] = hex[md[i] & 15];
-        }
-        out[7 + 2 * md_len] = '\0';
-        return 0;
-}
-
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
         (void)ptr;
@@ -136,8 +103,11 @@ static long post_once(cxw_sim_webhook_t *w, const char *body, size_t len, char *
         long status = 0;
         CURLcode rc;
 
-        snprintf(ts, sizeof(ts), "%lld", (long long)(cxw_wall_ms() / 1000));
-        if (cxw_sim_webhook_sign(o->webhook_secret, ts, body, len, sig, sizeof(sig)) !=
+        int64_t now_s = cxw_wall_ms() / 1000;
+
+        snprintf(ts, sizeof(ts), "%lld", (long long)now_s);
+        /* The library's signer: the worker verifies with its twin. */
+        if (cxw_webhook_sign(o->webhook_secret, now_s, body, len, sig, sizeof(sig)) !=
             0) {
                 snprintf(err, err_size, "cannot compute the signature");
                 return 0;
