@@ -10,20 +10,6 @@
 
 #define ECHO_MAX 64 /* longest piece of a message echoed into an error */
 
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!errstr || errstr_size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-}
-
 /* A printable, bounded copy of untrusted bytes for an error message; out
  * must hold ECHO_MAX + 4 bytes. */
 static const char *echo(const char *s, size_t len, char *out)
@@ -180,20 +166,22 @@ static void name_duplicate(const char *v, size_t len, const json_error_t *jerr,
                         json_t *k = json_loadb(v + start - 1, end - start + 1,
                                                JSON_DECODE_ANY, NULL);
                         if (json_is_string(k)) {
-                                set_err(errstr, errstr_size,
-                                        "invalid JSON at line %d column %d: duplicate "
-                                        "key '%s'",
-                                        jerr->line, jerr->column,
-                                        echo(json_string_value(k), json_string_length(k),
-                                             ebuf));
+                                cxw_set_err(
+                                    errstr, errstr_size,
+                                    "invalid JSON at line %d column %d: duplicate "
+                                    "key '%s'",
+                                    jerr->line, jerr->column,
+                                    echo(json_string_value(k), json_string_length(k),
+                                         ebuf));
                                 json_decref(k);
                                 return;
                         }
                         json_decref(k);
                 }
         }
-        set_err(errstr, errstr_size, "invalid JSON at line %d column %d: duplicate key",
-                jerr->line, jerr->column);
+        cxw_set_err(errstr, errstr_size,
+                    "invalid JSON at line %d column %d: duplicate key", jerr->line,
+                    jerr->column);
 }
 
 static void allowed_list(const char *const *allowed, size_t nallowed, char *buf,
@@ -237,12 +225,13 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                 errstr[0] = '\0';
 
         if (max_bytes && len > max_bytes) {
-                set_err(errstr, errstr_size,
-                        "message is %zu bytes, over the limit of %zu", len, max_bytes);
+                cxw_set_err(errstr, errstr_size,
+                            "message is %zu bytes, over the limit of %zu", len,
+                            max_bytes);
                 goto fail;
         }
         if (!value || len == 0) {
-                set_err(errstr, errstr_size, "message is empty");
+                cxw_set_err(errstr, errstr_size, "message is empty");
                 goto fail;
         }
         root = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -250,48 +239,49 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                 if (json_error_code(&jerr) == json_error_duplicate_key) {
                         name_duplicate(value, len, &jerr, errstr, errstr_size);
                 } else if (json_error_code(&jerr) == json_error_invalid_utf8) {
-                        set_err(errstr, errstr_size,
-                                "invalid JSON at line %d column %d: invalid UTF-8 (%s)",
-                                jerr.line, jerr.column, echo_str(jerr.text, ebuf));
+                        cxw_set_err(
+                            errstr, errstr_size,
+                            "invalid JSON at line %d column %d: invalid UTF-8 (%s)",
+                            jerr.line, jerr.column, echo_str(jerr.text, ebuf));
                 } else {
                         /* jerr.text may quote the input ("near '...'"): echo it
                          * only through the printable filter. */
-                        set_err(errstr, errstr_size,
-                                "invalid JSON at line %d column %d: %s", jerr.line,
-                                jerr.column, echo_str(jerr.text, ebuf));
+                        cxw_set_err(errstr, errstr_size,
+                                    "invalid JSON at line %d column %d: %s", jerr.line,
+                                    jerr.column, echo_str(jerr.text, ebuf));
                 }
                 goto fail;
         }
         if (!json_is_object(root)) {
-                set_err(errstr, errstr_size, "message is not a JSON object");
+                cxw_set_err(errstr, errstr_size, "message is not a JSON object");
                 goto fail;
         }
 
         cid = json_object_get(root, "contactId");
         if (!cid) {
-                set_err(errstr, errstr_size, "contactId is missing");
+                cxw_set_err(errstr, errstr_size, "contactId is missing");
                 goto fail;
         }
         if (!json_is_string(cid)) {
-                set_err(errstr, errstr_size, "contactId must be a string");
+                cxw_set_err(errstr, errstr_size, "contactId must be a string");
                 goto fail;
         }
         id = json_string_value(cid);
         idlen = json_string_length(cid);
         if (!cxw_contact_id_valid(id, idlen)) {
-                set_err(errstr, errstr_size,
-                        "contactId must be 1-128 characters of A-Z a-z 0-9 . _ -");
+                cxw_set_err(errstr, errstr_size,
+                            "contactId must be 1-128 characters of A-Z a-z 0-9 . _ -");
                 goto fail;
         }
         if (key && keylen > 0 && (keylen != idlen || memcmp(key, id, idlen) != 0)) {
-                set_err(errstr, errstr_size, "key '%s' does not match contactId '%s'",
-                        echo(key, keylen, ebuf), echo(id, idlen, ebuf2));
+                cxw_set_err(errstr, errstr_size, "key '%s' does not match contactId '%s'",
+                            echo(key, keylen, ebuf), echo(id, idlen, ebuf2));
                 goto fail;
         }
 
         body = json_object();
         if (!body) {
-                set_err(errstr, errstr_size, "out of memory");
+                cxw_set_err(errstr, errstr_size, "out of memory");
                 goto fail;
         }
         /* jansson 2.8+ keeps objects in insertion order, so iteration follows
@@ -302,23 +292,24 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                         continue;
                 if (!is_allowed(name, allowed, nallowed)) {
                         allowed_list(allowed, nallowed, list, sizeof(list));
-                        set_err(errstr, errstr_size, "unknown field '%s' (allowed: %s)",
-                                echo_str(name, ebuf), list);
+                        cxw_set_err(errstr, errstr_size,
+                                    "unknown field '%s' (allowed: %s)",
+                                    echo_str(name, ebuf), list);
                         goto fail;
                 }
                 if (json_is_null(v))
                         continue;
                 if (!json_is_string(v)) {
-                        set_err(errstr, errstr_size,
-                                "field '%s' must be a string or null",
-                                echo_str(name, ebuf));
+                        cxw_set_err(errstr, errstr_size,
+                                    "field '%s' must be a string or null",
+                                    echo_str(name, ebuf));
                         goto fail;
                 }
                 size_t vlen = json_string_length(v);
                 if (vlen > CXW_CONTACT_VALUE_MAX) {
-                        set_err(errstr, errstr_size,
-                                "field '%s' is %zu bytes, over the limit of %d",
-                                echo_str(name, ebuf), vlen, CXW_CONTACT_VALUE_MAX);
+                        cxw_set_err(errstr, errstr_size,
+                                    "field '%s' is %zu bytes, over the limit of %d",
+                                    echo_str(name, ebuf), vlen, CXW_CONTACT_VALUE_MAX);
                         goto fail;
                 }
                 if (vlen == 0)
@@ -326,32 +317,32 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                 if (strcmp(name, "email") == 0 &&
                     (strlen(json_string_value(v)) != vlen ||
                      !cxw_email_valid(json_string_value(v)))) {
-                        set_err(errstr, errstr_size,
-                                "field 'email' is not a valid e-mail address");
+                        cxw_set_err(errstr, errstr_size,
+                                    "field 'email' is not a valid e-mail address");
                         goto fail;
                 }
                 if (json_object_set_new(body, name,
                                         json_stringn(json_string_value(v), vlen))) {
-                        set_err(errstr, errstr_size, "out of memory");
+                        cxw_set_err(errstr, errstr_size, "out of memory");
                         goto fail;
                 }
         }
         if (json_object_size(body) == 0) {
-                set_err(errstr, errstr_size, "no fields to update");
+                cxw_set_err(errstr, errstr_size, "no fields to update");
                 goto fail;
         }
 
         out->fields = calloc(json_object_size(body), sizeof(*out->fields));
         out->body = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!out->fields || !out->body) {
-                set_err(errstr, errstr_size, "out of memory");
+                cxw_set_err(errstr, errstr_size, "out of memory");
                 goto fail;
         }
         json_object_foreach(body, name, v)
         {
                 out->fields[out->nfields] = strdup(name);
                 if (!out->fields[out->nfields]) {
-                        set_err(errstr, errstr_size, "out of memory");
+                        cxw_set_err(errstr, errstr_size, "out of memory");
                         goto fail;
                 }
                 out->nfields++;

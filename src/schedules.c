@@ -66,20 +66,6 @@ void cxw_schedule_import_clear(cxw_schedule_import_t *imp)
         memset(imp, 0, sizeof(*imp));
 }
 
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!errstr || errstr_size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-}
-
 /* Records a problem: kept while there is room, always counted. */
 static void problem(cxw_schedule_problems_t *p, long entry, long other, const char *fmt,
                     ...) __attribute__((format(printf, 4, 5)));
@@ -827,7 +813,7 @@ int cxw_schedule_decode(const void *value, size_t len,
         if (errstr && errstr_size)
                 errstr[0] = '\0';
         if (!out) {
-                set_err(errstr, errstr_size, "no output");
+                cxw_set_err(errstr, errstr_size, "no output");
                 return -1;
         }
         memset(out, 0, sizeof(*out));
@@ -838,7 +824,7 @@ int cxw_schedule_decode(const void *value, size_t len,
         if (!p) {
                 p = malloc(sizeof(*p));
                 if (!p) {
-                        set_err(errstr, errstr_size, "out of memory");
+                        cxw_set_err(errstr, errstr_size, "out of memory");
                         return -2;
                 }
         }
@@ -950,7 +936,7 @@ done:
 
 oom:
         cxw_schedule_import_clear(out);
-        set_err(errstr, errstr_size, "out of memory");
+        cxw_set_err(errstr, errstr_size, "out of memory");
         rc = -2;
 out:
         if (rc != 0)
@@ -972,13 +958,13 @@ int cxw_schedule_idempotency_key(const void *hdr, size_t hdrlen, const char *top
         if (errstr && errstr_size)
                 errstr[0] = '\0';
         if (!out || outsize == 0) {
-                set_err(errstr, errstr_size, "no output buffer");
+                cxw_set_err(errstr, errstr_size, "no output buffer");
                 return -1;
         }
         out[0] = '\0';
         if (h && hdrlen > 0) {
                 if (hdrlen > CXW_SCHED_IDEMKEY_MAX) {
-                        set_err(
+                        cxw_set_err(
                             errstr, errstr_size,
                             "idempotency-key header is %zu bytes, over the limit of %d",
                             hdrlen, CXW_SCHED_IDEMKEY_MAX);
@@ -986,15 +972,16 @@ int cxw_schedule_idempotency_key(const void *hdr, size_t hdrlen, const char *top
                 }
                 for (size_t i = 0; i < hdrlen; i++) {
                         if (h[i] < 0x21 || h[i] > 0x7e) {
-                                set_err(errstr, errstr_size,
-                                        "idempotency-key header has a byte outside "
-                                        "printable ASCII at position %zu",
-                                        i);
+                                cxw_set_err(errstr, errstr_size,
+                                            "idempotency-key header has a byte outside "
+                                            "printable ASCII at position %zu",
+                                            i);
                                 return -1;
                         }
                 }
                 if (hdrlen >= outsize) {
-                        set_err(errstr, errstr_size, "idempotency key buffer too small");
+                        cxw_set_err(errstr, errstr_size,
+                                    "idempotency key buffer too small");
                         return -1;
                 }
                 memcpy(out, h, hdrlen);
@@ -1005,7 +992,7 @@ int cxw_schedule_idempotency_key(const void *hdr, size_t hdrlen, const char *top
                      partition, offset);
         if (n < 0 || (size_t)n >= outsize) {
                 out[0] = '\0';
-                set_err(errstr, errstr_size, "idempotency key buffer too small");
+                cxw_set_err(errstr, errstr_size, "idempotency key buffer too small");
                 return -1;
         }
         return 0;

@@ -160,20 +160,6 @@ uint64_t cxw_token_fetches_failed(const cxw_token_t *t)
         return t ? t->fetches_failed : 0;
 }
 
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!errstr || errstr_size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-}
-
 /* Copies at most FIELD_MAX_LEN bytes of an endpoint-supplied string into out,
  * replacing anything but printable ASCII, so it is safe in a log line. */
 static const char *printable(const char *s, char out[FIELD_MAX_LEN + 1])
@@ -209,14 +195,15 @@ static void http_error(long http_status, const char *body, size_t len, char *err
         json_decref(root);
 
         if (e[0] && d[0])
-                set_err(errstr, errstr_size, "token endpoint answered HTTP %ld: %s (%s)",
-                        http_status, e, d);
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint answered HTTP %ld: %s (%s)", http_status, e,
+                            d);
         else if (e[0] || d[0])
-                set_err(errstr, errstr_size, "token endpoint answered HTTP %ld: %s",
-                        http_status, e[0] ? e : d);
+                cxw_set_err(errstr, errstr_size, "token endpoint answered HTTP %ld: %s",
+                            http_status, e[0] ? e : d);
         else
-                set_err(errstr, errstr_size, "token endpoint answered HTTP %ld",
-                        http_status);
+                cxw_set_err(errstr, errstr_size, "token endpoint answered HTTP %ld",
+                            http_status);
 }
 
 /* expires_in as a lifetime in ms: a positive number or numeric string;
@@ -285,7 +272,7 @@ int cxw_token_fetch_done(cxw_token_t *t, long http_status, const char *body, siz
         char *copy;
 
         if (!t) {
-                set_err(errstr, errstr_size, "no token cache");
+                cxw_set_err(errstr, errstr_size, "no token cache");
                 return -1;
         }
         if (http_status != 200) {
@@ -293,65 +280,67 @@ int cxw_token_fetch_done(cxw_token_t *t, long http_status, const char *body, siz
                 goto fail;
         }
         if (!body || len == 0) {
-                set_err(errstr, errstr_size, "token endpoint answer is empty");
+                cxw_set_err(errstr, errstr_size, "token endpoint answer is empty");
                 goto fail;
         }
         if (len > BODY_MAX_LEN) {
-                set_err(errstr, errstr_size,
-                        "token endpoint answer is too large (%zu bytes, at most %d)", len,
-                        BODY_MAX_LEN);
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint answer is too large (%zu bytes, at most %d)",
+                            len, BODY_MAX_LEN);
                 goto fail;
         }
         root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
         if (!root) {
                 /* jansson's error text may quote the body: not used. */
-                set_err(errstr, errstr_size, "token endpoint answer is not valid JSON");
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint answer is not valid JSON");
                 goto fail;
         }
         if (!json_is_object(root)) {
-                set_err(errstr, errstr_size,
-                        "token endpoint answer is not a JSON object");
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint answer is not a JSON object");
                 goto fail;
         }
         at = json_object_get(root, "access_token");
         if (!json_is_string(at)) {
-                set_err(errstr, errstr_size,
-                        "token endpoint answer has no access_token string");
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint answer has no access_token string");
                 goto fail;
         }
         tlen = json_string_length(at);
         if (tlen == 0 || tlen > TOKEN_MAX_LEN) {
-                set_err(errstr, errstr_size,
-                        "token endpoint access_token has %zu bytes, expected 1..%d", tlen,
-                        TOKEN_MAX_LEN);
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint access_token has %zu bytes, expected 1..%d",
+                            tlen, TOKEN_MAX_LEN);
                 goto fail;
         }
         if (!token_chars_ok(json_string_value(at), tlen)) {
-                set_err(errstr, errstr_size,
-                        "token endpoint access_token holds characters not allowed in "
-                        "an HTTP header");
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint access_token holds characters not allowed in "
+                            "an HTTP header");
                 goto fail;
         }
         if (parse_lifetime(json_object_get(root, "expires_in"), &lifetime) != 0) {
-                set_err(errstr, errstr_size,
-                        "token endpoint expires_in is not a positive number");
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint expires_in is not a positive number");
                 goto fail;
         }
         type = json_object_get(root, "token_type");
         if (type && !json_is_string(type)) {
-                set_err(errstr, errstr_size, "token endpoint token_type is not a string");
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint token_type is not a string");
                 goto fail;
         }
         if (type && strcasecmp(json_string_value(type), "Bearer") != 0) {
-                set_err(errstr, errstr_size,
-                        "token endpoint token_type \"%s\" is not Bearer",
-                        printable(json_string_value(type), buf));
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint token_type \"%s\" is not Bearer",
+                            printable(json_string_value(type), buf));
                 goto fail;
         }
 
         copy = malloc(tlen + 1);
         if (!copy) {
-                set_err(errstr, errstr_size, "out of memory storing the token");
+                cxw_set_err(errstr, errstr_size, "out of memory storing the token");
                 goto fail;
         }
         memcpy(copy, json_string_value(at), tlen + 1);

@@ -2,6 +2,7 @@
 #include "cxone/util.h"
 
 #include <stdio.h>
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,17 @@ size_t cxw_strlcpy(char *dst, const char *src, size_t size)
                 dst[n] = '\0';
         }
         return len;
+}
+
+void cxw_set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!errstr || errstr_size == 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(errstr, errstr_size, fmt, ap);
+        va_end(ap);
 }
 
 const char *cxw_printable(const char *s, size_t len, size_t max, char *out)

@@ -29,6 +29,13 @@ char *cxw_rfc3339(int64_t wall_ms, char *buf, size_t size);
 size_t cxw_strlcpy(char *dst, const char *src, size_t size);
 
 /**
+ * @brief Formats into a caller's error buffer (errstr, errstr_size), the
+ *        setup-error convention of librdkafka; NULL or 0-size is allowed.
+ */
+void cxw_set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/**
  * @brief A printable, bounded copy of untrusted bytes for an error message:
  *        bytes outside printable ASCII become '?', and more than max bytes
  *        end in "...".
