@@ -745,25 +745,41 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
         worker_job_finish(job, CXW_OUTCOME_SUCCEEDED, NULL);
 }
 
+int worker_start_call(job_t *job, cxw_http_request_t *req, const char *token,
+                      uint64_t gen, cxw_http_done_cb *cb, int attempt)
+{
+        cxw_worker_t *w = job->w;
+        char auth[8300];
+        int rc;
+
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        req->authorization = auth;
+        rc = cxw_http_start(w->http, req, cb, job);
+        explicit_bzero(auth, sizeof(auth)); /* curl has its own (wiped) copy */
+        req->authorization = NULL;
+        if (rc == -1)
+                return -1;
+        if (attempt && job->attempts++ == 0)
+                job->first_attempt_at = cxw_now_ms();
+        job->token_gen = gen;
+        job->state = JOB_IN_FLIGHT;
+        w->stats.http_requests++;
+        return 0;
+}
+
 static int start_call(cxw_worker_t *w, job_t *job, const char *token, uint64_t gen)
 {
         const cxw_config_t *cfg = w->cfg;
         cxw_http_request_t req = {0};
+        char *path = cxw_contact_path(cfg->contacts_path, job->upd.contact_id);
         char url[2048];
-        char auth[8300];
         char idem[300];
         const char *extra[2];
-        int rc;
 
-        snprintf(url, sizeof(url), "%s", w->contacts_url_prefix);
-        {
-                char *path = cxw_contact_path(cfg->contacts_path, job->upd.contact_id);
-                if (!path)
-                        return -1;
-                snprintf(url, sizeof(url), "%s%s", w->contacts_url_prefix, path);
-                free(path);
-        }
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        if (!path)
+                return -1;
+        snprintf(url, sizeof(url), "%s%s", w->contacts_url_prefix, path);
+        free(path);
         /* Lets a server that honours it drop a replayed request. */
         snprintf(idem, sizeof(idem), "Idempotency-Key: %s:%d:%lld", job->part->topic,
                  (int)job->part->partition, (long long)job->offset);
@@ -771,21 +787,11 @@ static int start_call(cxw_worker_t *w, job_t *job, const char *token, uint64_t g
         extra[1] = NULL;
         req.method = cfg->contacts_method;
         req.url = url;
-        req.authorization = auth;
         req.content_type = "application/json";
         req.body = job->upd.body;
         req.body_len = strlen(job->upd.body);
         req.headers = extra;
-        rc = cxw_http_start(w->http, &req, call_done, job);
-        explicit_bzero(auth, sizeof(auth));
-        if (rc == -1)
-                return -1;
-        if (job->attempts++ == 0)
-                job->first_attempt_at = cxw_now_ms();
-        job->token_gen = gen;
-        job->state = JOB_IN_FLIGHT;
-        w->stats.http_requests++;
-        return 0;
+        return worker_start_call(job, &req, token, gen, call_done, 1);
 }
 
 static void pump_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)

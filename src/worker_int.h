@@ -179,6 +179,12 @@ void worker_log_job(const job_t *job, cxw_log_level_t level, const char *compone
 void worker_ready_push(cxw_worker_t *w, job_t *job);
 void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why,
                           uint64_t *reason);
+/* Starts a call of job with the access token: the Authorization line is
+ * built here and wiped once curl has its copy; on success the job is in
+ * flight under that token's generation, and the call counts as an attempt
+ * when attempt is set (updates and submissions; not job polls). */
+int worker_start_call(job_t *job, cxw_http_request_t *req, const char *token,
+                      uint64_t gen, cxw_http_done_cb *cb, int attempt);
 void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_class_t cls,
                         cxw_budget_class_t c);
 void worker_describe_answer(const cxw_http_response_t *r, char *out, size_t size);

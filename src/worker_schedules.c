@@ -219,7 +219,6 @@ static void poll_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
         sched_t *sc = job->sched;
         int64_t now = cxw_now_ms();
         cxw_http_request_t req = {0};
-        char auth[8300];
         uint64_t gen = 0;
         const char *token;
         int64_t wait;
@@ -247,23 +246,18 @@ static void poll_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
                 return;
         }
         url = worker_url(w, w->cfg->schedules_job_path, "jobId", sc->job_id);
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         req.method = "GET";
         req.url = url;
-        req.authorization = auth;
-        rc = url ? cxw_http_start(w->http, &req, poll_done, job) : -1;
-        explicit_bzero(auth, sizeof(auth));
+        /* a poll is not an attempt: the retry budget counts submissions */
+        rc = url ? worker_start_call(job, &req, token, gen, poll_done, 0) : -1;
         free(url);
         if (rc == -1) {
                 cxw_timer_start(loop, &job->timer, now + POLL_RETRY_MS, poll_timer_cb,
                                 job);
                 return;
         }
-        job->token_gen = gen;
-        job->state = JOB_IN_FLIGHT;
         sc->polls++;
         w->stats.job_polls++;
-        w->stats.http_requests++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -335,7 +329,6 @@ static int submit(cxw_worker_t *w, job_t *job, const char *token, uint64_t gen)
 {
         sched_t *sc = job->sched;
         cxw_http_request_t req = {0};
-        char auth[8300];
         char idem[CXW_SCHED_IDEMKEY_SIZE + 32];
         const char *extra[2];
         char *url = worker_url(w, w->cfg->schedules_import_path, "", "");
@@ -343,28 +336,18 @@ static int submit(cxw_worker_t *w, job_t *job, const char *token, uint64_t gen)
 
         if (!url)
                 return -1;
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         snprintf(idem, sizeof(idem), "Idempotency-Key: %s", sc->idem);
         extra[0] = idem;
         extra[1] = NULL;
         req.method = "POST";
         req.url = url;
-        req.authorization = auth;
         req.content_type = "application/json";
         req.body = sc->imp.body;
         req.body_len = sc->imp.body_len;
         req.headers = extra;
-        rc = cxw_http_start(w->http, &req, submit_done, job);
-        explicit_bzero(auth, sizeof(auth));
+        rc = worker_start_call(job, &req, token, gen, submit_done, 1);
         free(url);
-        if (rc == -1)
-                return -1;
-        if (job->attempts++ == 0)
-                job->first_attempt_at = cxw_now_ms();
-        job->token_gen = gen;
-        job->state = JOB_IN_FLIGHT;
-        w->stats.http_requests++;
-        return 0;
+        return rc;
 }
 
 static void sched_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
