@@ -75,6 +75,17 @@ const char *cxw_printable(const char *s, size_t len, size_t max, char *out)
         return out;
 }
 
+int cxw_hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
 uint64_t cxw_rand64(uint64_t *state)
 {
         uint64_t x = *state;

@@ -1,5 +1,6 @@
 /* webhook.c: HMAC-SHA256 signatures and timestamp window of CXone webhooks. */
 #include "cxone/webhook.h"
+#include "cxone/util.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -58,17 +59,6 @@ static int parse_ts(const char *s, int64_t *out)
         return 0;
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 cxw_webhook_result_t cxw_webhook_verify(const char *secret, const char *timestamp,
                                         const char *signature, const void *body,
                                         size_t len, int64_t now_s, int64_t tolerance_s)
@@ -83,7 +73,8 @@ cxw_webhook_result_t cxw_webhook_verify(const char *secret, const char *timestam
             strlen(signature) != 7 + 64)
                 return CXW_WEBHOOK_MALFORMED;
         for (int i = 0; i < 32; i++) {
-                int hi = hexval(signature[7 + 2 * i]), lo = hexval(signature[8 + 2 * i]);
+                int hi = cxw_hexval(signature[7 + 2 * i]),
+                    lo = cxw_hexval(signature[8 + 2 * i]);
                 if (hi < 0 || lo < 0)
                         return CXW_WEBHOOK_MALFORMED;
                 got[i] = (unsigned char)(hi << 4 | lo);

@@ -44,6 +44,9 @@ void cxw_set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
  */
 const char *cxw_printable(const char *s, size_t len, size_t max, char *out);
 
+/** @brief The value of hex digit c (either case), or -1. */
+int cxw_hexval(char c);
+
 /** @brief xorshift64* step; state must not be 0. Not for cryptography. */
 uint64_t cxw_rand64(uint64_t *state);
 

@@ -267,6 +267,12 @@ json_t *cxw_sim_stats_json(cxw_sim_t *sim);
  */
 json_t *cxw_sim_tokens_json(cxw_sim_t *sim);
 
+/**
+ * @brief Initialises a timer thread's mutex and its condition variable on
+ *        CLOCK_MONOTONIC (its timed waits are against cxw_now_ms()).
+ */
+void cxw_sim_lock_init(pthread_mutex_t *lock, pthread_cond_t *cond);
+
 /** @brief Clears contacts, idempotency keys, schedule-import jobs and statistics. */
 void cxw_sim_reset(cxw_sim_t *sim);
 

@@ -97,18 +97,13 @@ static void *run(void *arg)
 cxw_sim_delay_t *cxw_sim_delay_start(char *errstr, size_t errstr_size)
 {
         cxw_sim_delay_t *d = calloc(1, sizeof(*d));
-        pthread_condattr_t attr;
         int rc;
 
         if (!d) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        pthread_mutex_init(&d->lock, NULL);
-        pthread_condattr_init(&attr);
-        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-        pthread_cond_init(&d->cond, &attr);
-        pthread_condattr_destroy(&attr);
+        cxw_sim_lock_init(&d->lock, &d->cond);
         rc = pthread_create(&d->thread, NULL, run, d);
         if (rc != 0) {
                 snprintf(errstr, errstr_size, "latency timer thread: %s", strerror(rc));

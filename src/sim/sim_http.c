@@ -248,17 +248,6 @@ static long b64_decode(const char *in, char *out, size_t size)
         return (long)n;
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* application/x-www-form-urlencoded decoding of in[0..len) into out.
  * @returns the length, or -1 if malformed or longer than size-1. */
 static long form_decode(const char *in, size_t len, char *out, size_t size)
@@ -273,8 +262,8 @@ static long form_decode(const char *in, size_t len, char *out, size_t size)
                         int hi, lo;
                         if (i + 2 >= len)
                                 return -1;
-                        hi = hexval(in[i + 1]);
-                        lo = hexval(in[i + 2]);
+                        hi = cxw_hexval(in[i + 1]);
+                        lo = cxw_hexval(in[i + 2]);
                         if (hi < 0 || lo < 0)
                                 return -1;
                         c = (char)(hi * 16 + lo);

@@ -762,7 +762,6 @@ static void *run(void *arg)
 cxw_sim_jobs_t *cxw_sim_jobs_start(cxw_sim_t *sim, char *errstr, size_t errstr_size)
 {
         cxw_sim_jobs_t *j = calloc(1, sizeof(*j));
-        pthread_condattr_t attr;
         int rc;
 
         if (!j) {
@@ -770,11 +769,7 @@ cxw_sim_jobs_t *cxw_sim_jobs_start(cxw_sim_t *sim, char *errstr, size_t errstr_s
                 return NULL;
         }
         j->sim = sim;
-        pthread_mutex_init(&j->lock, NULL);
-        pthread_condattr_init(&attr);
-        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-        pthread_cond_init(&j->cond, &attr);
-        pthread_condattr_destroy(&attr);
+        cxw_sim_lock_init(&j->lock, &j->cond);
         j->by_id = cxw_sim_map_new();
         j->by_key = cxw_sim_map_new();
         j->agents = cxw_sim_map_new();

@@ -539,3 +539,14 @@ json_t *cxw_sim_tokens_json(cxw_sim_t *sim)
         pthread_rwlock_unlock(&sim->tokens_lock);
         return json_pack("{s:o}", "issued", a);
 }
+
+void cxw_sim_lock_init(pthread_mutex_t *lock, pthread_cond_t *cond)
+{
+        pthread_condattr_t attr;
+
+        pthread_mutex_init(lock, NULL);
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(cond, &attr);
+        pthread_condattr_destroy(&attr);
+}

@@ -225,7 +225,6 @@ static void *run(void *arg)
 cxw_sim_webhook_t *cxw_sim_webhook_start(cxw_sim_t *sim, char *errstr, size_t errstr_size)
 {
         cxw_sim_webhook_t *w = calloc(1, sizeof(*w));
-        pthread_condattr_t attr;
         int rc;
 
         if (!w) {
@@ -233,11 +232,7 @@ cxw_sim_webhook_t *cxw_sim_webhook_start(cxw_sim_t *sim, char *errstr, size_t er
                 return NULL;
         }
         w->sim = sim;
-        pthread_mutex_init(&w->lock, NULL);
-        pthread_condattr_init(&attr);
-        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-        pthread_cond_init(&w->cond, &attr);
-        pthread_condattr_destroy(&attr);
+        cxw_sim_lock_init(&w->lock, &w->cond);
         w->ring = calloc(QUEUE_MAX, sizeof(*w->ring));
         w->curl = curl_easy_init();
         if (!w->ring || !w->curl) {
