@@ -54,19 +54,34 @@ void cxw_budget_set_share(cxw_budget_t *b, double share, int64_t now_ms);
 int64_t cxw_budget_take(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms);
 
 /**
- * @brief CXone answered 429 to class c: pause the class for retry_after_ms
- *        (or, when < 0, for one token interval), and cut the class's rate
- *        multiplicatively (x0.7, at most once per second, floor 1% of
- *        configured) — the "MD" of AIMD.
+ * @brief CXone answered 429 to a request of class c sent at sent_ms: pause
+ *        the class for retry_after_ms (or, when < 0, for one token
+ *        interval, at least 100 ms) and cut its rate multiplicatively — the
+ *        "MD" of AIMD.
+ *
+ * The first 429 of a request sent after the last pause is a trip: the
+ * rate is cut x0.7 at once. When the pause ends, a replica holding the
+ * whole budget (share 1) measures what the server accepted from it in the
+ * up to 4 s before that request (since it became busy or resumed, if
+ * later): (accepted - burst) / window is a lower bound of the server's
+ * rate, and the cut becomes that x0.99, within 0.3-0.95 x the rate that
+ * tripped. 429s of requests sent before the pause ended only extend it.
+ * The bucket resumes empty. A pause already promised is never shortened.
  */
 void cxw_budget_on_429(cxw_budget_t *b, cxw_budget_class_t c, int64_t retry_after_ms,
-                       int64_t now_ms);
+                       int64_t sent_ms, int64_t now_ms);
 
 /**
- * @brief A request of class c succeeded: regrow the rate additively toward
- *        the configured ceiling (+5% of configured per second of success).
+ * @brief A request of class c sent at sent_ms succeeded. After a measured
+ *        trip, the rate holds for 10 s (doubling, up to 60 s, while trips
+ *        repeat at the same rate), then regrows additively toward the
+ *        configured ceiling: +0.5% of the resumed rate per second, the step
+ *        doubling every 10 s without a 429, at most +5% of the configured
+ *        rate per second. After a blind cut (nothing measured) it regrows
+ *        at once by +5% of the configured rate per second.
  */
-void cxw_budget_on_success(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms);
+void cxw_budget_on_success(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_ms,
+                           int64_t now_ms);
 
 /** @brief The current effective rate of class c (after share and AIMD), req/s; 0 =
  * unlimited. */

@@ -12,6 +12,9 @@
 #include "cxone/log.h"
 
 #define T0 1000000
+/* A second after creation: a new budget starts with one token and has
+ * filled its burst by then. */
+#define T1 (T0 + 1000)
 
 static cxw_budget_conf_t conf_total(double rps, int burst)
 {
@@ -62,7 +65,7 @@ static void test_unlimited_config_never_waits(void **state)
         for (int i = 0; i < 100000; i++)
                 assert_int_equal(cxw_budget_take(b, (cxw_budget_class_t)(i % 3), T0), 0);
         assert_true(cxw_budget_rate(b, CXW_CLASS_CONTACTS) == 0);
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 5000);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 5000, T0 + 5000);
         assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0 + 5000), 0);
         cxw_budget_destroy(b);
 }
@@ -73,7 +76,7 @@ static void test_unlimited_class_still_honours_a_429_pause(void **state)
         cxw_budget_conf_t c = conf_total(0, 0);
         cxw_budget_t *b = new_budget(&c);
 
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, -1, T0);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, -1, T0, T0);
         assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 100);
         assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0 + 100), 0);
         cxw_budget_destroy(b);
@@ -82,15 +85,16 @@ static void test_unlimited_class_still_honours_a_429_pause(void **state)
 static void test_full_bucket_grants_burst_then_waits_one_interval(void **state)
 {
         (void)state;
+        /* burst 10: the bucket holds 9 (DEPTH_FACTOR). */
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
 
-        for (int i = 0; i < 10; i++)
-                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 0);
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 10);
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0 + 9), 1);
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0 + 10), 0);
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0 + 10), 10);
+        for (int i = 0; i < 9; i++)
+                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 10);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 9), 1);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 10), 0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 10), 10);
         cxw_budget_destroy(b);
 }
 
@@ -99,11 +103,11 @@ static void test_ten_seconds_grant_rate_times_time_plus_burst(void **state)
         (void)state;
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
-        int64_t now = T0;
-        long n = drain(b, CXW_CLASS_CONTACTS, &now, T0 + 10000);
+        int64_t now = T1;
+        long n = drain(b, CXW_CLASS_CONTACTS, &now, T1 + 10000);
 
-        if (n < 100 * 10 + 10 - 1 || n > 100 * 10 + 10 + 1)
-                fail_msg("granted %ld in 10 s, want 1010 +-1", n);
+        if (n < 100 * 10 + 9 - 1 || n > 100 * 10 + 9 + 1)
+                fail_msg("granted %ld in 10 s, want 1009 +-1", n);
         cxw_budget_destroy(b);
 }
 
@@ -126,13 +130,13 @@ static void test_half_share_halves_rate(void **state)
         (void)state;
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
-        int64_t now = T0;
+        int64_t now = T1;
         long n;
 
         cxw_budget_set_share(b, 0.5, T0);
         assert_near(cxw_budget_share(b), 0.5, 1e-12);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 50, 1e-9);
-        n = drain(b, CXW_CLASS_CONTACTS, &now, T0 + 10000);
+        n = drain(b, CXW_CLASS_CONTACTS, &now, T1 + 10000);
         if (n < 500 + 5 - 1 || n > 500 + 5 + 1)
                 fail_msg("granted %ld in 10 s at share 0.5, want 505 +-1", n);
         cxw_budget_destroy(b);
@@ -259,7 +263,7 @@ static void test_429_pauses_only_its_class_for_retry_after(void **state)
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
 
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 2000, T0);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 2000, T0, T0);
         assert_int_equal(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, T0), T0 + 2000);
         assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 2000);
         assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0 + 1500), 500);
@@ -281,13 +285,13 @@ static void test_429_without_retry_after_pauses_one_interval_at_least_100ms(void
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
 
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, -1, T0);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, -1, T0, T0);
         assert_int_equal(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, T0), T0 + 100);
         cxw_budget_destroy(b);
 
         c = conf_total(2, 1);
         b = new_budget(&c);
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, -1, T0);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, -1, T0, T0);
         /* 2/s cut to 1.4/s: one interval of the rate before the cut, 500 ms. */
         assert_int_equal(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, T0), T0 + 500);
         cxw_budget_destroy(b);
@@ -299,59 +303,246 @@ static void test_429_empties_the_class_bucket(void **state)
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
 
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, T0);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, T0, T0);
         /* 70/s after the cut: the first token after ~15 ms. */
         assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 15);
         assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0 + 15), 0);
         cxw_budget_destroy(b);
 }
 
-static void test_429_cuts_rate_once_per_second_to_a_floor(void **state)
+static void test_429_cuts_rate_once_per_trip_to_a_floor(void **state)
 {
         (void)state;
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
         int64_t now = T0;
 
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, now);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, now - 50, now);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 70, 1e-9);
-        /* The requests in flight answer 429 too: no further cut. */
+        /* The requests that were in flight (sent before the pause ended)
+         * answer 429 too: no further cut, even after the pause. */
         for (int i = 0; i < 20; i++)
-                cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, now + 10 * i);
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, now + 999);
+                cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, now - 40 + i,
+                                  now + 10 * i);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 70, 1e-9);
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, now + 1000);
+        assert_int_equal(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, now), now + 1190);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, now + 1189, now + 1300);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 70, 1e-9);
+        /* A request sent after the pause ended is a new trip. */
+        now += 2400;
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, now - 10, now);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 49, 1e-9);
         /* Other classes keep their rate. */
         assert_near(cxw_budget_rate(b, CXW_CLASS_SCHEDULES), 100, 1e-9);
-        for (int i = 2; i < 40; i++)
-                cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, now + 1000 * i);
+        for (int i = 1; i < 40; i++)
+                cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, now + 1000 * i - 10,
+                                  now + 1000 * i);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 1, 1e-9);
         cxw_budget_destroy(b);
 }
 
-static void test_success_regrows_additively_to_ceiling_not_past(void **state)
+/* n accepted answers to requests sent evenly over [from, from + ms), each
+ * answered 50 ms after it went out. */
+static void accept_run(cxw_budget_t *b, int64_t from, int64_t ms, int n)
+{
+        for (int i = 0; i < n; i++) {
+                int64_t at = from + ms * i / n;
+                cxw_budget_on_success(b, CXW_CLASS_CONTACTS, at, at + 50);
+        }
+}
+
+/* The class starts sending at 'from' (one take from a full bucket) and the
+ * server accepts n requests in 'ms'; then a request sent at from + ms gets a
+ * 429 5 ms later with Retry-After 1 s. */
+static void busy_then_trip(cxw_budget_t *b, int64_t from, int64_t ms, int n)
+{
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, from), 0);
+        accept_run(b, from, ms, n);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, from + ms, from + ms + 5);
+}
+
+static void test_after_the_pause_the_rate_is_what_the_server_accepted(void **state)
+{
+        (void)state;
+        /* Configured 400/s against a server taking 200/s with a burst of
+         * 20: in the 100 ms before the first 429 it accepted 20 + 20. */
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *b = new_budget(&c);
+
+        busy_then_trip(b, T1, 100, 40);
+        /* Paused: the provisional cut. */
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 280, 1e-9);
+        assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1104) > 0);
+        /* Resumed: (40 - 20) / 100 ms = 200/s, x0.99. */
+        assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1105) >= 0);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 198, 1e-6);
+        cxw_budget_destroy(b);
+}
+
+static void test_estimate_window_is_at_most_4s_and_starts_when_busy(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *b = new_budget(&c);
+
+        /* Busy for 10 s; only the last 4 s count: (820 - 20) / 4 s. */
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
+        accept_run(b, T1, 6000, 3000); /* would say 500/s */
+        accept_run(b, T1 + 6000, 4000, 820);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, T1 + 10000, T1 + 10005);
+        cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 11100);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 200 * 0.99, 1e-6);
+        cxw_budget_destroy(b);
+}
+
+static void test_estimate_is_bounded_by_the_rate_that_tripped(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *b = new_budget(&c);
+
+        /* More accepted than we could have sent: still a cut, to 0.95x. */
+        busy_then_trip(b, T1, 100, 100);
+        cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1200);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 380, 1e-6);
+        cxw_budget_destroy(b);
+
+        /* A window under 50 ms: nothing measured, the plain x0.7 cut. */
+        b = new_budget(&c);
+        busy_then_trip(b, T1, 30, 12);
+        cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1200);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 280, 1e-6);
+        cxw_budget_destroy(b);
+
+        /* No more accepted than the burst: the plain cut too. */
+        b = new_budget(&c);
+        busy_then_trip(b, T1, 200, 20);
+        cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1300);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 280, 1e-6);
+        cxw_budget_destroy(b);
+
+        /* Very little above the burst: the cut goes no lower than x0.3. */
+        b = new_budget(&c);
+        busy_then_trip(b, T1, 1000, 21);
+        cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 2100);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 120, 1e-6);
+        cxw_budget_destroy(b);
+}
+
+static void test_success_holds_then_regrows_additively_to_ceiling_not_past(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(50, 5);
+        cxw_budget_t *b = new_budget(&c);
+        double r, prev, held;
+
+        /* 50/s tripped; 25 accepted in 500 ms with a burst of 5: 40/s,
+         * x0.99. */
+        busy_then_trip(b, T1, 500, 25);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 35, 1e-9);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T1 + 1505, T1 + 1505);
+        held = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
+        assert_near(held, 40 * 0.99, 1e-6);
+        /* Held for 10 s after the pause. */
+        for (int64_t t = T1 + 1600; t < T1 + 11505; t += 100)
+                cxw_budget_on_success(b, CXW_CLASS_CONTACTS, t - 10, t);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), held, 1e-9);
+        /* Then +0.5% of the held rate per second. */
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T1 + 13505, T1 + 13505);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), held * (1 + 0.005 * 2), 1e-6);
+        /* The step doubles every 10 s and the rate climbs to the ceiling,
+         * never past it, never by more than 5% of it per second. */
+        prev = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
+        for (int64_t t = T1 + 14505; t <= T1 + 200000; t += 1000) {
+                cxw_budget_on_success(b, CXW_CLASS_CONTACTS, t, t);
+                r = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
+                assert_true(r >= prev);
+                assert_true(r - prev <= 50 * 0.05 + 1e-9);
+                assert_true(r <= 50 + 1e-9);
+                prev = r;
+        }
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 50, 1e-9);
+        cxw_budget_destroy(b);
+}
+
+static void test_a_replica_sharing_the_budget_does_not_estimate(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(800, 40);
+        cxw_budget_t *b = new_budget(&c);
+
+        /* Half of 800/s; what it got through is confounded by the others. */
+        cxw_budget_set_share(b, 0.5, T0);
+        busy_then_trip(b, T1, 100, 40);
+        cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1200);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 280, 1e-6);
+        cxw_budget_destroy(b);
+}
+
+static void test_a_blind_cut_regrows_without_a_hold(void **state)
 {
         (void)state;
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
 
-        cxw_budget_set_share(b, 0.5, T0);
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, T0);
-        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 35, 1e-9);
-        /* Less than a second of success: no step yet. */
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 500);
-        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 35, 1e-9);
-        /* +5% of configured (x share) per second: +2.5/s. */
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 1000);
-        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 37.5, 1e-9);
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 2000);
-        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 40, 1e-9);
-        for (int64_t t = T0 + 2100; t <= T0 + 30000; t += 100)
-                cxw_budget_on_success(b, CXW_CLASS_CONTACTS, t);
-        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 50, 1e-9);
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 60000);
-        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 50, 1e-9);
+        /* Nothing measured: x0.7, then +5% of 100/s per second. */
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, T0 - 10, T0);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0, T0);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 70, 1e-9);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 500, T0 + 500);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 70, 1e-9);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 1000, T0 + 1000);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 75, 1e-9);
+        cxw_budget_destroy(b);
+}
+
+static void test_repeated_trips_at_one_rate_double_the_hold(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *b = new_budget(&c);
+        int64_t now;
+        double r;
+
+        /* 400/s tripped: 198/s, held 10 s. */
+        busy_then_trip(b, T1, 100, 40);
+        now = T1 + 1200;
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now, now);
+        r = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
+        assert_near(r, 198, 1e-6);
+        /* It trips at that rate (a new level: not the 400 of before), the
+         * server having taken 190/s: held 10 s. */
+        accept_run(b, now, 4000, 780);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, now + 4000, now + 4005);
+        now += 5100;
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now, now);
+        r = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
+        assert_near(r, 190 * 0.99, 1e-6);
+        /* And again at about that rate, the server having taken 200/s: the
+         * estimates are averaged to 195/s, and the hold doubles to 20 s. */
+        accept_run(b, now, 4000, 820);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, now + 4000, now + 4005);
+        now += 5100;
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now, now);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), r * 0.95, 1e-6);
+        r = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now + 15000, now + 15000);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), r, 1e-9);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now + 19999, now + 19999);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), r, 1e-9);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now + 22000, now + 22000);
+        assert_true(cxw_budget_rate(b, CXW_CLASS_CONTACTS) > r);
+        cxw_budget_destroy(b);
+}
+
+static void test_starts_with_one_token_not_a_burst(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(100, 10);
+        cxw_budget_t *b = new_budget(&c);
+
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 10);
         cxw_budget_destroy(b);
 }
 
@@ -361,9 +552,9 @@ static void test_time_before_a_cut_is_not_credited_after_it(void **state)
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
 
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 100000);
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, T0 + 200000);
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 200001);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 100000, T0 + 100000);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 0, T0 + 200000, T0 + 200000);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T0 + 200001, T0 + 200001);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 70, 1e-9);
         cxw_budget_destroy(b);
 }
@@ -375,10 +566,10 @@ static void test_set_share_caps_tokens_at_new_depth(void **state)
         cxw_budget_t *b = new_budget(&c);
 
         cxw_budget_set_share(b, 0.5, T0);
-        for (int i = 0; i < 5; i++)
-                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 0);
-        /* 50/s: the next token 20 ms later. */
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 20);
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
+        /* Depth 4.5 at 50/s: the next half token 10 ms later. */
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 10);
         cxw_budget_destroy(b);
 }
 
@@ -392,9 +583,9 @@ static void test_set_share_caps_class_tokens_without_a_total(void **state)
         c.burst[CXW_CLASS_CONTACTS] = 10;
         b = new_budget(&c);
         cxw_budget_set_share(b, 0.5, T0);
-        for (int i = 0; i < 5; i++)
-                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 0);
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T0), 20);
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 10);
         /* The other classes stay unlimited. */
         assert_int_equal(cxw_budget_take(b, CXW_CLASS_POLLS, T0), 0);
         cxw_budget_destroy(b);
@@ -409,16 +600,16 @@ static void test_polling_every_ms_neither_leaks_nor_over_grants(void **state)
         cxw_budget_t *b = new_budget(&c);
         long n = 0;
 
-        for (int64_t t = T0; t < T0 + 10000; t++) {
+        for (int64_t t = T1; t < T1 + 10000; t++) {
                 while (cxw_budget_take(b, CXW_CLASS_CONTACTS, t) == 0 && n < 100000) {
                         n++;
                         /* After the burst, one token every 10 ms, on time. */
-                        if (n > 10 && n <= 20)
-                                assert_int_equal(t, T0 + 10 * (n - 10));
+                        if (n > 9 && n <= 19)
+                                assert_int_equal(t, T1 + 10 * (n - 9));
                 }
         }
-        if (n < 100 * 10 + 10 - 1 || n > 100 * 10 + 10 + 1)
-                fail_msg("granted %ld in 10 s polling every ms, want 1010 +-1", n);
+        if (n < 100 * 10 + 9 - 1 || n > 100 * 10 + 9 + 1)
+                fail_msg("granted %ld in 10 s polling every ms, want 1009 +-1", n);
         cxw_budget_destroy(b);
 }
 
@@ -429,9 +620,9 @@ static void test_paused_until_and_names(void **state)
         cxw_budget_t *b = new_budget(&c);
 
         assert_int_equal(cxw_budget_paused_until(b, CXW_CLASS_POLLS, T0), 0);
-        cxw_budget_on_429(b, CXW_CLASS_POLLS, 3000, T0);
+        cxw_budget_on_429(b, CXW_CLASS_POLLS, 3000, T0, T0);
         /* A shorter Retry-After later does not shorten the pause. */
-        cxw_budget_on_429(b, CXW_CLASS_POLLS, 100, T0 + 10);
+        cxw_budget_on_429(b, CXW_CLASS_POLLS, 100, T0 + 10, T0 + 10);
         assert_int_equal(cxw_budget_paused_until(b, CXW_CLASS_POLLS, T0 + 10), T0 + 3000);
         assert_string_equal(cxw_budget_class_str(CXW_CLASS_CONTACTS), "contacts");
         assert_string_equal(cxw_budget_class_str(CXW_CLASS_SCHEDULES), "schedules");
@@ -454,7 +645,7 @@ static void test_bad_input_never_crashes(void **state)
         assert_near(cxw_budget_share(b), 0, 0);
         cxw_budget_set_share(b, 7, T0);
         assert_near(cxw_budget_share(b), 1, 0);
-        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, INT64_MAX, T0);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, INT64_MAX, T0, T0);
         assert_true(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, T0) > T0);
         cxw_budget_destroy(b);
         cxw_budget_destroy(NULL);
@@ -480,8 +671,16 @@ int main(void)
             cmocka_unit_test(
                 test_429_without_retry_after_pauses_one_interval_at_least_100ms),
             cmocka_unit_test(test_429_empties_the_class_bucket),
-            cmocka_unit_test(test_429_cuts_rate_once_per_second_to_a_floor),
-            cmocka_unit_test(test_success_regrows_additively_to_ceiling_not_past),
+            cmocka_unit_test(test_429_cuts_rate_once_per_trip_to_a_floor),
+            cmocka_unit_test(test_after_the_pause_the_rate_is_what_the_server_accepted),
+            cmocka_unit_test(test_estimate_window_is_at_most_4s_and_starts_when_busy),
+            cmocka_unit_test(test_estimate_is_bounded_by_the_rate_that_tripped),
+            cmocka_unit_test(
+                test_success_holds_then_regrows_additively_to_ceiling_not_past),
+            cmocka_unit_test(test_a_replica_sharing_the_budget_does_not_estimate),
+            cmocka_unit_test(test_a_blind_cut_regrows_without_a_hold),
+            cmocka_unit_test(test_repeated_trips_at_one_rate_double_the_hold),
+            cmocka_unit_test(test_starts_with_one_token_not_a_burst),
             cmocka_unit_test(test_time_before_a_cut_is_not_credited_after_it),
             cmocka_unit_test(test_set_share_caps_tokens_at_new_depth),
             cmocka_unit_test(test_set_share_caps_class_tokens_without_a_total),
