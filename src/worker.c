@@ -789,7 +789,7 @@ static int start_call(cxw_worker_t *w, job_t *job, const char *token, uint64_t g
         req.url = url;
         req.content_type = "application/json";
         req.body = job->upd.body;
-        req.body_len = strlen(job->upd.body);
+        req.body_len = job->upd.body_len;
         req.headers = extra;
         return worker_start_call(job, &req, token, gen, call_done, 1);
 }

@@ -17,8 +17,10 @@
 
 typedef struct cxw_contact_update_s {
         char contact_id[CXW_CONTACT_ID_MAX + 1];
-        char *body;    /**< the PATCH body (compact JSON), malloc'd */
-        char **fields; /**< names of the fields in body, malloc'd each */
+        char *body;          /**< the PATCH body (compact JSON), malloc'd */
+        size_t body_len;     /**< strlen(body) */
+        const char **fields; /**< names of the fields in body: the array is
+                                  malloc'd, the names are allowed[]'s own */
         size_t nfields;
 } cxw_contact_update_t;
 
@@ -34,6 +36,8 @@ typedef struct cxw_contact_update_s {
  * update with no field left to change.
  *
  * @param key the message key, or NULL; keylen its length.
+ * @param allowed the field names accepted; out->fields points into it, so
+ *        it must outlive out.
  * @param out filled on success; clear with cxw_contact_update_clear().
  * @returns 0, or -1 with errstr set.
  */
