@@ -156,6 +156,10 @@ static const prop_t props[] = {
     /* http */
     {"http.max_in_flight", PT_INT, OFF(max_in_flight), "64", 1, 65536, NULL, 0, NULL,
      "Most CXone requests in flight at once in one replica."},
+    {"http.max_connections", PT_INT, OFF(max_connections), "64", 1, 65536, NULL, 0, NULL,
+     "Most connections to CXone at once in one replica (HTTP/1.1: one request each). "
+     "Requests in flight beyond it wait, in order, for a free connection; their "
+     "timeout starts when they get one."},
     {"http.connect_timeout_ms", PT_INT, OFF(connect_timeout_ms), "5000", 1, MS_MAX, NULL,
      0, NULL, "TCP and TLS connect timeout."},
     {"http.request_timeout_ms", PT_INT, OFF(request_timeout_ms), "30000", 1, MS_MAX, NULL,

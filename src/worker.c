@@ -582,6 +582,7 @@ void worker_ensure_token(cxw_worker_t *w)
         req.body = w->token_body;
         req.body_len = strlen(w->token_body);
         req.timeout_ms = w->cfg->token_timeout_ms;
+        req.urgent = 1; /* every call waits for it */
         if (cxw_http_start(w->http, &req, token_done, w) == -1) {
                 CXW_ERROR("token", "cannot start the token request (out of memory)");
                 return;
@@ -750,12 +751,14 @@ int worker_start_call(job_t *job, cxw_http_request_t *req, const char *token,
 {
         cxw_worker_t *w = job->w;
         char auth[8300];
-        int rc;
+        int rc, n;
 
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        n = snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         req->authorization = auth;
         rc = cxw_http_start(w->http, req, cb, job);
-        explicit_bzero(auth, sizeof(auth)); /* curl has its own (wiped) copy */
+        /* http has its own (wiped) copy; wipe what was written, not 8 KiB */
+        explicit_bzero(auth,
+                       n < 0 || (size_t)n >= sizeof(auth) ? sizeof(auth) : (size_t)n + 1);
         req->authorization = NULL;
         if (rc == -1)
                 return -1;
@@ -1185,7 +1188,10 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         hconf.connect_timeout_ms = cfg->connect_timeout_ms;
         hconf.request_timeout_ms = cfg->request_timeout_ms;
         hconf.max_response_bytes = (size_t)cfg->max_response_bytes;
-        hconf.max_connections = cfg->max_in_flight + 4;
+        /* in flight, plus one for the token fetch */
+        hconf.max_connections = cfg->max_connections < cfg->max_in_flight + 1
+                                    ? cfg->max_connections
+                                    : cfg->max_in_flight + 1;
         w->http = cxw_http_new(&hconf, errstr, errstr_size);
         if (!w->http)
                 goto fail;
