@@ -1,6 +1,7 @@
 /* contacts.c: decode and validate contact-update requests, build the call. */
 #include "cxone/contacts.h"
 #include "cxone/jsonw.h"
+#include "cxone/memcost.h"
 #include "cxone/util.h"
 
 #include <jansson.h>
@@ -138,6 +139,17 @@ void cxw_contact_update_clear(cxw_contact_update_t *u)
         free(u->body);
         free(u->fields);
         memset(u, 0, sizeof(*u));
+}
+
+size_t cxw_contact_update_bytes(const cxw_contact_update_t *u)
+{
+        size_t c = 0;
+
+        if (u && u->body)
+                c += cxw_memcost_chunk(u->body_cap);
+        if (u && u->fields)
+                c += cxw_memcost_chunk(u->fields_cap * sizeof(*u->fields));
+        return c;
 }
 
 /* jansson's duplicate-key error gives the position just after the key's
@@ -284,7 +296,9 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
         /* The body is written as the fields are checked, in the message's
          * order (jansson 2.8+ iterates objects in insertion order); the
          * field names point into allowed[], which outlives the update. */
-        out->fields = malloc(json_object_size(root) * sizeof(*out->fields));
+        /* each field is a distinct allowed name: nallowed entries suffice */
+        out->fields_cap = nallowed ? nallowed : 1;
+        out->fields = malloc(out->fields_cap * sizeof(*out->fields));
         if (!out->fields) {
                 cxw_set_err(errstr, errstr_size, "out of memory");
                 goto fail;
@@ -338,6 +352,7 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                 cxw_set_err(errstr, errstr_size, "no fields to update");
                 goto fail;
         }
+        out->body_cap = body.cap;
         out->body = cxw_jsonw_finish(&body, &out->body_len);
         if (!out->body) {
                 cxw_set_err(errstr, errstr_size, "out of memory");
