@@ -156,6 +156,10 @@ static const prop_t props[] = {
     /* http */
     {"http.max_in_flight", PT_INT, OFF(max_in_flight), "64", 1, 65536, NULL, 0, NULL,
      "Most CXone requests in flight at once in one replica."},
+    {"http.max_connections", PT_INT, OFF(max_connections), "64", 1, 65536, NULL, 0, NULL,
+     "Most connections to CXone at once in one replica (HTTP/1.1: one request each). "
+     "Requests in flight beyond it wait, in order, for a free connection; their "
+     "timeout starts when they get one."},
     {"http.connect_timeout_ms", PT_INT, OFF(connect_timeout_ms), "5000", 1, MS_MAX, NULL,
      0, NULL, "TCP and TLS connect timeout."},
     {"http.request_timeout_ms", PT_INT, OFF(request_timeout_ms), "30000", 1, MS_MAX, NULL,
@@ -204,8 +208,14 @@ static const prop_t props[] = {
      "Most consumed messages not yet finished; above it partitions are paused."},
     {"limits.max_buffered_bytes", PT_INT64, OFF(max_buffered_bytes), "67108864", 1024,
      1099511627776.0, NULL, 0, NULL,
-     "Most bytes of consumed messages not yet finished; above it partitions are paused. "
-     "Values above 2147483647 need an L suffix (libconfig)."},
+     "Memory for consumed messages not yet finished, librdkafka's prefetch included: a "
+     "quarter goes to the prefetch (`queued.max.messages.kbytes` and "
+     "`queued.min.messages` are derived from it unless set in kafka.properties or "
+     "kafka.consumer_properties), the rest bounds the requests, each counted as the "
+     "heap it really holds (copy of key, value and headers, PATCH body or decoded "
+     "import, error text, dispatcher entry, records awaiting Kafka's acknowledgement); "
+     "above it partitions are paused. See docs/operations.md, Memory. Values above "
+     "2147483647 need an L suffix (libconfig)."},
     {"limits.max_message_bytes", PT_INT, OFF(max_message_bytes), "1048576", 64,
      1000000000, NULL, 0, NULL,
      "Largest request message accepted; a larger one is rejected."},

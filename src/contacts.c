@@ -1,5 +1,7 @@
 /* contacts.c: decode and validate contact-update requests, build the call. */
 #include "cxone/contacts.h"
+#include "cxone/jsonw.h"
+#include "cxone/memcost.h"
 #include "cxone/util.h"
 
 #include <jansson.h>
@@ -135,10 +137,19 @@ void cxw_contact_update_clear(cxw_contact_update_t *u)
         if (!u)
                 return;
         free(u->body);
-        for (size_t i = 0; i < u->nfields; i++)
-                free(u->fields[i]);
         free(u->fields);
         memset(u, 0, sizeof(*u));
+}
+
+size_t cxw_contact_update_bytes(const cxw_contact_update_t *u)
+{
+        size_t c = 0;
+
+        if (u && u->body)
+                c += cxw_memcost_chunk(u->body_cap);
+        if (u && u->fields)
+                c += cxw_memcost_chunk(u->fields_cap * sizeof(*u->fields));
+        return c;
 }
 
 /* jansson's duplicate-key error gives the position just after the key's
@@ -199,12 +210,14 @@ static void allowed_list(const char *const *allowed, size_t nallowed, char *buf,
         }
 }
 
-static int is_allowed(const char *name, const char *const *allowed, size_t nallowed)
+/* The allowed[] entry equal to name, or NULL. */
+static const char *allowed_name(const char *name, const char *const *allowed,
+                                size_t nallowed)
 {
         for (size_t i = 0; i < nallowed; i++)
                 if (allowed[i] && strcmp(allowed[i], name) == 0)
-                        return 1;
-        return 0;
+                        return allowed[i];
+        return NULL;
 }
 
 int cxw_contact_decode(const void *value, size_t len, const void *key, size_t keylen,
@@ -213,7 +226,8 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
 {
         char ebuf[ECHO_MAX + 4], ebuf2[ECHO_MAX + 4], list[256];
         json_error_t jerr;
-        json_t *root = NULL, *body = NULL, *cid;
+        json_t *root = NULL, *cid;
+        cxw_jsonw_t body = {0};
         const char *name, *id;
         json_t *v;
         size_t idlen;
@@ -279,18 +293,26 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                 goto fail;
         }
 
-        body = json_object();
-        if (!body) {
+        /* The body is written as the fields are checked, in the message's
+         * order (jansson 2.8+ iterates objects in insertion order); the
+         * field names point into allowed[], which outlives the update. */
+        /* each field is a distinct allowed name: nallowed entries suffice */
+        out->fields_cap = nallowed ? nallowed : 1;
+        out->fields = malloc(out->fields_cap * sizeof(*out->fields));
+        if (!out->fields) {
                 cxw_set_err(errstr, errstr_size, "out of memory");
                 goto fail;
         }
-        /* jansson 2.8+ keeps objects in insertion order, so iteration follows
-         * the message and the body keeps that order. */
+        cxw_jsonw_init(&body, len);
+        cxw_jsonw_obj_begin(&body);
         json_object_foreach(root, name, v)
         {
+                const char *known;
+
                 if (strcmp(name, "contactId") == 0)
                         continue;
-                if (!is_allowed(name, allowed, nallowed)) {
+                known = allowed_name(name, allowed, nallowed);
+                if (!known) {
                         allowed_list(allowed, nallowed, list, sizeof(list));
                         cxw_set_err(errstr, errstr_size,
                                     "unknown field '%s' (allowed: %s)",
@@ -321,41 +343,29 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                                     "field 'email' is not a valid e-mail address");
                         goto fail;
                 }
-                if (json_object_set_new(body, name,
-                                        json_stringn(json_string_value(v), vlen))) {
-                        cxw_set_err(errstr, errstr_size, "out of memory");
-                        goto fail;
-                }
+                cxw_jsonw_key(&body, known);
+                cxw_jsonw_strn(&body, json_string_value(v), vlen);
+                out->fields[out->nfields++] = known;
         }
-        if (json_object_size(body) == 0) {
+        cxw_jsonw_obj_end(&body);
+        if (out->nfields == 0) {
                 cxw_set_err(errstr, errstr_size, "no fields to update");
                 goto fail;
         }
-
-        out->fields = calloc(json_object_size(body), sizeof(*out->fields));
-        out->body = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!out->fields || !out->body) {
+        out->body_cap = body.cap;
+        out->body = cxw_jsonw_finish(&body, &out->body_len);
+        if (!out->body) {
                 cxw_set_err(errstr, errstr_size, "out of memory");
                 goto fail;
         }
-        json_object_foreach(body, name, v)
-        {
-                out->fields[out->nfields] = strdup(name);
-                if (!out->fields[out->nfields]) {
-                        cxw_set_err(errstr, errstr_size, "out of memory");
-                        goto fail;
-                }
-                out->nfields++;
-        }
         memcpy(out->contact_id, id, idlen);
         out->contact_id[idlen] = '\0';
-        json_decref(body);
         json_decref(root);
         return 0;
 
 fail:
         cxw_contact_update_clear(out);
-        json_decref(body);
+        cxw_jsonw_free(&body);
         json_decref(root);
         return -1;
 }

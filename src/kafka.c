@@ -36,19 +36,40 @@ struct cxw_kafka_s {
 
 /* Our defaults; kafka.properties and the client's own list override them. */
 static const char *const consumer_defaults[] = {
-    "enable.auto.offset.store=false",
-    "enable.auto.commit=true",
-    "auto.commit.interval.ms=1000",
-    "auto.offset.reset=earliest",
-    "enable.partition.eof=false",
-    /* Prefetch enough to keep the pipeline fed (librdkafka stops fetching a
-     * partition once its queue holds queued.min.messages: 2,000 starved the
-     * worker at ~3,500 updates/s on a backlog), bounded in bytes; the
-     * worker's own buffer limits do the rest. */
-    "queued.max.messages.kbytes=16384",
-    "queued.min.messages=20000",
-    NULL,
+    "enable.auto.offset.store=false", "enable.auto.commit=true",
+    "auto.commit.interval.ms=1000",   "auto.offset.reset=earliest",
+    "enable.partition.eof=false",     NULL,
 };
+
+/* librdkafka's prefetch (its consumer queue) is memory of the replica like
+ * the buffered requests: it gets a quarter of limits.max_buffered_bytes,
+ * the worker's jobs the rest. Half of that share bounds the payload bytes
+ * queued (queued.max.messages.kbytes counts payloads only), the other half
+ * the messages' own overhead (~500 bytes each in librdkafka 2.0.2:
+ * rd_kafka_op_t with its rd_kafka_msg_t). Enough to keep the pipeline fed:
+ * librdkafka stops fetching once its queue holds queued.min.messages, and
+ * 2,000 starved the worker at ~3,500 updates/s on a backlog; the default
+ * 64 MiB gives 16,384. kafka.properties and kafka.consumer_properties,
+ * applied after, override both. */
+#define PREFETCH_SHARE   4   /* 1 / PREFETCH_SHARE of max_buffered_bytes */
+#define PREFETCH_MSG_OVH 512 /* bytes a queued message costs beyond its payload */
+
+int64_t cxw_kafka_prefetch_bytes(const cxw_config_t *cfg)
+{
+        return cfg->max_buffered_bytes / PREFETCH_SHARE;
+}
+
+/* "queued.max.messages.kbytes=..." and "queued.min.messages=..." into a/b. */
+static void prefetch_props(const cxw_config_t *cfg, char *a, char *b, size_t size)
+{
+        int64_t half = cxw_kafka_prefetch_bytes(cfg) / 2;
+        int64_t kbytes = half / 1024, msgs = half / PREFETCH_MSG_OVH;
+
+        kbytes = kbytes < 1 ? 1 : kbytes > 2097151 ? 2097151 : kbytes;
+        msgs = msgs < 1 ? 1 : msgs > 10000000 ? 10000000 : msgs;
+        snprintf(a, size, "queued.max.messages.kbytes=%lld", (long long)kbytes);
+        snprintf(b, size, "queued.min.messages=%lld", (long long)msgs);
+}
 
 static const char *const producer_defaults[] = {
     "enable.idempotence=true",
@@ -312,8 +333,21 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
         for (size_t i = 0; i < ntopics; i++)
                 k->topics[i] = strdup(topics[i]);
 
-        cconf = make_conf(cfg, consumer_defaults, &cfg->consumer_props,
-                          "kafka.consumer_properties", "consumer", errstr, errstr_size);
+        {
+                const char *defaults[16];
+                char kbytes[64], msgs[64];
+                size_t n = 0;
+
+                for (; consumer_defaults[n]; n++)
+                        defaults[n] = consumer_defaults[n];
+                prefetch_props(cfg, kbytes, msgs, sizeof(kbytes));
+                defaults[n++] = kbytes;
+                defaults[n++] = msgs;
+                defaults[n] = NULL;
+                cconf = make_conf(cfg, defaults, &cfg->consumer_props,
+                                  "kafka.consumer_properties", "consumer", errstr,
+                                  errstr_size);
+        }
         if (!cconf)
                 goto fail;
         if (rd_kafka_conf_set(cconf, "group.id", cfg->group_id, err, sizeof(err)) !=

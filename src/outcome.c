@@ -1,8 +1,8 @@
 /* outcome.c: results, audit and DLQ records (DESIGN.md formats). */
 #include "cxone/outcome.h"
+#include "cxone/jsonw.h"
 #include "cxone/util.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,81 +13,84 @@ const char *cxw_outcome_status_str(cxw_outcome_status_t s)
         return (unsigned)s < 3 ? status_names[s] : "unknown";
 }
 
-static json_t *str_or_null(const char *s)
+static void source_json(cxw_jsonw_t *w, const cxw_outcome_t *o)
 {
-        return s ? json_string(s) : json_null();
+        cxw_jsonw_key(w, "source");
+        cxw_jsonw_obj_begin(w);
+        cxw_jsonw_kstr(w, "topic", o->topic);
+        cxw_jsonw_kint(w, "partition", o->partition);
+        cxw_jsonw_kint(w, "offset", o->offset);
+        cxw_jsonw_obj_end(w);
 }
 
-static json_t *source_json(const cxw_outcome_t *o)
-{
-        return json_pack("{s:s, s:i, s:I}", "topic", o->topic, "partition",
-                         (int)o->partition, "offset", (json_int_t)o->offset);
-}
-
+/* Records are written with the small writer, not a jansson tree: one
+ * allocation a record instead of one a value, same bytes (jsonw.h). */
 char *cxw_outcome_json(const cxw_outcome_t *o)
 {
-        json_t *j = json_object();
+        cxw_jsonw_t w;
         char ts[40];
-        char *out;
 
-        json_object_set_new(j, "type", json_string(o->type));
-        json_object_set_new(j, "status", json_string(cxw_outcome_status_str(o->status)));
+        cxw_jsonw_init(&w, 384);
+        cxw_jsonw_obj_begin(&w);
+        cxw_jsonw_kstr(&w, "type", o->type);
+        cxw_jsonw_kstr(&w, "status", cxw_outcome_status_str(o->status));
         if (o->contact_id)
-                json_object_set_new(j, "contactId", json_string(o->contact_id));
+                cxw_jsonw_kstr(&w, "contactId", o->contact_id);
         if (o->job_id)
-                json_object_set_new(j, "jobId", json_string(o->job_id));
-        json_object_set_new(j, "httpStatus",
-                            o->http_status ? json_integer(o->http_status) : json_null());
-        json_object_set_new(j, "attempts", json_integer(o->attempts));
-        json_object_set_new(j, "error", str_or_null(o->error));
-        json_object_set_new(j, "batchId", str_or_null(o->batch_id));
-        json_object_set_new(j, "correlationId", str_or_null(o->correlation_id));
-        json_object_set_new(j, "source", source_json(o));
-        json_object_set_new(j, "latencyMs", json_integer(o->latency_ms));
+                cxw_jsonw_kstr(&w, "jobId", o->job_id);
+        cxw_jsonw_key(&w, "httpStatus");
+        if (o->http_status)
+                cxw_jsonw_int(&w, o->http_status);
+        else
+                cxw_jsonw_null(&w);
+        cxw_jsonw_kint(&w, "attempts", o->attempts);
+        cxw_jsonw_kstr(&w, "error", o->error);
+        cxw_jsonw_kstr(&w, "batchId", o->batch_id);
+        cxw_jsonw_kstr(&w, "correlationId", o->correlation_id);
+        source_json(&w, o);
+        cxw_jsonw_kint(&w, "latencyMs", o->latency_ms);
         if (o->job_status)
-                json_object_set_new(j, "jobStatus", json_string(o->job_status));
+                cxw_jsonw_kstr(&w, "jobStatus", o->job_status);
         if (o->has_timings) {
-                json_object_set_new(j, "validationMs", json_integer(o->validation_ms));
-                json_object_set_new(j, "requestMs", json_integer(o->request_ms));
-                json_object_set_new(j, "pollingMs", json_integer(o->polling_ms));
+                cxw_jsonw_kint(&w, "validationMs", o->validation_ms);
+                cxw_jsonw_kint(&w, "requestMs", o->request_ms);
+                cxw_jsonw_kint(&w, "pollingMs", o->polling_ms);
         }
-        json_object_set_new(
-            j, "finishedAt",
-            json_string(cxw_rfc3339(o->finished_wall_ms, ts, sizeof(ts))));
-        out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(j);
-        return out;
+        cxw_jsonw_kstr(&w, "finishedAt",
+                       cxw_rfc3339(o->finished_wall_ms, ts, sizeof(ts)));
+        cxw_jsonw_obj_end(&w);
+        return cxw_jsonw_finish(&w, NULL);
 }
 
 char *cxw_audit_json(const char *action, const char *worker, const cxw_outcome_t *o,
                      const char *const *fields, size_t nfields, int entries)
 {
-        json_t *j = json_object();
+        cxw_jsonw_t w;
         char ts[40];
-        char *out;
 
-        json_object_set_new(
-            j, "at", json_string(cxw_rfc3339(o->finished_wall_ms, ts, sizeof(ts))));
-        json_object_set_new(j, "action", json_string(action));
-        json_object_set_new(j, "worker", json_string(worker));
+        cxw_jsonw_init(&w, 320);
+        cxw_jsonw_obj_begin(&w);
+        cxw_jsonw_kstr(&w, "at", cxw_rfc3339(o->finished_wall_ms, ts, sizeof(ts)));
+        cxw_jsonw_kstr(&w, "action", action);
+        cxw_jsonw_kstr(&w, "worker", worker);
         if (o->contact_id)
-                json_object_set_new(j, "contactId", json_string(o->contact_id));
+                cxw_jsonw_kstr(&w, "contactId", o->contact_id);
         if (fields && nfields) {
-                json_t *a = json_array();
+                cxw_jsonw_key(&w, "fields");
+                cxw_jsonw_arr_begin(&w);
                 for (size_t i = 0; i < nfields; i++)
-                        json_array_append_new(a, json_string(fields[i]));
-                json_object_set_new(j, "fields", a);
+                        cxw_jsonw_str(&w, fields[i]);
+                cxw_jsonw_arr_end(&w);
         }
         if (o->job_id)
-                json_object_set_new(j, "jobId", json_string(o->job_id));
+                cxw_jsonw_kstr(&w, "jobId", o->job_id);
         if (entries >= 0)
-                json_object_set_new(j, "entries", json_integer(entries));
+                cxw_jsonw_kint(&w, "entries", entries);
         if (o->batch_id)
-                json_object_set_new(j, "batchId", json_string(o->batch_id));
-        json_object_set_new(j, "source", source_json(o));
-        out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(j);
-        return out;
+                cxw_jsonw_kstr(&w, "batchId", o->batch_id);
+        source_json(&w, o);
+        cxw_jsonw_obj_end(&w);
+        return cxw_jsonw_finish(&w, NULL);
 }
 
 static void add_str(rd_kafka_headers_t *h, const char *name, const char *value)

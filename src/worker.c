@@ -17,6 +17,7 @@
 #include "cxone/kafka.h"
 #include "cxone/log.h"
 #include "cxone/loop.h"
+#include "cxone/memcost.h"
 #include "cxone/offsets.h"
 #include "cxone/outcome.h"
 #include "cxone/retry.h"
@@ -65,6 +66,35 @@ static int job_stale(const job_t *job)
 /* ------------------------------------------------------------------ */
 /* jobs                                                                */
 
+/* What job costs in memory now: every allocation it owns (memcost.h), so
+ * that limits.max_buffered_bytes bounds the real footprint. */
+static size_t job_cost(const job_t *job)
+{
+        size_t c = cxw_memcost_chunk(job->block_len) + cxw_memcost_headers(job->headers) +
+                   cxw_contact_update_bytes(&job->upd) + CXW_MEMCOST_DISPATCH_ITEM +
+                   job->keylen;
+
+        if (job->error)
+                c += cxw_memcost_chunk(strlen(job->error) + 1);
+        if (job->sched)
+                c += cxw_memcost_chunk(sizeof(*job->sched)) +
+                     (job->sched->imp.body
+                          ? cxw_memcost_chunk(job->sched->imp.body_len + 1)
+                          : 0);
+        for (int i = 0; i < REC__CNT; i++)
+                c += job->recs[i].bytes;
+        return c;
+}
+
+/* Brings job->bytes and the worker's total up to date. */
+static void job_account(job_t *job)
+{
+        size_t c = job_cost(job);
+
+        job->w->bytes += (int64_t)c - (int64_t)job->bytes;
+        job->bytes = c;
+}
+
 static void job_free(job_t *job)
 {
         cxw_worker_t *w = job->w;
@@ -81,87 +111,100 @@ static void job_free(job_t *job)
                 job->next->prev = job->prev;
         w->njobs--;
         w->bytes -= (int64_t)job->bytes;
-        free(job->key);
-        free(job->value);
         if (job->headers)
                 rd_kafka_headers_destroy(job->headers);
-        free(job->batch_id);
-        free(job->correlation_id);
         free(job->error);
         cxw_contact_update_clear(&job->upd);
-        free(job);
+        free(job); /* key, value, batch and correlation ids are in its block */
 }
 
-static char *header_str(const rd_kafka_headers_t *hdrs, const char *name)
+/* A header's value for outputs: at most 256 bytes, unprintable ones as '?'.
+ * @returns its length, or -1 when absent. */
+static ssize_t header_len(const rd_kafka_headers_t *hdrs, const char *name,
+                          const void **v)
 {
-        const void *v = NULL;
         size_t n = 0;
-        char *s;
 
-        if (!hdrs || rd_kafka_header_get_last(hdrs, name, &v, &n) || !v)
-                return NULL;
-        if (n > 256)
-                n = 256; /* copied to outputs: bounded */
-        s = malloc(n + 1);
-        if (!s)
-                return NULL;
-        memcpy(s, v, n);
-        s[n] = '\0';
-        for (size_t i = 0; i < n; i++)
-                if (!isprint((unsigned char)s[i]))
-                        s[i] = '?';
-        return s;
+        *v = NULL;
+        if (!hdrs || rd_kafka_header_get_last(hdrs, name, v, &n) || !*v)
+                return -1;
+        return n > 256 ? 256 : (ssize_t)n; /* copied to outputs: bounded */
 }
 
+static char *header_put(char *dst, const void *v, ssize_t n)
+{
+        memcpy(dst, v, (size_t)n);
+        dst[n] = '\0';
+        for (ssize_t i = 0; i < n; i++)
+                if (!isprint((unsigned char)dst[i]))
+                        dst[i] = '?';
+        return dst;
+}
+
+/* One allocation holds the job and its copies of the key, the value, the
+ * batch and correlation ids: fewer chunks, and one free. */
 static job_t *job_new(cxw_worker_t *w, const rd_kafka_message_t *rkm, part_t *part)
 {
-        job_t *job = calloc(1, sizeof(*job));
         rd_kafka_headers_t *hdrs = NULL;
+        const void *bv = NULL, *cv = NULL;
+        ssize_t blen = -1, clen = -1;
+        size_t size;
+        job_t *job;
+        char *p;
 
+        if (rd_kafka_message_headers(rkm, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                hdrs = NULL;
+        blen = header_len(hdrs, "batch-id", &bv);
+        clen = header_len(hdrs, "correlation-id", &cv);
+        size = sizeof(*job) + (rkm->key ? rkm->key_len + 1 : 0) + rkm->len + 1 +
+               (blen >= 0 ? (size_t)blen + 1 : 0) + (clen >= 0 ? (size_t)clen + 1 : 0);
+        job = calloc(1, size);
         if (!job)
                 return NULL;
+        job->block_len = size;
+        p = (char *)(job + 1);
+        job->value = p;
+        if (rkm->len)
+                memcpy(p, rkm->payload, rkm->len);
+        p[rkm->len] = '\0';
+        job->len = rkm->len;
+        p += rkm->len + 1;
+        if (rkm->key) {
+                job->key = p;
+                memcpy(p, rkm->key, rkm->key_len);
+                p[rkm->key_len] = '\0';
+                job->keylen = rkm->key_len;
+                p += rkm->key_len + 1;
+        }
+        if (blen >= 0) {
+                job->batch_id = header_put(p, bv, blen);
+                p += blen + 1;
+        }
+        if (clen >= 0)
+                job->correlation_id = header_put(p, cv, clen);
+        if (hdrs) {
+                job->headers = rd_kafka_headers_copy(hdrs);
+                if (!job->headers) {
+                        free(job);
+                        return NULL;
+                }
+        }
         job->w = w;
         job->part = part;
         job->gen = part->gen;
         job->offset = rkm->offset;
         job->consumed_at = cxw_now_ms();
-        if (rkm->key) {
-                job->key = malloc(rkm->key_len + 1);
-                if (!job->key)
-                        goto fail;
-                memcpy(job->key, rkm->key, rkm->key_len);
-                job->key[rkm->key_len] = '\0';
-                job->keylen = rkm->key_len;
-        }
-        job->value = malloc(rkm->len + 1);
-        if (!job->value)
-                goto fail;
-        if (rkm->len)
-                memcpy(job->value, rkm->payload, rkm->len);
-        ((char *)job->value)[rkm->len] = '\0';
-        job->len = rkm->len;
-        if (rd_kafka_message_headers(rkm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
-                job->headers = rd_kafka_headers_copy(hdrs);
-                job->batch_id = header_str(hdrs, "batch-id");
-                job->correlation_id = header_str(hdrs, "correlation-id");
-        }
         for (int i = 0; i < REC__CNT; i++) {
                 job->recs[i].job = job;
                 job->recs[i].kind = (rec_kind_t)i;
         }
-        job->bytes = sizeof(*job) + rkm->len + rkm->key_len;
         job->next = w->jobs;
         if (w->jobs)
                 w->jobs->prev = job;
         w->jobs = job;
         w->njobs++;
-        w->bytes += (int64_t)job->bytes;
+        job_account(job);
         return job;
-fail:
-        free(job->key);
-        free(job->value);
-        free(job);
-        return NULL;
 }
 
 static jobq_t *queue_of(cxw_worker_t *w, const job_t *job)
@@ -242,7 +285,7 @@ static void check_backpressure(cxw_worker_t *w)
         int paused = cxw_kafka_paused(w->kafka);
 
         if (!paused && ((int64_t)w->njobs >= cfg->max_buffered_messages ||
-                        w->bytes >= cfg->max_buffered_bytes)) {
+                        w->bytes >= w->bytes_limit)) {
                 cxw_kafka_set_paused(w->kafka, 1);
                 w->stats.pauses++;
                 CXW_INFO(
@@ -250,11 +293,10 @@ static void check_backpressure(cxw_worker_t *w)
                     "paused consumption: %zu requests buffered (%lld bytes), limits %d "
                     "and %lld",
                     w->njobs, (long long)w->bytes, cfg->max_buffered_messages,
-                    (long long)cfg->max_buffered_bytes);
+                    (long long)w->bytes_limit);
         } else if (paused && !w->stopping &&
                    (double)w->njobs <= cfg->max_buffered_messages * cfg->resume_ratio &&
-                   (double)w->bytes <=
-                       (double)cfg->max_buffered_bytes * cfg->resume_ratio) {
+                   (double)w->bytes <= (double)w->bytes_limit * cfg->resume_ratio) {
                 cxw_kafka_set_paused(w->kafka, 0);
                 CXW_INFO("dispatch", "resumed consumption: %zu requests buffered",
                          w->njobs);
@@ -371,9 +413,13 @@ void worker_produce_records(job_t *job)
                 if (rec->kind != REC_DLQ && !value) {
                         err = RD_KAFKA_RESP_ERR__FAIL;
                 } else {
+                        /* librdkafka holds a copy until it is acknowledged */
+                        rec->bytes = cxw_memcost_produced(keylen, len, hdrs);
                         err = cxw_kafka_produce(w->kafka, topic, key, keylen,
                                                 rec->kind == REC_DLQ ? job->value : value,
                                                 len, hdrs, rec);
+                        if (err)
+                                rec->bytes = 0;
                 }
                 free(value);
                 if (err) {
@@ -388,6 +434,7 @@ void worker_produce_records(job_t *job)
                 if (rec->kind == REC_DLQ)
                         w->stats.dlq_records++;
         }
+        job_account(job);
         if (again)
                 cxw_timer_start(w->loop, &job->rtimer, cxw_now_ms() + REPRODUCE_DELAY_MS,
                                 reproduce_cb, job);
@@ -510,6 +557,8 @@ static void on_delivered(void *opaque, const rd_kafka_message_t *rkm)
         rec_t *rec = rkm->_private;
         job_t *job = rec->job;
 
+        rec->bytes = 0; /* librdkafka frees its copy after this callback */
+        job_account(job);
         if (rkm->err) {
                 CXW_WARN("kafka", "record to %s not delivered: %s (retrying)",
                          rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
@@ -582,6 +631,7 @@ void worker_ensure_token(cxw_worker_t *w)
         req.body = w->token_body;
         req.body_len = strlen(w->token_body);
         req.timeout_ms = w->cfg->token_timeout_ms;
+        req.urgent = 1; /* every call waits for it */
         if (cxw_http_start(w->http, &req, token_done, w) == -1) {
                 CXW_ERROR("token", "cannot start the token request (out of memory)");
                 return;
@@ -754,12 +804,14 @@ int worker_start_call(job_t *job, cxw_http_request_t *req, const char *token,
 {
         cxw_worker_t *w = job->w;
         char auth[8300];
-        int rc;
+        int rc, n;
 
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        n = snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         req->authorization = auth;
         rc = cxw_http_start(w->http, req, cb, job);
-        explicit_bzero(auth, sizeof(auth)); /* curl has its own (wiped) copy */
+        /* http has its own (wiped) copy; wipe what was written, not 8 KiB */
+        explicit_bzero(auth,
+                       n < 0 || (size_t)n >= sizeof(auth) ? sizeof(auth) : (size_t)n + 1);
         req->authorization = NULL;
         if (rc == -1)
                 return -1;
@@ -793,7 +845,7 @@ static int start_call(cxw_worker_t *w, job_t *job, const char *token, uint64_t g
         req.url = url;
         req.content_type = "application/json";
         req.body = job->upd.body;
-        req.body_len = strlen(job->upd.body);
+        req.body_len = job->upd.body_len;
         req.headers = extra;
         return worker_start_call(job, &req, token, gen, call_done, 1);
 }
@@ -905,6 +957,7 @@ static void on_message(cxw_worker_t *w, rd_kafka_message_t *rkm)
         if (strcmp(topic, cfg->topic_schedules) == 0) {
                 job->kind = JOB_SCHEDULE;
                 sched_on_message(w, job);
+                job_account(job); /* its decoded import */
                 return;
         }
         if (cxw_contact_decode(rkm->payload, rkm->len, rkm->key, rkm->key_len,
@@ -914,6 +967,7 @@ static void on_message(cxw_worker_t *w, rd_kafka_message_t *rkm)
                 worker_job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
                 return;
         }
+        job_account(job); /* its PATCH body */
         if (cxw_dispatch_push(w->dispatch, job->upd.contact_id, job) == -1) {
                 worker_job_finish(job, CXW_OUTCOME_FAILED, "out of memory");
                 return;
@@ -925,8 +979,8 @@ static void on_message(cxw_worker_t *w, rd_kafka_message_t *rkm)
 static void consume(cxw_worker_t *w)
 {
         const cxw_config_t *cfg = w->cfg;
-        int full = (int64_t)w->njobs >= cfg->max_buffered_messages ||
-                   w->bytes >= cfg->max_buffered_bytes;
+        int full =
+            (int64_t)w->njobs >= cfg->max_buffered_messages || w->bytes >= w->bytes_limit;
         /* Full, we still poll (rebalances are served there, and
          * max.poll.interval.ms must be kept) but take one message a round
          * at most: the paused partitions stop fetching, and pausing discards
@@ -1184,12 +1238,17 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         }
         w->cfg = cfg;
         w->sigfd = -1;
+        /* librdkafka's prefetch takes its share of the buffer limit */
+        w->bytes_limit = cfg->max_buffered_bytes - cxw_kafka_prefetch_bytes(cfg);
         w->rng = cxw_rand_seed();
 
         hconf.connect_timeout_ms = cfg->connect_timeout_ms;
         hconf.request_timeout_ms = cfg->request_timeout_ms;
         hconf.max_response_bytes = (size_t)cfg->max_response_bytes;
-        hconf.max_connections = cfg->max_in_flight + 4;
+        /* in flight, plus one for the token fetch */
+        hconf.max_connections = cfg->max_connections < cfg->max_in_flight + 1
+                                    ? cfg->max_connections
+                                    : cfg->max_in_flight + 1;
         w->http = cxw_http_new(&hconf, errstr, errstr_size);
         if (!w->http)
                 goto fail;

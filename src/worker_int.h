@@ -81,6 +81,7 @@ typedef struct rec_s {
         struct job_s *job;
         rec_kind_t kind;
         rec_state_t state;
+        size_t bytes; /* librdkafka's copy while pending (memcost.h) */
 } rec_t;
 
 typedef enum {
@@ -99,10 +100,11 @@ typedef struct job_s {
         part_t *part;
         uint64_t gen;
         int64_t offset;
-        char *key;
+        char *key; /* key, value, batch and correlation ids: in the job's block */
         size_t keylen;
         void *value;
         size_t len;
+        size_t block_len;            /* the job's allocation, copies included */
         rd_kafka_headers_t *headers; /* the request's, copied */
         char *batch_id;
         char *correlation_id;
@@ -122,7 +124,7 @@ typedef struct job_s {
         cxw_timer_t timer;  /* backoff or next poll */
         cxw_timer_t rtimer; /* re-producing a record Kafka did not take */
         rec_t recs[REC__CNT];
-        size_t bytes;
+        size_t bytes; /* what it costs in memory, counted in the worker's bytes */
 } job_t;
 
 struct cxw_worker_s {
@@ -137,9 +139,10 @@ struct cxw_worker_s {
         part_t *parts;
         job_t *jobs;
         size_t njobs;
-        int64_t bytes;
-        jobq_t ready;       /* contact retries, before the dispatcher's keys */
-        jobq_t sched_ready; /* schedule retries */
+        int64_t bytes;       /* what the jobs cost in memory (job_cost) */
+        int64_t bytes_limit; /* max_buffered_bytes less librdkafka's prefetch share */
+        jobq_t ready;        /* contact retries, before the dispatcher's keys */
+        jobq_t sched_ready;  /* schedule retries */
         cxw_dispatch_t *sched_dispatch;
         int sched_active; /* imports submitted or being submitted, job not ended */
         job_t *tracked;   /* imports with a jobId */

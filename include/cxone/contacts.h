@@ -17,9 +17,13 @@
 
 typedef struct cxw_contact_update_s {
         char contact_id[CXW_CONTACT_ID_MAX + 1];
-        char *body;    /**< the PATCH body (compact JSON), malloc'd */
-        char **fields; /**< names of the fields in body, malloc'd each */
+        char *body;          /**< the PATCH body (compact JSON), malloc'd */
+        size_t body_len;     /**< strlen(body) */
+        size_t body_cap;     /**< bytes allocated for body */
+        const char **fields; /**< names of the fields in body: the array is
+                                  malloc'd, the names are allowed[]'s own */
         size_t nfields;
+        size_t fields_cap; /**< entries allocated in fields */
 } cxw_contact_update_t;
 
 /**
@@ -34,12 +38,18 @@ typedef struct cxw_contact_update_s {
  * update with no field left to change.
  *
  * @param key the message key, or NULL; keylen its length.
+ * @param allowed the field names accepted; out->fields points into it, so
+ *        it must outlive out.
  * @param out filled on success; clear with cxw_contact_update_clear().
  * @returns 0, or -1 with errstr set.
  */
 int cxw_contact_decode(const void *value, size_t len, const void *key, size_t keylen,
                        const char *const *allowed, size_t nallowed, size_t max_bytes,
                        cxw_contact_update_t *out, char *errstr, size_t errstr_size);
+
+/** @brief The heap the update holds (body and field array, memcost.h), for
+ *         the buffer limit; 0 for a cleared one. */
+size_t cxw_contact_update_bytes(const cxw_contact_update_t *u);
 
 /** @brief Frees what decode allocated; the struct may be reused. NULL-safe. */
 void cxw_contact_update_clear(cxw_contact_update_t *u);

@@ -8,6 +8,15 @@
  * caller runs cxw_http_perform(), which drives the transfers and calls each
  * finished transfer's callback.
  *
+ * At most max_connections transfers are handed to libcurl at once: HTTP/1.1
+ * carries one request per connection, so more would only open more
+ * connections, and libcurl 7.88 walks every added transfer on each
+ * curl_multi_perform(). Calls started beyond that wait in a FIFO here (no
+ * easy handle, no timeout running) and get the next free connection; a
+ * finished call costs O(1) however many wait. Easy handles are pooled and
+ * reused without curl_easy_reset(); a call's header lines and body are
+ * copied into per-call storage that is reused too.
+ *
  * @locality the loop thread only.
  */
 #ifndef CXONE_HTTP_H
@@ -24,7 +33,9 @@ typedef struct cxw_http_conf_s {
         int connect_timeout_ms;    /**< CURLOPT_CONNECTTIMEOUT_MS */
         int request_timeout_ms;    /**< CURLOPT_TIMEOUT_MS, whole transfer */
         size_t max_response_bytes; /**< body bytes kept; the rest is read and dropped */
-        int max_connections;       /**< connection cache size (>= requests in flight) */
+        int max_connections;       /**< most transfers (so connections) at once; calls
+                                        beyond it wait in a queue, their timeout not
+                                        started */
 } cxw_http_conf_t;
 
 /** A finished transfer, valid only during the callback. */
@@ -52,6 +63,7 @@ typedef struct cxw_http_request_s {
         const char *const
             *headers;   /**< more "Name: value" lines, NULL-terminated, or NULL */
         int timeout_ms; /**< whole transfer; 0 = the client's request_timeout_ms */
+        int urgent;     /**< waits for a connection ahead of the others (token fetches) */
 } cxw_http_request_t;
 
 /** @remark free with cxw_http_destroy(). */
@@ -76,7 +88,10 @@ int cxw_http_start(cxw_http_t *h, const cxw_http_request_t *req, cxw_http_done_c
 /** @brief Drives transfers and calls the callbacks of finished ones. */
 void cxw_http_perform(cxw_http_t *h);
 
-/** @brief Transfers started and not yet finished. */
+/** @brief Transfers started and not yet finished (running or waiting). */
 size_t cxw_http_in_flight(const cxw_http_t *h);
+
+/** @brief Transfers started and waiting for a connection (over max_connections). */
+size_t cxw_http_waiting(const cxw_http_t *h);
 
 #endif

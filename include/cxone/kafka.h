@@ -51,6 +51,15 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
                            int wakeup_fd, char *errstr, size_t errstr_size);
 
 /**
+ * @brief The part of limits.max_buffered_bytes given to librdkafka's
+ *        prefetch (a quarter): queued.max.messages.kbytes and
+ *        queued.min.messages are derived from it unless set in
+ *        kafka.properties or kafka.consumer_properties. The worker's own
+ *        buffered requests get the rest.
+ */
+int64_t cxw_kafka_prefetch_bytes(const cxw_config_t *cfg);
+
+/**
  * @brief Closes the consumer (committing stored offsets, leaving the group),
  *        flushes the producer for at most flush_ms, destroys both. NULL-safe.
  */

@@ -1,0 +1,146 @@
+/* test_outcome.c: outcome and audit records (DESIGN.md formats), byte for byte. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cxone/outcome.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T0 1795248000123LL /* 2026-11-21T08:00:00.123Z */
+
+static cxw_outcome_t contact_outcome(void)
+{
+        cxw_outcome_t o;
+
+        memset(&o, 0, sizeof(o));
+        o.type = "contact-update";
+        o.status = CXW_OUTCOME_SUCCEEDED;
+        o.contact_id = "c-1";
+        o.http_status = 200;
+        o.attempts = 1;
+        o.batch_id = "b-7";
+        o.topic = "cxone.contact-updates";
+        o.partition = 3;
+        o.offset = 12345678901LL;
+        o.latency_ms = 17;
+        o.finished_wall_ms = T0;
+        return o;
+}
+
+static void succeeded_contact_outcome_has_every_field_in_order(void **state)
+{
+        cxw_outcome_t o = contact_outcome();
+        char *s = cxw_outcome_json(&o);
+        (void)state;
+
+        assert_non_null(s);
+        assert_string_equal(
+            s,
+            "{\"type\":\"contact-update\",\"status\":\"succeeded\",\"contactId\":\"c-1\","
+            "\"httpStatus\":200,\"attempts\":1,\"error\":null,\"batchId\":\"b-7\","
+            "\"correlationId\":null,\"source\":{\"topic\":\"cxone.contact-updates\","
+            "\"partition\":3,\"offset\":12345678901},\"latencyMs\":17,"
+            "\"finishedAt\":\"2026-11-21T08:00:00.123Z\"}");
+        free(s);
+}
+
+static void rejected_without_call_has_null_status_and_escaped_error(void **state)
+{
+        cxw_outcome_t o = contact_outcome();
+        (void)state;
+
+        o.status = CXW_OUTCOME_REJECTED;
+        o.http_status = 0;
+        o.attempts = 0;
+        o.contact_id = NULL;
+        o.batch_id = NULL;
+        o.correlation_id = "corr\"1";
+        o.error = "invalid JSON: \"x\\\n\x01 \xff";
+        char *s = cxw_outcome_json(&o);
+        assert_non_null(s);
+        assert_string_equal(
+            s,
+            "{\"type\":\"contact-update\",\"status\":\"rejected\",\"httpStatus\":null,"
+            "\"attempts\":0,\"error\":\"invalid JSON: \\\"x\\\\\\n\\u0001 \xEF\xBF\xBD\","
+            "\"batchId\":null,\"correlationId\":\"corr\\\"1\",\"source\":{\"topic\":"
+            "\"cxone.contact-updates\",\"partition\":3,\"offset\":12345678901},"
+            "\"latencyMs\":17,\"finishedAt\":\"2026-11-21T08:00:00.123Z\"}");
+        /* and it is JSON that jansson reads back */
+        json_t *j = json_loads(s, 0, NULL);
+        assert_non_null(j);
+        assert_true(json_is_null(json_object_get(j, "httpStatus")));
+        json_decref(j);
+        free(s);
+}
+
+static void schedule_outcome_has_job_fields_and_timings(void **state)
+{
+        cxw_outcome_t o = contact_outcome();
+        (void)state;
+
+        o.type = "schedule-import";
+        o.contact_id = NULL;
+        o.job_id = "job-9";
+        o.job_status = "COMPLETED";
+        o.status = CXW_OUTCOME_FAILED;
+        o.error = "gave up";
+        o.has_timings = 1;
+        o.validation_ms = 1;
+        o.request_ms = 2;
+        o.polling_ms = 3;
+        char *s = cxw_outcome_json(&o);
+        assert_non_null(s);
+        assert_string_equal(
+            s, "{\"type\":\"schedule-import\",\"status\":\"failed\",\"jobId\":\"job-9\","
+               "\"httpStatus\":200,\"attempts\":1,\"error\":\"gave up\",\"batchId\":"
+               "\"b-7\",\"correlationId\":null,\"source\":{\"topic\":"
+               "\"cxone.contact-updates\",\"partition\":3,\"offset\":12345678901},"
+               "\"latencyMs\":17,\"jobStatus\":\"COMPLETED\",\"validationMs\":1,"
+               "\"requestMs\":2,\"pollingMs\":3,\"finishedAt\":"
+               "\"2026-11-21T08:00:00.123Z\"}");
+        free(s);
+}
+
+static void audit_event_names_fields_only(void **state)
+{
+        cxw_outcome_t o = contact_outcome();
+        const char *const fields[] = {"firstName", "email"};
+        (void)state;
+
+        char *s = cxw_audit_json("contact.updated", "w-1", &o, fields, 2, -1);
+        assert_non_null(s);
+        assert_string_equal(
+            s, "{\"at\":\"2026-11-21T08:00:00.123Z\",\"action\":\"contact.updated\","
+               "\"worker\":\"w-1\",\"contactId\":\"c-1\",\"fields\":[\"firstName\","
+               "\"email\"],\"batchId\":\"b-7\",\"source\":{\"topic\":"
+               "\"cxone.contact-updates\",\"partition\":3,\"offset\":12345678901}}");
+        free(s);
+
+        o.contact_id = NULL;
+        o.batch_id = NULL;
+        o.job_id = "job-9";
+        s = cxw_audit_json("schedule.submitted", "w-1", &o, NULL, 0, 12);
+        assert_non_null(s);
+        assert_string_equal(
+            s, "{\"at\":\"2026-11-21T08:00:00.123Z\",\"action\":\"schedule.submitted\","
+               "\"worker\":\"w-1\",\"jobId\":\"job-9\",\"entries\":12,\"source\":{"
+               "\"topic\":\"cxone.contact-updates\",\"partition\":3,\"offset\":"
+               "12345678901}}");
+        free(s);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(succeeded_contact_outcome_has_every_field_in_order),
+            cmocka_unit_test(rejected_without_call_has_null_status_and_escaped_error),
+            cmocka_unit_test(schedule_outcome_has_job_fields_and_timings),
+            cmocka_unit_test(audit_event_names_fields_only),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
