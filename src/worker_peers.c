@@ -147,6 +147,8 @@ int worker_peers_round(cxw_worker_t *w)
 
 void worker_share_update(cxw_worker_t *w)
 {
+        if (!w->peers) /* a failed start being undone */
+                return;
         w->share_total = cxw_kafka_total_partitions(w->kafka);
         w->share_mine = cxw_kafka_assigned_cnt(w->kafka);
         if (cxw_peers_set_partitions(w->peers, w->share_mine, w->share_total))
