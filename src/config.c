@@ -95,6 +95,11 @@ static const prop_t props[] = {
     {"kafka.topics.dlq", PT_STR, OFF(topic_dlq), "cxone.dlq", 0, 0, NULL,
      PF_NONEMPTY | PF_TOPIC, NULL,
      "Dead-letter topic: copies of rejected and failed requests."},
+    {"kafka.topics.budget", PT_STR, OFF(topic_budget), "cxone.budget", 0, 0, NULL,
+     PF_TOPIC, NULL,
+     "Topic where replicas report whether they have demand, so that idle ones lend "
+     "their rate share to busy ones; \"\" turns lending off (each replica keeps "
+     "assigned / all partitions of `rate.rps`)."},
 
     /* cxone */
     {"cxone.base_url", PT_STR, OFF(base_url), "http://127.0.0.1:8080", 0, 0,
@@ -201,6 +206,11 @@ static const prop_t props[] = {
      "Async job status polls per second; 0 = up to the total."},
     {"rate.polls_burst", PT_INT, OFF(rate_polls_burst), "0", 0, 1000000, NULL, 0, NULL,
      "Bucket size for job polls; 0 = rate.burst."},
+    {"rate.share_interval_ms", PT_INT, OFF(rate_share_interval_ms), "250", 50, 10000,
+     NULL, 0, NULL,
+     "How often a replica reports its demand on kafka.topics.budget. A replica counts "
+     "as idle after this long without work; reports older than 3 intervals are "
+     "ignored."},
 
     /* limits */
     {"limits.max_buffered_messages", PT_INT, OFF(max_buffered_messages), "10000", 1,

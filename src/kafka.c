@@ -32,6 +32,7 @@ struct cxw_kafka_s {
         int all_down;   /* _ALL_BROKERS_DOWN seen and not yet cleared */
         lag_t *lags;
         size_t nlags;
+        int untracked; /* records of cxw_kafka_produce_untracked() not yet delivered */
 };
 
 /* Our defaults; kafka.properties and the client's own list override them. */
@@ -305,6 +306,14 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
         (void)rk;
         if (!rkm->err)
                 k->all_down = 0;
+        if (!rkm->_private) { /* cxw_kafka_produce_untracked(): nobody waits */
+                k->untracked--;
+                if (rkm->err)
+                        CXW_DEBUG("kafka", "record to %s not delivered: %s",
+                                  rd_kafka_topic_name(rkm->rkt),
+                                  rd_kafka_err2str(rkm->err));
+                return;
+        }
         if (k->hooks.delivered)
                 k->hooks.delivered(k->opaque, rkm);
 }
@@ -543,4 +552,183 @@ void cxw_kafka_foreach_lag(const cxw_kafka_t *k,
 {
         for (size_t i = 0; i < k->nlags; i++)
                 cb(opaque, k->lags[i].topic, k->lags[i].partition, k->lags[i].lag);
+}
+
+/* ------------------------------------------------------------------ */
+/* budget reports: untracked records and a group-less reader           */
+
+#define MAX_UNTRACKED     16   /* reports queued at once; more are dropped */
+#define READER_MAX_PARTS  1024 /* partitions of the budget topic read at most */
+#define READER_POLL_BATCH 256  /* messages taken per cxw_kafka_reader_poll() round */
+
+rd_kafka_resp_err_t cxw_kafka_produce_untracked(cxw_kafka_t *k, const char *topic,
+                                                const void *key, size_t keylen,
+                                                const void *value, size_t len)
+{
+        rd_kafka_resp_err_t err;
+
+        /* Reports are worth nothing late: while Kafka does not take them,
+         * drop new ones instead of queueing them behind the outcomes. */
+        if (k->untracked >= MAX_UNTRACKED)
+                return RD_KAFKA_RESP_ERR__QUEUE_FULL;
+        err = rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_KEY((void *)key, keylen),
+                                RD_KAFKA_V_VALUE((void *)value, len),
+                                RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
+        if (!err)
+                k->untracked++;
+        return err;
+}
+
+/* The reader uses librdkafka's simple (legacy) consumer API: the high-level
+ * consumer's assign() needs a group.id (librdkafka, unlike the Java client,
+ * refuses it without one), and a group would mean coordinator traffic and
+ * group ACLs for a topic that needs neither. Every replica reads every
+ * partition from the end: only reports written from now on matter. */
+static const char *const reader_defaults[] = {
+    "enable.auto.commit=false",
+    "auto.commit.enable=false", /* the simple consumer's own switch */
+    "enable.partition.eof=false",
+    /* The broker answers a fetch after at most this long even with no data,
+     * so a report reaches the others within tens of ms. */
+    "fetch.wait.max.ms=20",
+    "queued.max.messages.kbytes=1024",
+    NULL,
+};
+
+struct cxw_kafka_reader_s {
+        rd_kafka_t *rk;
+        rd_kafka_topic_t *rkt;
+        rd_kafka_queue_t *q; /* every partition's messages (io-event enabled) */
+        int32_t *parts;      /* partitions started */
+        int nparts;
+        int more; /* the last poll stopped at its batch bound */
+};
+
+cxw_kafka_reader_t *cxw_kafka_reader_new(const cxw_config_t *cfg, const char *topic,
+                                         int wakeup_fd, char *errstr, size_t errstr_size)
+{
+        cxw_kafka_reader_t *r = calloc(1, sizeof(*r));
+        const cxw_strlist_t none = {NULL, 0};
+        rd_kafka_conf_t *conf = NULL;
+        char err[512];
+
+        if (!r) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        /* kafka.properties (brokers, security) apply; the group consumer's
+         * own list does not: this client is in no group. */
+        conf = make_conf(cfg, reader_defaults, &none, "", "budget", errstr, errstr_size);
+        if (!conf)
+                goto fail;
+        r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+        if (!r->rk) {
+                snprintf(errstr, errstr_size, "kafka budget reader: %s", err);
+                goto fail;
+        }
+        conf = NULL; /* now owned by r->rk */
+        r->rkt = rd_kafka_topic_new(r->rk, topic, NULL);
+        r->q = rd_kafka_queue_new(r->rk);
+        r->parts = calloc(READER_MAX_PARTS, sizeof(*r->parts));
+        if (!r->rkt || !r->q || !r->parts) {
+                snprintf(errstr, errstr_size, "kafka budget reader: out of memory");
+                goto fail;
+        }
+        if (wakeup_fd >= 0)
+                rd_kafka_queue_io_event_enable(r->q, wakeup_fd, "1", 1);
+        return r;
+fail:
+        if (conf)
+                rd_kafka_conf_destroy(conf);
+        cxw_kafka_reader_destroy(r);
+        return NULL;
+}
+
+void cxw_kafka_reader_destroy(cxw_kafka_reader_t *r)
+{
+        if (!r)
+                return;
+        for (int i = 0; i < r->nparts; i++)
+                rd_kafka_consume_stop(r->rkt, r->parts[i]);
+        if (r->q)
+                rd_kafka_queue_destroy(r->q);
+        if (r->rkt)
+                rd_kafka_topic_destroy(r->rkt);
+        if (r->rk)
+                rd_kafka_destroy(r->rk);
+        free(r->parts);
+        free(r);
+}
+
+int cxw_kafka_reader_start(cxw_kafka_reader_t *r, int timeout_ms)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        const struct rd_kafka_metadata_topic *t;
+        rd_kafka_resp_err_t err;
+
+        if (r->nparts > 0)
+                return 1;
+        err = rd_kafka_metadata(r->rk, 0, r->rkt, &md, timeout_ms);
+        if (err) {
+                CXW_DEBUG("kafka", "budget topic %s: metadata: %s",
+                          rd_kafka_topic_name(r->rkt), rd_kafka_err2str(err));
+                return 0;
+        }
+        t = md->topic_cnt == 1 ? &md->topics[0] : NULL;
+        if (!t || t->err || t->partition_cnt <= 0) {
+                CXW_DEBUG("kafka", "budget topic %s: %s", rd_kafka_topic_name(r->rkt),
+                          t && t->err ? rd_kafka_err2str(t->err) : "no partitions");
+                rd_kafka_metadata_destroy(md);
+                return 0;
+        }
+        for (int i = 0; i < t->partition_cnt && r->nparts < READER_MAX_PARTS; i++) {
+                int32_t id = t->partitions[i].id;
+                if (rd_kafka_consume_start_queue(r->rkt, id, RD_KAFKA_OFFSET_END, r->q) ==
+                    -1) {
+                        CXW_WARN("kafka", "budget topic %s [%d]: %s",
+                                 rd_kafka_topic_name(r->rkt), (int)id,
+                                 rd_kafka_err2str(rd_kafka_last_error()));
+                        continue;
+                }
+                r->parts[r->nparts++] = id;
+        }
+        rd_kafka_metadata_destroy(md);
+        if (r->nparts > 0)
+                CXW_INFO("kafka", "reading budget reports from %s (%d partitions)",
+                         rd_kafka_topic_name(r->rkt), r->nparts);
+        return r->nparts > 0;
+}
+
+void cxw_kafka_reader_poll(cxw_kafka_reader_t *r,
+                           void (*cb)(void *opaque, const void *value, size_t len),
+                           void *opaque)
+{
+        int n = 0;
+
+        rd_kafka_poll(r->rk, 0); /* error and log callbacks */
+        r->more = 0;
+        while (r->nparts > 0) {
+                rd_kafka_message_t *m;
+
+                if (n++ == READER_POLL_BATCH) {
+                        r->more = 1;
+                        break;
+                }
+                m = rd_kafka_consume_queue(r->q, 0);
+                if (!m)
+                        break;
+                if (m->err)
+                        CXW_DEBUG("kafka", "budget reader: %s",
+                                  rd_kafka_message_errstr(m));
+                else
+                        cb(opaque, m->payload, m->len);
+                rd_kafka_message_destroy(m);
+        }
+}
+
+int cxw_kafka_reader_more(const cxw_kafka_reader_t *r)
+{
+        return r->more;
 }

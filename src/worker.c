@@ -1012,8 +1012,10 @@ static void on_wakeup(cxw_loop_t *loop, int fd, void *opaque)
         (void)loop;
         (void)fd;
         cxw_kafka_serve(w->kafka);
-        if (!w->in_rebalance)
+        if (!w->in_rebalance) {
                 consume(w);
+                worker_peers_round(w);
+        }
 }
 
 /* "unlimited" or "12.5/s", for logs. */
@@ -1023,23 +1025,6 @@ static const char *rate_str(double rps, char *buf, size_t size)
                 return "unlimited";
         snprintf(buf, size, "%.1f/s", rps);
         return buf;
-}
-
-static void update_share(cxw_worker_t *w)
-{
-        int total = cxw_kafka_total_partitions(w->kafka);
-        int mine = cxw_kafka_assigned_cnt(w->kafka);
-        double share = total > 0 ? (double)mine / total : 1.0;
-        char buf[32];
-
-        if (share > 1.0)
-                share = 1.0;
-        cxw_budget_set_share(w->budget, share, cxw_now_ms());
-        CXW_INFO("budget", "share %.3f (%d of %d partitions): contacts rate %s", share,
-                 mine, total,
-                 mine == 0 ? "none (no partitions)"
-                           : rate_str(cxw_budget_rate(w->budget, CXW_CLASS_CONTACTS), buf,
-                                      sizeof(buf)));
 }
 
 static void on_assigned(void *opaque, const rd_kafka_topic_partition_list_t *parts)
@@ -1054,7 +1039,7 @@ static void on_assigned(void *opaque, const rd_kafka_topic_partition_list_t *par
                 p->assigned = 1;
                 cxw_offsets_drop(w->offsets, p->topic, p->partition);
         }
-        update_share(w);
+        worker_share_update(w);
 }
 
 static int job_revoked(job_t *job)
@@ -1155,7 +1140,7 @@ static void on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *part
                 p->assigned = 0;
                 cxw_offsets_drop(w->offsets, p->topic, p->partition);
         }
-        update_share(w);
+        worker_share_update(w);
         check_backpressure(w);
 }
 
@@ -1298,6 +1283,8 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
                                  errstr, errstr_size);
         if (!w->kafka)
                 goto fail;
+        if (worker_peers_start(w, errstr, errstr_size) == -1)
+                goto fail;
         if (worker_admin_start(w, errstr, errstr_size) == -1)
                 goto fail;
         return w;
@@ -1323,7 +1310,8 @@ int cxw_worker_run(cxw_worker_t *w)
         for (;;) {
                 char err[512];
 
-                if (cxw_loop_run_once(w->loop, w->backlog ? 0 : 1000) == -1) {
+                if (cxw_loop_run_once(w->loop, w->backlog || w->peers_more ? 0 : 1000) ==
+                    -1) {
                         CXW_ERROR("worker", "the event loop failed");
                         w->fatal = 1;
                 }
@@ -1333,6 +1321,7 @@ int cxw_worker_run(cxw_worker_t *w)
                 if (!w->stopping)
                         consume(w);
                 worker_pump(w);
+                w->peers_more = worker_peers_round(w);
                 if (cxw_kafka_fatal(w->kafka, err, sizeof(err))) {
                         CXW_ERROR("kafka", "fatal producer error: %s", err);
                         w->fatal = 1;
@@ -1385,6 +1374,7 @@ void cxw_worker_destroy(cxw_worker_t *w)
                 free(p->topic);
                 free(p);
         }
+        worker_peers_stop(w);
         cxw_loop_destroy(w->loop);
         cxw_budget_destroy(w->budget);
         cxw_token_destroy(w->token);

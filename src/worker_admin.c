@@ -142,9 +142,23 @@ static void collect(void *opaque, cxw_metrics_emitter_t *e)
         gauge(e, "cxw_paused_partitions", "Assigned partitions paused for backpressure.",
               cxw_kafka_paused(w->kafka) ? (double)assigned : 0);
         gauge(e, "cxw_budget_share",
-              "This replica's share of the group's rate budget (assigned / all "
-              "partitions).",
+              "This replica's effective share of the group's rate budget: assigned / "
+              "all partitions, more while idle peers lend theirs.",
               cxw_budget_share(w->budget));
+        if (w->peers) {
+                int lent = 0;
+
+                cxw_peers_share(w->peers, now, &lent);
+                gauge(e, "cxw_budget_static_share",
+                      "Assigned / all partitions: the share without lending.",
+                      cxw_peers_static_share(w->peers));
+                gauge(e, "cxw_budget_lent_partitions",
+                      "Partitions of idle peers whose share this replica uses now.",
+                      (double)lent);
+                gauge(e, "cxw_budget_busy",
+                      "1 while this replica reports demand to its peers.",
+                      cxw_peers_busy(w->peers) ? 1 : 0);
+        }
 
         cxw_metrics_emit_family(
             e, "cxw_budget_rate_per_second",

@@ -15,6 +15,7 @@
 #include "cxone/metrics.h"
 #include "cxone/offsets.h"
 #include "cxone/outcome.h"
+#include "cxone/peers.h"
 #include "cxone/retry.h"
 #include "cxone/schedules.h"
 #include "cxone/token.h"
@@ -170,6 +171,15 @@ struct cxw_worker_s {
         cxw_metric_t *m_duration; /* by endpoint */
         cxw_metric_t *m_consumed; /* by topic */
         cxw_admin_t *admin;
+        /* budget lending between replicas (worker_peers.c) */
+        cxw_peers_t *peers;
+        cxw_kafka_reader_t *peers_reader; /* NULL: no lending */
+        cxw_timer_t peers_timer;
+        int64_t reader_retry_at;
+        int peers_changed; /* a report arrived or the demand flipped */
+        int peers_more;    /* reports left to read: do not wait */
+        int share_mine, share_total;
+        double share_applied; /* the share last fed to the budget */
 };
 
 /* worker.c, for worker_schedules.c */
@@ -225,5 +235,23 @@ void worker_metrics_call(cxw_worker_t *w, const char *endpoint, long status,
 
 /** Counts one consumed message of topic. */
 void worker_metrics_consumed(cxw_worker_t *w, const char *topic);
+
+/* worker_peers.c */
+
+/** Creates the peer table and, unless kafka.topics.budget is "", the
+ *  reader of the budget topic and the report timer. @returns 0 or -1. */
+int worker_peers_start(cxw_worker_t *w, char *errstr, size_t errstr_size);
+
+/** Stops the timer, frees the reader and the table; before the loop goes. */
+void worker_peers_stop(cxw_worker_t *w);
+
+/** After a rebalance: this replica's partitions changed; reports them and
+ *  feeds the new effective share to the budget. */
+void worker_share_update(cxw_worker_t *w);
+
+/** Every loop round: reads the reports that arrived, notes this replica's
+ *  demand (reporting a flip at once), updates the share if anything
+ *  changed. @returns 1 if reports are left to read (do not wait). */
+int worker_peers_round(cxw_worker_t *w);
 
 #endif

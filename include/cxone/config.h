@@ -36,6 +36,7 @@ typedef struct cxw_config_s {
         char *topic_results;          /**< kafka.topics.results */
         char *topic_audit;            /**< kafka.topics.audit */
         char *topic_dlq;              /**< kafka.topics.dlq */
+        char *topic_budget; /**< kafka.topics.budget, "" = no lending between replicas */
 
         /* cxone.* */
         char *base_url;  /**< cxone.base_url, env CXONE_BASE_URL */
@@ -92,6 +93,9 @@ typedef struct cxw_config_s {
         int rate_schedules_burst;  /**< rate.schedules_burst, 0 = rate.burst */
         double rate_polls_rps;     /**< rate.polls_rps, 0 = up to the total */
         int rate_polls_burst;      /**< rate.polls_burst, 0 = rate.burst */
+
+        /** rate.share_interval_ms: demand reports between replicas, default 250 */
+        int rate_share_interval_ms;
 
         /* limits.* */
         int max_buffered_messages;  /**< limits.max_buffered_messages, default 10000 */

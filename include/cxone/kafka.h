@@ -125,6 +125,57 @@ void cxw_kafka_foreach_lag(const cxw_kafka_t *k,
                                       int64_t lag),
                            void *opaque);
 
+/**
+ * @brief Produces a copy of key and value to topic without headers, for a
+ *        record whose delivery nobody waits for (the budget reports): no
+ *        hook runs for it, and at most 16 are queued at once.
+ * @returns RD_KAFKA_RESP_ERR_NO_ERROR, __QUEUE_FULL beyond the bound, or the
+ *          error of librdkafka.
+ */
+rd_kafka_resp_err_t cxw_kafka_produce_untracked(cxw_kafka_t *k, const char *topic,
+                                                const void *key, size_t keylen,
+                                                const void *value, size_t len);
+
+/**
+ * A reader of every partition of one topic from its end, in no consumer
+ * group (librdkafka's simple consumer), committing nothing: how a replica
+ * hears the budget reports of the others.
+ */
+typedef struct cxw_kafka_reader_s cxw_kafka_reader_t;
+
+/**
+ * @brief Creates the reader of topic (kafka.properties apply; the group
+ *        consumer's properties do not). Reading starts with
+ *        cxw_kafka_reader_start().
+ * @param wakeup_fd the loop's wakeup pipe, written when messages arrive, or -1.
+ * @returns NULL with errstr on failure.
+ * @remark free with cxw_kafka_reader_destroy().
+ */
+cxw_kafka_reader_t *cxw_kafka_reader_new(const cxw_config_t *cfg, const char *topic,
+                                         int wakeup_fd, char *errstr, size_t errstr_size);
+
+/** @brief Stops reading and frees the reader. NULL-safe. */
+void cxw_kafka_reader_destroy(cxw_kafka_reader_t *r);
+
+/**
+ * @brief Looks the topic up (blocking up to timeout_ms) and starts reading
+ *        each of its partitions at the end. Does nothing once started.
+ * @returns 1 when reading, 0 if the topic is unknown or unreachable now.
+ */
+int cxw_kafka_reader_start(cxw_kafka_reader_t *r, int timeout_ms);
+
+/**
+ * @brief Calls cb for each message value that has arrived, at most 256 a
+ *        call (then cxw_kafka_reader_more() is 1); errors are logged at
+ *        debug level. Also serves the reader's error and log callbacks.
+ */
+void cxw_kafka_reader_poll(cxw_kafka_reader_t *r,
+                           void (*cb)(void *opaque, const void *value, size_t len),
+                           void *opaque);
+
+/** @brief 1 if the last cxw_kafka_reader_poll() left messages behind. */
+int cxw_kafka_reader_more(const cxw_kafka_reader_t *r);
+
 /** @brief The fatal error of the idempotent producer, if any (else 0), text in errstr. */
 rd_kafka_resp_err_t cxw_kafka_fatal(cxw_kafka_t *k, char *errstr, size_t errstr_size);
 

@@ -106,7 +106,8 @@ int ctl_devkafka_main(const cxw_config_t *cfg, int argc, char **argv)
             add_topic(topics, &ntopics, cfg->topic_schedules) ||
             add_topic(topics, &ntopics, cfg->topic_results) ||
             add_topic(topics, &ntopics, cfg->topic_audit) ||
-            add_topic(topics, &ntopics, cfg->topic_dlq))
+            add_topic(topics, &ntopics, cfg->topic_dlq) ||
+            (*cfg->topic_budget && add_topic(topics, &ntopics, cfg->topic_budget)))
                 goto out;
         if (extra) {
                 char *save = NULL;

@@ -14,7 +14,7 @@
 #     the build packages of scripts/install-deps.sh; the final stage has no
 #     -dev package, no compiler, runs as a non-root uid, and provides the
 #     package of every shared library the programs need (Debian 12 only);
-#   - compose: a KRaft Kafka whose listeners agree, the five topics, the
+#   - compose: a KRaft Kafka whose listeners agree, the six topics, the
 #     simulator, 2 worker replicas, the secret file, health checks, ordered
 #     starts, a stop grace period above the image config's drain deadline;
 #   - systemd: the unit has its hardening and `systemd-analyze verify`
@@ -511,7 +511,8 @@ else:
             err(f"compose: a single broker needs {pre}{key}=1")
     if not ks.get("healthcheck"):
         err("compose: Kafka has no healthcheck")
-    topics = ["cxone.contact-updates", "cxone.schedule-imports", "cxone.results", "cxone.audit", "cxone.dlq"]
+    topics = ["cxone.contact-updates", "cxone.schedule-imports", "cxone.results", "cxone.audit", "cxone.dlq",
+              "cxone.budget"]
     init = [s for n, s in svcs.items() if "kafka-topics" in text_of(s)]
     np_ = facts.get("partitions", 6)
     if init:

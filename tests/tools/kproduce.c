@@ -2,9 +2,10 @@
  * "KEY<TAB>VALUE" (an empty KEY means no key; a line without a tab is a
  * value without key), with the headers given as -H name=value, and waits for
  * every delivery. Used by the integration tests to publish raw, possibly
- * malformed requests that cxonectl would refuse to build.
+ * malformed requests that cxonectl would refuse to build, or requests to
+ * one chosen partition (-p; default: the partitioner picks by key).
  *
- *   kproduce -b BROKERS -t TOPIC [-H name=value]... < lines
+ *   kproduce -b BROKERS -t TOPIC [-p PARTITION] [-H name=value]... < lines
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
         const char *brokers = NULL, *topic = NULL;
         const char *hdrs[32];
         int nhdrs = 0, c, n = 0;
+        int32_t partition = RD_KAFKA_PARTITION_UA;
+        char *end;
         char err[512];
         char *line = NULL;
         size_t cap = 0;
@@ -37,8 +40,16 @@ int main(int argc, char **argv)
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_t *rk;
 
-        while ((c = getopt(argc, argv, "b:t:H:")) != -1) {
-                if (c == 'b')
+        while ((c = getopt(argc, argv, "b:t:p:H:")) != -1) {
+                if (c == 'p') {
+                        long v = strtol(optarg, &end, 10);
+                        if (*optarg == '\0' || *end || v < 0 || v > 100000) {
+                                fprintf(stderr,
+                                        "kproduce: -p takes a partition number\n");
+                                return 2;
+                        }
+                        partition = (int32_t)v;
+                } else if (c == 'b')
                         brokers = optarg;
                 else if (c == 't')
                         topic = optarg;
@@ -48,8 +59,8 @@ int main(int argc, char **argv)
                         return 2;
         }
         if (!brokers || !topic) {
-                fprintf(stderr,
-                        "usage: kproduce -b BROKERS -t TOPIC [-H name=value]...\n");
+                fprintf(stderr, "usage: kproduce -b BROKERS -t TOPIC [-p PARTITION] [-H "
+                                "name=value]...\n");
                 return 2;
         }
         if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) ||
@@ -82,7 +93,8 @@ int main(int argc, char **argv)
                                 rd_kafka_header_add(h, hdrs[i], eq - hdrs[i], eq + 1, -1);
                 }
                 e = rd_kafka_producev(
-                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                     RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
                     RD_KAFKA_V_VALUE(value, (size_t)(line + len - value)),
                     RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);

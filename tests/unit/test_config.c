@@ -118,6 +118,7 @@ static void test_defaults_without_file_match_the_contract(void **state)
         assert_string_equal(cfg->topic_results, "cxone.results");
         assert_string_equal(cfg->topic_audit, "cxone.audit");
         assert_string_equal(cfg->topic_dlq, "cxone.dlq");
+        assert_string_equal(cfg->topic_budget, "cxone.budget");
         assert_string_equal(cfg->base_url, "http://127.0.0.1:8080");
         assert_string_equal(cfg->token_url, "http://127.0.0.1:8080/oauth/token");
         assert_string_equal(cfg->client_id, "");
@@ -148,6 +149,7 @@ static void test_defaults_without_file_match_the_contract(void **state)
         assert_int_equal(cfg->rate_schedules_burst, 0);
         assert_true(cfg->rate_polls_rps == 0.0);
         assert_int_equal(cfg->rate_polls_burst, 0);
+        assert_int_equal(cfg->rate_share_interval_ms, 250);
         assert_int_equal(cfg->max_buffered_messages, 10000);
         assert_true(cfg->max_buffered_bytes == 67108864);
         assert_int_equal(cfg->max_message_bytes, 1048576);

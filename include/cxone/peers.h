@@ -1,0 +1,119 @@
+/**
+ * @file peers.h
+ * @brief Budget lending between replicas: who of the consumer group has
+ *        demand, and this replica's effective share of the group's rate.
+ *
+ * Every replica publishes a small report on the budget topic
+ * (kafka.topics.budget) every rate.share_interval_ms and on each busy/idle
+ * flip: key = worker id, value
+ * `{"worker":"w1","partitions":6,"total":12,"busy":true,"at":<wall ms>}`.
+ * The reports of the others land in a table here; from it a busy replica
+ * borrows the partition share of the idle ones:
+ *
+ *     share = mine / (total - idle_parts)     clamped to [mine / total, 1]
+ *
+ * where idle_parts sums the partitions of the FRESH peer reports (received
+ * within 3 intervals, `at` no older than 3 intervals plus a clock-skew
+ * allowance) that say busy=false and whose total equals ours. Anything
+ * unknown, stale or inconsistent counts as busy: with no reports at all the
+ * share is the static mine / total. An idle replica keeps its static share;
+ * a replica that just turned busy keeps its static share for one interval,
+ * so that the others hear of it before it spends more than its own part.
+ *
+ * A pure state machine with the clocks passed in (monotonic ms for ages,
+ * wall ms only to read and write `at`); @locality loop thread.
+ */
+#ifndef CXONE_PEERS_H
+#define CXONE_PEERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Longest worker id in a report. */
+#define CXW_PEERS_ID_MAX 128
+/** Largest report value accepted (and written). */
+#define CXW_PEERS_REPORT_MAX 512
+/** Most peers remembered; beyond, new ones are ignored until old ones age out. */
+#define CXW_PEERS_MAX 256
+/** Largest partition count believed in a report. */
+#define CXW_PEERS_PARTS_MAX 1000000
+
+/** One replica's report. */
+typedef struct cxw_peer_report_s {
+        char worker[CXW_PEERS_ID_MAX + 1]; /**< worker.id */
+        int partitions;                    /**< partitions assigned to it */
+        int total;                         /**< partitions of its topics in all */
+        int busy;                          /**< 1 if it has demand */
+        int64_t at;                        /**< wall ms when it was written */
+} cxw_peer_report_t;
+
+typedef struct cxw_peers_s cxw_peers_t;
+
+/**
+ * @brief A table for the replica self_id, with reports every interval_ms.
+ *        Its own state starts idle with 0 of 0 partitions.
+ * @remark free with cxw_peers_destroy(). NULL if out of memory or
+ *         interval_ms <= 0.
+ */
+cxw_peers_t *cxw_peers_new(const char *self_id, int64_t interval_ms);
+
+/** @brief NULL-safe. */
+void cxw_peers_destroy(cxw_peers_t *p);
+
+/**
+ * @brief This replica's partitions (assigned, and in all).
+ * @returns 1 if they changed (worth a report now), else 0.
+ */
+int cxw_peers_set_partitions(cxw_peers_t *p, int mine, int total);
+
+/**
+ * @brief This replica's demand now: has_work = buffered or in-flight work
+ *        or paused partitions. It turns busy at once and idle only after
+ *        a quiet interval without work. Call it on every loop round and
+ *        at least once an interval.
+ * @returns 1 if the busy flag flipped (worth a report now), else 0.
+ */
+int cxw_peers_set_work(cxw_peers_t *p, int has_work, int64_t now_ms);
+
+/** @brief 1 while this replica counts as busy. */
+int cxw_peers_busy(const cxw_peers_t *p);
+
+/**
+ * @brief Records a peer's report, received at now_ms (monotonic) with the
+ *        wall clock at now_wall_ms. The replica's own reports are ignored.
+ * @returns 1 if the table changed, 0 if ignored (own, too old, table full).
+ */
+int cxw_peers_update(cxw_peers_t *p, const cxw_peer_report_t *r, int64_t now_ms,
+                     int64_t now_wall_ms);
+
+/** @brief Forgets reports older than 10 intervals (bounds the table). */
+void cxw_peers_prune(cxw_peers_t *p, int64_t now_ms);
+
+/** @brief The static share: mine / total (1 when total is unknown). */
+double cxw_peers_static_share(const cxw_peers_t *p);
+
+/**
+ * @brief This replica's effective share at now_ms (see the file comment).
+ * @param idle_parts if not NULL, receives the idle partitions lent (0 when
+ *        none are used).
+ */
+double cxw_peers_share(const cxw_peers_t *p, int64_t now_ms, int *idle_parts);
+
+/**
+ * @brief This replica's report for now_wall_ms, as JSON in buf.
+ * @returns the length written, or -1 if buf is too small.
+ */
+int cxw_peers_encode(const cxw_peers_t *p, int64_t now_wall_ms, char *buf, size_t size);
+
+/**
+ * @brief Decodes a report value, strictly: a JSON object of at most
+ *        CXW_PEERS_REPORT_MAX bytes with "worker" (1..CXW_PEERS_ID_MAX
+ *        printable chars), "partitions" and "total" (integers, 0 <=
+ *        partitions <= total <= CXW_PEERS_PARTS_MAX), "busy" (boolean) and
+ *        "at" (a positive integer); other members are ignored.
+ * @returns 0, or -1 with the reason in errstr (never a crash on any input).
+ */
+int cxw_peers_decode(const void *buf, size_t len, cxw_peer_report_t *out, char *errstr,
+                     size_t errstr_size);
+
+#endif

@@ -1,0 +1,388 @@
+/* test_peers.c: the lending share math and the report codec, driven by
+ * hand-held clocks. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cxone/log.h"
+#include "cxone/peers.h"
+
+#define IV   250               /* interval, ms */
+#define T0   1000000           /* monotonic */
+#define WALL ((int64_t)1.7e12) /* wall clock at T0 */
+#define EPSD 1e-9
+
+static cxw_peers_t *new_peers(int mine, int total)
+{
+        cxw_peers_t *p = cxw_peers_new("self", IV);
+
+        assert_non_null(p);
+        cxw_peers_set_partitions(p, mine, total);
+        return p;
+}
+
+/* Turns p busy at t and lets the hold interval pass: returns the time after. */
+static int64_t busy_since(cxw_peers_t *p, int64_t t)
+{
+        assert_int_equal(cxw_peers_set_work(p, 1, t), 1);
+        return t + IV;
+}
+
+static cxw_peer_report_t report(const char *id, int parts, int total, int busy,
+                                int64_t at)
+{
+        cxw_peer_report_t r;
+
+        memset(&r, 0, sizeof(r));
+        snprintf(r.worker, sizeof(r.worker), "%s", id);
+        r.partitions = parts;
+        r.total = total;
+        r.busy = busy;
+        r.at = at;
+        return r;
+}
+
+static void feed(cxw_peers_t *p, const char *id, int parts, int total, int busy,
+                 int64_t now)
+{
+        cxw_peer_report_t r = report(id, parts, total, busy, WALL + (now - T0));
+
+        assert_int_equal(cxw_peers_update(p, &r, now, WALL + (now - T0)), 1);
+}
+
+static void test_no_reports_is_the_static_share(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+        int idle = -1;
+        int64_t t;
+
+        (void)state;
+        assert_true(cxw_peers_share(p, T0, NULL) == 0.5); /* idle */
+        t = busy_since(p, T0);
+        assert_true(cxw_peers_share(p, t + 10000, &idle) == 0.5);
+        assert_int_equal(idle, 0);
+        cxw_peers_destroy(p);
+
+        /* no partitions: nothing to spend; unknown total: all of it */
+        p = new_peers(0, 12);
+        assert_true(cxw_peers_share(p, T0, NULL) == 0.0);
+        cxw_peers_destroy(p);
+        p = new_peers(0, 0);
+        assert_true(cxw_peers_share(p, T0, NULL) == 1.0);
+        cxw_peers_destroy(p);
+}
+
+static void test_idle_peers_lend_their_partitions(void **state)
+{
+        cxw_peers_t *p = new_peers(4, 12);
+        int idle = -1;
+        int64_t t = busy_since(p, T0);
+
+        (void)state;
+        feed(p, "b", 4, 12, 0, t);
+        assert_true(fabs(cxw_peers_share(p, t, &idle) - 0.5) < EPSD); /* 4 / 8 */
+        assert_int_equal(idle, 4);
+        feed(p, "c", 4, 12, 0, t);
+        assert_true(cxw_peers_share(p, t, &idle) == 1.0); /* 4 / 4 */
+        assert_int_equal(idle, 8);
+        /* c turns busy: only b lends */
+        feed(p, "c", 4, 12, 1, t + 10);
+        assert_true(fabs(cxw_peers_share(p, t + 10, NULL) - 0.5) < EPSD);
+        /* a busy peer lends nothing */
+        feed(p, "b", 4, 12, 1, t + 20);
+        assert_true(fabs(cxw_peers_share(p, t + 20, &idle) - 4.0 / 12) < EPSD);
+        assert_int_equal(idle, 0);
+        cxw_peers_destroy(p);
+}
+
+static void test_an_idle_replica_keeps_its_static_share(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+
+        (void)state;
+        feed(p, "b", 6, 12, 0, T0);
+        assert_int_equal(cxw_peers_busy(p), 0);
+        assert_true(cxw_peers_share(p, T0 + 10, NULL) == 0.5);
+        cxw_peers_destroy(p);
+}
+
+static void test_stale_reports_are_ignored(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+        cxw_peer_report_t r;
+        int64_t t = busy_since(p, T0);
+
+        (void)state;
+        feed(p, "b", 6, 12, 0, t);
+        assert_true(cxw_peers_share(p, t + 3 * IV, NULL) == 1.0);
+        /* no news for more than 3 intervals: counts as busy */
+        assert_true(cxw_peers_share(p, t + 3 * IV + 1, NULL) == 0.5);
+
+        /* a report written long ago (read late) is not taken at all */
+        r = report("c", 6, 12, 0, WALL - 3 * IV - 2000);
+        assert_int_equal(cxw_peers_update(p, &r, t, WALL + (t - T0)), 0);
+        assert_true(cxw_peers_share(p, t + 3 * IV + 1, NULL) == 0.5);
+
+        /* pruning forgets the old ones, keeps the fresh */
+        feed(p, "d", 6, 12, 0, t + 20 * IV);
+        cxw_peers_prune(p, t + 20 * IV);
+        assert_true(cxw_peers_share(p, t + 20 * IV, NULL) == 1.0);
+        cxw_peers_destroy(p);
+}
+
+static void test_mismatched_totals_are_ignored(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+        int64_t t = busy_since(p, T0);
+
+        (void)state;
+        feed(p, "b", 6, 24, 0, t); /* another topic set */
+        assert_true(cxw_peers_share(p, t, NULL) == 0.5);
+        cxw_peers_destroy(p);
+}
+
+static void test_more_partitions_claimed_than_exist_lends_nothing(void **state)
+{
+        /* c left the group, its partitions moved to a and b, c's last
+         * report is still fresh: mid-rebalance, nothing is trusted. */
+        cxw_peers_t *p = new_peers(6, 12);
+        int64_t t = busy_since(p, T0);
+
+        (void)state;
+        feed(p, "b", 6, 12, 1, t);
+        feed(p, "c", 4, 12, 0, t);
+        assert_true(cxw_peers_share(p, t, NULL) == 0.5);
+        cxw_peers_destroy(p);
+}
+
+static void test_own_reports_are_ignored(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+        cxw_peer_report_t r = report("self", 6, 12, 0, WALL);
+        int64_t t = busy_since(p, T0);
+
+        (void)state;
+        assert_int_equal(cxw_peers_update(p, &r, T0, WALL), 0);
+        assert_true(cxw_peers_share(p, t, NULL) == 0.5);
+        cxw_peers_destroy(p);
+}
+
+static void test_just_turned_busy_holds_static_share_one_interval(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+        int64_t t;
+
+        (void)state;
+        feed(p, "b", 6, 12, 0, T0);
+        assert_int_equal(cxw_peers_set_work(p, 1, T0 + 100), 1); /* flips */
+        assert_int_equal(cxw_peers_set_work(p, 1, T0 + 150), 0); /* no flip */
+        assert_true(cxw_peers_share(p, T0 + 100, NULL) == 0.5);
+        assert_true(cxw_peers_share(p, T0 + 100 + IV - 1, NULL) == 0.5);
+        assert_true(cxw_peers_share(p, T0 + 100 + IV, NULL) == 1.0);
+
+        /* idle only after a quiet interval without work */
+        t = T0 + 399;
+        assert_int_equal(cxw_peers_set_work(p, 0, t), 0); /* last work at 150 */
+        assert_int_equal(cxw_peers_busy(p), 1);
+        assert_int_equal(cxw_peers_set_work(p, 0, 150 + T0 + IV), 1);
+        assert_int_equal(cxw_peers_busy(p), 0);
+        assert_true(cxw_peers_share(p, T0 + 150 + IV, NULL) == 0.5);
+        /* busy again: a new hold */
+        t = T0 + 1000;
+        assert_int_equal(cxw_peers_set_work(p, 1, t), 1);
+        feed(p, "b", 6, 12, 0, t);
+        assert_true(cxw_peers_share(p, t + 1, NULL) == 0.5);
+        assert_true(cxw_peers_share(p, t + IV, NULL) == 1.0);
+        cxw_peers_destroy(p);
+}
+
+static void test_share_is_clamped(void **state)
+{
+        /* 3 of 12 mine; b claims 9 idle: 3 / 3 = 1, never above */
+        cxw_peers_t *p = new_peers(3, 12);
+        int64_t t = busy_since(p, T0);
+
+        (void)state;
+        feed(p, "b", 9, 12, 0, t);
+        assert_true(cxw_peers_share(p, t, NULL) == 1.0);
+        /* partitions changed: the same report now over-claims */
+        assert_int_equal(cxw_peers_set_partitions(p, 6, 12), 1);
+        assert_int_equal(cxw_peers_set_partitions(p, 6, 12), 0);
+        assert_true(cxw_peers_share(p, t, NULL) == 0.5);
+        cxw_peers_destroy(p);
+}
+
+static void test_table_is_bounded(void **state)
+{
+        cxw_peers_t *p = new_peers(1, 2 * CXW_PEERS_MAX);
+        cxw_peer_report_t r;
+        char id[32];
+
+        (void)state;
+        for (int i = 0; i < CXW_PEERS_MAX; i++) {
+                snprintf(id, sizeof(id), "p%d", i);
+                feed(p, id, 1, 2 * CXW_PEERS_MAX, 0, T0);
+        }
+        r = report("one-too-many", 1, 2 * CXW_PEERS_MAX, 0, WALL);
+        assert_int_equal(cxw_peers_update(p, &r, T0, WALL), 0);
+        /* once the old ones age out, there is room again */
+        r.at = WALL + 20 * IV;
+        assert_int_equal(cxw_peers_update(p, &r, T0 + 20 * IV, WALL + 20 * IV), 1);
+        cxw_peers_destroy(p);
+}
+
+static void test_encode_decode_round_trip(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+        cxw_peer_report_t r;
+        char buf[CXW_PEERS_REPORT_MAX], err[256];
+        int n;
+
+        (void)state;
+        cxw_peers_set_work(p, 1, T0);
+        n = cxw_peers_encode(p, WALL, buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_string_equal(
+            buf,
+            "{\"worker\":\"self\",\"partitions\":6,\"total\":12,\"busy\":true,\"at\":"
+            "1700000000000}");
+        assert_int_equal(cxw_peers_decode(buf, (size_t)n, &r, err, sizeof(err)), 0);
+        assert_string_equal(r.worker, "self");
+        assert_int_equal(r.partitions, 6);
+        assert_int_equal(r.total, 12);
+        assert_int_equal(r.busy, 1);
+        assert_true(r.at == WALL);
+        assert_int_equal(cxw_peers_encode(p, WALL, buf, 10), -1); /* too small */
+        cxw_peers_destroy(p);
+}
+
+static void bad(const char *json, const char *why)
+{
+        cxw_peer_report_t r;
+        char err[256] = "";
+
+        assert_int_equal(cxw_peers_decode(json, strlen(json), &r, err, sizeof(err)), -1);
+        if (!strstr(err, why))
+                fail_msg("'%s': error '%s' does not mention '%s'", json, err, why);
+        assert_string_equal(r.worker, "");
+}
+
+static void test_decode_rejects_bad_records(void **state)
+{
+        static char big[CXW_PEERS_REPORT_MAX + 100];
+        char longid[300];
+        char json[600];
+        cxw_peer_report_t r;
+        char err[256];
+
+        (void)state;
+        bad("", "empty");
+        bad("not json", "not JSON");
+        bad("[1,2]", "not a JSON object");
+        bad("\"x\"", "not JSON"); /* a bare string */
+        bad("{\"partitions\":1,\"total\":2,\"busy\":true,\"at\":5}",
+            "\"worker\" is missing");
+        bad("{\"worker\":7,\"partitions\":1,\"total\":2,\"busy\":true,\"at\":5}",
+            "not a string");
+        bad("{\"worker\":\"\",\"partitions\":1,\"total\":2,\"busy\":true,\"at\":5}",
+            "0 chars");
+        bad("{\"worker\":\"a b\",\"partitions\":1,\"total\":2,\"busy\":true,\"at\":5}",
+            "printable");
+        bad("{\"worker\":\"a\\u0000b\",\"partitions\":1,\"total\":2,\"busy\":true,\"at\":"
+            "5}",
+            "not JSON"); /* NUL inside */
+        bad("{\"worker\":\"a\\u00e9\",\"partitions\":1,\"total\":2,\"busy\":true,\"at\":"
+            "5}",
+            "printable");
+        bad("{\"worker\":\"a\",\"total\":2,\"busy\":true,\"at\":5}",
+            "\"partitions\" is missing");
+        bad("{\"worker\":\"a\",\"partitions\":\"1\",\"total\":2,\"busy\":true,\"at\":5}",
+            "not an integer");
+        bad("{\"worker\":\"a\",\"partitions\":1.5,\"total\":2,\"busy\":true,\"at\":5}",
+            "not an integer");
+        bad("{\"worker\":\"a\",\"partitions\":-1,\"total\":2,\"busy\":true,\"at\":5}",
+            "out of range");
+        bad("{\"worker\":\"a\",\"partitions\":1,\"total\":2000000,\"busy\":true,\"at\":"
+            "5}",
+            "out of range");
+        bad("{\"worker\":\"a\",\"partitions\":1,\"total\":99999999999999999999999,"
+            "\"busy\":true,\"at\":5}",
+            "not JSON");
+        bad("{\"worker\":\"a\",\"partitions\":3,\"total\":2,\"busy\":true,\"at\":5}",
+            "> \"total\"");
+        bad("{\"worker\":\"a\",\"partitions\":1,\"total\":2,\"busy\":1,\"at\":5}",
+            "not a boolean");
+        bad("{\"worker\":\"a\",\"partitions\":1,\"total\":2,\"at\":5}",
+            "\"busy\" is missing");
+        bad("{\"worker\":\"a\",\"partitions\":1,\"total\":2,\"busy\":true}",
+            "\"at\" is missing");
+        bad("{\"worker\":\"a\",\"partitions\":1,\"total\":2,\"busy\":true,\"at\":0}",
+            "out of range");
+        bad("{\"worker\":\"a\",\"partitions\":1,\"total\":2,\"busy\":true,\"at\":5,"
+            "\"at\":6}",
+            "not JSON");
+
+        memset(longid, 'x', 200);
+        longid[200] = '\0';
+        snprintf(
+            json, sizeof(json),
+            "{\"worker\":\"%s\",\"partitions\":1,\"total\":2,\"busy\":true,\"at\":5}",
+            longid);
+        bad(json, "200 chars");
+
+        memset(big, ' ', sizeof(big));
+        memcpy(big, "{\"worker\":\"a\"", 13);
+        assert_int_equal(cxw_peers_decode(big, sizeof(big), &r, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "bytes"));
+        assert_int_equal(cxw_peers_decode(NULL, 0, &r, err, sizeof(err)), -1);
+
+        /* unknown members are ignored */
+        snprintf(json, sizeof(json),
+                 "{\"worker\":\"a\",\"partitions\":1,\"total\":2,\"busy\":false,\"at\":5,"
+                 "\"future\":[1,{}]}");
+        assert_int_equal(cxw_peers_decode(json, strlen(json), &r, err, sizeof(err)), 0);
+        assert_int_equal(r.busy, 0);
+
+        /* every truncation of a good record fails cleanly */
+        snprintf(
+            json, sizeof(json),
+            "{\"worker\":\"a\",\"partitions\":1,\"total\":2,\"busy\":false,\"at\":5}");
+        for (size_t n = 0; n < strlen(json); n++)
+                assert_int_equal(cxw_peers_decode(json, n, &r, err, sizeof(err)), -1);
+}
+
+static void test_bad_arguments(void **state)
+{
+        (void)state;
+        assert_null(cxw_peers_new(NULL, IV));
+        assert_null(cxw_peers_new("x", 0));
+        cxw_peers_destroy(NULL);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_no_reports_is_the_static_share),
+            cmocka_unit_test(test_idle_peers_lend_their_partitions),
+            cmocka_unit_test(test_an_idle_replica_keeps_its_static_share),
+            cmocka_unit_test(test_stale_reports_are_ignored),
+            cmocka_unit_test(test_mismatched_totals_are_ignored),
+            cmocka_unit_test(test_more_partitions_claimed_than_exist_lends_nothing),
+            cmocka_unit_test(test_own_reports_are_ignored),
+            cmocka_unit_test(test_just_turned_busy_holds_static_share_one_interval),
+            cmocka_unit_test(test_share_is_clamped),
+            cmocka_unit_test(test_table_is_bounded),
+            cmocka_unit_test(test_encode_decode_round_trip),
+            cmocka_unit_test(test_decode_rejects_bad_records),
+            cmocka_unit_test(test_bad_arguments),
+        };
+
+        cxw_log_threshold = CXW_LOG_ERROR;
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
