@@ -151,6 +151,15 @@ static void term(cxw_jsonw_t *w)
                 w->buf[w->len] = '\0';
 }
 
+/* 1 for the bytes written as they are: ASCII from space to DEL, other than
+ * '"' and '\\' (jansson writes DEL as it is too). */
+static const unsigned char plain[256] = {
+    [0x20] = 1,
+    [0x21] = 1,
+    [0x23 ... 0x5b] = 1,
+    [0x5d ... 0x7f] = 1,
+};
+
 static void put_string(cxw_jsonw_t *w, const char *str, size_t n)
 {
         static const char hex[] = "0123456789ABCDEF";
@@ -164,8 +173,7 @@ static void put_string(cxw_jsonw_t *w, const char *str, size_t n)
         while (i < n && !w->failed) {
                 size_t run = i;
                 /* a run of printable ASCII is copied at once */
-                while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' &&
-                       s[run] != '\\')
+                while (run < n && plain[s[run]])
                         run++;
                 if (run > i) {
                         raw(w, (const char *)s + i, run - i);
