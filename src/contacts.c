@@ -210,27 +210,244 @@ static void allowed_list(const char *const *allowed, size_t nallowed, char *buf,
         }
 }
 
-/* The allowed[] entry equal to name, or NULL. */
-static const char *allowed_name(const char *name, const char *const *allowed,
+/* The allowed[] entry equal to name (n bytes), or NULL. */
+static const char *allowed_name(const char *name, size_t n, const char *const *allowed,
                                 size_t nallowed)
 {
         for (size_t i = 0; i < nallowed; i++)
-                if (allowed[i] && strcmp(allowed[i], name) == 0)
+                if (allowed[i] && strncmp(allowed[i], name, n) == 0 &&
+                    allowed[i][n] == '\0')
                         return allowed[i];
         return NULL;
+}
+
+/* One member of the message object, whichever parser read it. */
+typedef enum { M_STRING = 0, M_NULL, M_OTHER } mtype_t;
+typedef struct member_s {
+        const char *name;
+        size_t nlen;
+        const char *val; /* M_STRING: the decoded value, vlen bytes */
+        size_t vlen;
+        mtype_t type;
+} member_t;
+
+#define FAST_MEMBERS 16 /* the fast path's most members */
+
+static int is_ws(char c)
+{
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* A string without escapes, control characters or non-ASCII bytes at *pp
+ * (after its opening quote); moves *pp past the closing quote. */
+static int fast_string(const char **pp, const char *end, const char **s, size_t *n)
+{
+        const char *p = *pp, *start = p;
+
+        while (p < end && *p != '"') {
+                unsigned char c = (unsigned char)*p;
+                if (c < 0x20 || c >= 0x7f || c == '\\')
+                        return -1;
+                p++;
+        }
+        if (p == end)
+                return -1;
+        *s = start;
+        *n = (size_t)(p - start);
+        *pp = p + 1;
+        return 0;
+}
+
+/* The common message, read without building a tree: one flat object of at
+ * most FAST_MEMBERS distinct keys whose values are plain strings (as
+ * fast_string) or null. @returns the member count, or -1 for anything else:
+ * jansson then reads it, and its errors are the ones reported. */
+static int fast_members(const char *v, size_t len, member_t *m)
+{
+        const char *p = v, *end = v + len;
+        int n = 0;
+
+        while (p < end && is_ws(*p))
+                p++;
+        if (p == end || *p++ != '{')
+                return -1;
+        while (p < end && is_ws(*p))
+                p++;
+        if (p < end && *p == '}') {
+                p++;
+                goto tail;
+        }
+        for (;;) {
+                if (n == FAST_MEMBERS || p == end || *p++ != '"' ||
+                    fast_string(&p, end, &m[n].name, &m[n].nlen))
+                        return -1;
+                for (int i = 0; i < n; i++) /* duplicates: jansson names them */
+                        if (m[i].nlen == m[n].nlen &&
+                            memcmp(m[i].name, m[n].name, m[n].nlen) == 0)
+                                return -1;
+                while (p < end && is_ws(*p))
+                        p++;
+                if (p == end || *p++ != ':')
+                        return -1;
+                while (p < end && is_ws(*p))
+                        p++;
+                if (p < end && *p == '"') {
+                        p++;
+                        if (fast_string(&p, end, &m[n].val, &m[n].vlen))
+                                return -1;
+                        m[n].type = M_STRING;
+                } else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+                        p += 4;
+                        m[n].type = M_NULL;
+                        m[n].val = NULL;
+                        m[n].vlen = 0;
+                } else {
+                        return -1;
+                }
+                n++;
+                while (p < end && is_ws(*p))
+                        p++;
+                if (p == end)
+                        return -1;
+                if (*p == '}') {
+                        p++;
+                        break;
+                }
+                if (*p++ != ',')
+                        return -1;
+                while (p < end && is_ws(*p))
+                        p++;
+        }
+tail:
+        while (p < end && is_ws(*p))
+                p++;
+        return p == end ? n : -1;
+}
+
+/* Checks the members and builds the update (DESIGN.md): contactId, the
+ * key, then each field in the message's order. */
+static int check_members(const member_t *m, size_t n, const void *key, size_t keylen,
+                         const char *const *allowed, size_t nallowed, size_t len,
+                         cxw_contact_update_t *out, char *errstr, size_t errstr_size)
+{
+        char ebuf[ECHO_MAX + 4], ebuf2[ECHO_MAX + 4], list[256];
+        const member_t *cid = NULL;
+        cxw_jsonw_t body = {0};
+
+        for (size_t i = 0; i < n && !cid; i++)
+                if (m[i].nlen == 9 && memcmp(m[i].name, "contactId", 9) == 0)
+                        cid = &m[i];
+        if (!cid) {
+                cxw_set_err(errstr, errstr_size, "contactId is missing");
+                goto fail;
+        }
+        if (cid->type != M_STRING) {
+                cxw_set_err(errstr, errstr_size, "contactId must be a string");
+                goto fail;
+        }
+        if (!cxw_contact_id_valid(cid->val, cid->vlen)) {
+                cxw_set_err(errstr, errstr_size,
+                            "contactId must be 1-128 characters of A-Z a-z 0-9 . _ -");
+                goto fail;
+        }
+        if (key && keylen > 0 &&
+            (keylen != cid->vlen || memcmp(key, cid->val, cid->vlen) != 0)) {
+                cxw_set_err(errstr, errstr_size, "key '%s' does not match contactId '%s'",
+                            echo(key, keylen, ebuf), echo(cid->val, cid->vlen, ebuf2));
+                goto fail;
+        }
+
+        /* The body is written as the fields are checked, in the message's
+         * order; the field names point into allowed[], which outlives the
+         * update. Each field is a distinct allowed name: nallowed entries
+         * suffice. */
+        out->fields_cap = nallowed ? nallowed : 1;
+        out->fields = malloc(out->fields_cap * sizeof(*out->fields));
+        if (!out->fields) {
+                cxw_set_err(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
+        cxw_jsonw_init(&body, len);
+        cxw_jsonw_obj_begin(&body);
+        for (size_t i = 0; i < n; i++) {
+                const member_t *f = &m[i];
+                const char *known;
+
+                if (f == cid)
+                        continue;
+                known = allowed_name(f->name, f->nlen, allowed, nallowed);
+                if (!known) {
+                        allowed_list(allowed, nallowed, list, sizeof(list));
+                        cxw_set_err(errstr, errstr_size,
+                                    "unknown field '%s' (allowed: %s)",
+                                    echo(f->name, f->nlen, ebuf), list);
+                        goto fail;
+                }
+                if (f->type == M_NULL)
+                        continue;
+                if (f->type != M_STRING) {
+                        cxw_set_err(errstr, errstr_size,
+                                    "field '%s' must be a string or null",
+                                    echo(f->name, f->nlen, ebuf));
+                        goto fail;
+                }
+                if (f->vlen > CXW_CONTACT_VALUE_MAX) {
+                        cxw_set_err(errstr, errstr_size,
+                                    "field '%s' is %zu bytes, over the limit of %d",
+                                    echo(f->name, f->nlen, ebuf), f->vlen,
+                                    CXW_CONTACT_VALUE_MAX);
+                        goto fail;
+                }
+                if (f->vlen == 0)
+                        continue;
+                if (strcmp(known, "email") == 0) {
+                        /* an address is at most 254 bytes, without NUL */
+                        char addr[256];
+                        if (f->vlen > 254 || memchr(f->val, '\0', f->vlen)) {
+                                addr[0] = '\0';
+                        } else {
+                                memcpy(addr, f->val, f->vlen);
+                                addr[f->vlen] = '\0';
+                        }
+                        if (!cxw_email_valid(addr)) {
+                                cxw_set_err(
+                                    errstr, errstr_size,
+                                    "field 'email' is not a valid e-mail address");
+                                goto fail;
+                        }
+                }
+                cxw_jsonw_key(&body, known);
+                cxw_jsonw_strn(&body, f->val, f->vlen);
+                out->fields[out->nfields++] = known;
+        }
+        cxw_jsonw_obj_end(&body);
+        if (out->nfields == 0) {
+                cxw_set_err(errstr, errstr_size, "no fields to update");
+                goto fail;
+        }
+        out->body_cap = body.cap;
+        out->body = cxw_jsonw_finish(&body, &out->body_len);
+        if (!out->body) {
+                cxw_set_err(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
+        memcpy(out->contact_id, cid->val, cid->vlen);
+        out->contact_id[cid->vlen] = '\0';
+        return 0;
+fail:
+        cxw_jsonw_free(&body);
+        return -1;
 }
 
 int cxw_contact_decode(const void *value, size_t len, const void *key, size_t keylen,
                        const char *const *allowed, size_t nallowed, size_t max_bytes,
                        cxw_contact_update_t *out, char *errstr, size_t errstr_size)
 {
-        char ebuf[ECHO_MAX + 4], ebuf2[ECHO_MAX + 4], list[256];
+        char ebuf[ECHO_MAX + 4];
+        member_t fast[FAST_MEMBERS], *m = fast;
         json_error_t jerr;
-        json_t *root = NULL, *cid;
-        cxw_jsonw_t body = {0};
-        const char *name, *id;
-        json_t *v;
-        size_t idlen;
+        json_t *root = NULL;
+        int n;
 
         if (!out)
                 return -1;
@@ -248,6 +465,10 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                 cxw_set_err(errstr, errstr_size, "message is empty");
                 goto fail;
         }
+        n = fast_members(value, len, fast);
+        if (n >= 0)
+                goto check;
+
         root = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!root) {
                 if (json_error_code(&jerr) == json_error_duplicate_key) {
@@ -270,102 +491,43 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                 cxw_set_err(errstr, errstr_size, "message is not a JSON object");
                 goto fail;
         }
-
-        cid = json_object_get(root, "contactId");
-        if (!cid) {
-                cxw_set_err(errstr, errstr_size, "contactId is missing");
-                goto fail;
+        /* jansson 2.8+ iterates objects in insertion order: the message's */
+        n = 0;
+        if (json_object_size(root) > FAST_MEMBERS) {
+                m = malloc(json_object_size(root) * sizeof(*m));
+                if (!m) {
+                        cxw_set_err(errstr, errstr_size, "out of memory");
+                        goto fail;
+                }
         }
-        if (!json_is_string(cid)) {
-                cxw_set_err(errstr, errstr_size, "contactId must be a string");
-                goto fail;
-        }
-        id = json_string_value(cid);
-        idlen = json_string_length(cid);
-        if (!cxw_contact_id_valid(id, idlen)) {
-                cxw_set_err(errstr, errstr_size,
-                            "contactId must be 1-128 characters of A-Z a-z 0-9 . _ -");
-                goto fail;
-        }
-        if (key && keylen > 0 && (keylen != idlen || memcmp(key, id, idlen) != 0)) {
-                cxw_set_err(errstr, errstr_size, "key '%s' does not match contactId '%s'",
-                            echo(key, keylen, ebuf), echo(id, idlen, ebuf2));
-                goto fail;
-        }
-
-        /* The body is written as the fields are checked, in the message's
-         * order (jansson 2.8+ iterates objects in insertion order); the
-         * field names point into allowed[], which outlives the update. */
-        /* each field is a distinct allowed name: nallowed entries suffice */
-        out->fields_cap = nallowed ? nallowed : 1;
-        out->fields = malloc(out->fields_cap * sizeof(*out->fields));
-        if (!out->fields) {
-                cxw_set_err(errstr, errstr_size, "out of memory");
-                goto fail;
-        }
-        cxw_jsonw_init(&body, len);
-        cxw_jsonw_obj_begin(&body);
-        json_object_foreach(root, name, v)
         {
-                const char *known;
-
-                if (strcmp(name, "contactId") == 0)
-                        continue;
-                known = allowed_name(name, allowed, nallowed);
-                if (!known) {
-                        allowed_list(allowed, nallowed, list, sizeof(list));
-                        cxw_set_err(errstr, errstr_size,
-                                    "unknown field '%s' (allowed: %s)",
-                                    echo_str(name, ebuf), list);
-                        goto fail;
+                const char *name;
+                json_t *v;
+                json_object_foreach(root, name, v)
+                {
+                        m[n].name = name;
+                        m[n].nlen = strlen(name);
+                        m[n].type = json_is_string(v) ? M_STRING
+                                    : json_is_null(v) ? M_NULL
+                                                      : M_OTHER;
+                        m[n].val = json_string_value(v);
+                        m[n].vlen = json_string_length(v);
+                        n++;
                 }
-                if (json_is_null(v))
-                        continue;
-                if (!json_is_string(v)) {
-                        cxw_set_err(errstr, errstr_size,
-                                    "field '%s' must be a string or null",
-                                    echo_str(name, ebuf));
-                        goto fail;
-                }
-                size_t vlen = json_string_length(v);
-                if (vlen > CXW_CONTACT_VALUE_MAX) {
-                        cxw_set_err(errstr, errstr_size,
-                                    "field '%s' is %zu bytes, over the limit of %d",
-                                    echo_str(name, ebuf), vlen, CXW_CONTACT_VALUE_MAX);
-                        goto fail;
-                }
-                if (vlen == 0)
-                        continue;
-                if (strcmp(name, "email") == 0 &&
-                    (strlen(json_string_value(v)) != vlen ||
-                     !cxw_email_valid(json_string_value(v)))) {
-                        cxw_set_err(errstr, errstr_size,
-                                    "field 'email' is not a valid e-mail address");
-                        goto fail;
-                }
-                cxw_jsonw_key(&body, known);
-                cxw_jsonw_strn(&body, json_string_value(v), vlen);
-                out->fields[out->nfields++] = known;
         }
-        cxw_jsonw_obj_end(&body);
-        if (out->nfields == 0) {
-                cxw_set_err(errstr, errstr_size, "no fields to update");
+check:
+        if (check_members(m, (size_t)n, key, keylen, allowed, nallowed, len, out, errstr,
+                          errstr_size) == -1)
                 goto fail;
-        }
-        out->body_cap = body.cap;
-        out->body = cxw_jsonw_finish(&body, &out->body_len);
-        if (!out->body) {
-                cxw_set_err(errstr, errstr_size, "out of memory");
-                goto fail;
-        }
-        memcpy(out->contact_id, id, idlen);
-        out->contact_id[idlen] = '\0';
+        if (m != fast)
+                free(m);
         json_decref(root);
         return 0;
 
 fail:
         cxw_contact_update_clear(out);
-        cxw_jsonw_free(&body);
+        if (m != fast)
+                free(m);
         json_decref(root);
         return -1;
 }

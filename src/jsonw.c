@@ -50,6 +50,8 @@ static int reserve(cxw_jsonw_t *w, size_t n)
 
         if (w->failed)
                 return -1;
+        if (n < w->cap - w->len) /* the common case: room left */
+                return 0;
         if (n > SIZE_MAX / 2 - w->len - 1)
                 goto fail;
         need = w->len + n + 1;
@@ -134,21 +136,47 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
         return len;
 }
 
+/* Appends without the terminating NUL (callers end with put or term). */
+static void raw(cxw_jsonw_t *w, const char *s, size_t n)
+{
+        if (reserve(w, n) == -1)
+                return;
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+}
+
+static void term(cxw_jsonw_t *w)
+{
+        if (!w->failed)
+                w->buf[w->len] = '\0';
+}
+
+/* 1 for the bytes written as they are: ASCII from space to DEL, other than
+ * '"' and '\\' (jansson writes DEL as it is too). */
+static const unsigned char plain[256] = {
+    [0x20] = 1,
+    [0x21] = 1,
+    [0x23 ... 0x5b] = 1,
+    [0x5d ... 0x7f] = 1,
+};
+
 static void put_string(cxw_jsonw_t *w, const char *str, size_t n)
 {
         static const char hex[] = "0123456789ABCDEF";
         const unsigned char *s = (const unsigned char *)str;
         size_t i = 0;
 
-        putc1(w, '"');
+        /* room for the common case (nothing to escape) at once */
+        if (reserve(w, n + 2) == -1)
+                return;
+        w->buf[w->len++] = '"';
         while (i < n && !w->failed) {
                 size_t run = i;
-                /* the common case: a run of printable ASCII copied at once */
-                while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' &&
-                       s[run] != '\\')
+                /* a run of printable ASCII is copied at once */
+                while (run < n && plain[s[run]])
                         run++;
                 if (run > i) {
-                        put(w, (const char *)s + i, run - i);
+                        raw(w, (const char *)s + i, run - i);
                         i = run;
                         continue;
                 }
@@ -156,45 +184,46 @@ static void put_string(cxw_jsonw_t *w, const char *str, size_t n)
                 if (c >= 0x80) {
                         size_t len = utf8_seq(s + i, n - i);
                         if (len) {
-                                put(w, (const char *)s + i, len);
+                                raw(w, (const char *)s + i, len);
                                 i += len;
                         } else {
-                                put(w, "\xEF\xBF\xBD", 3); /* U+FFFD */
+                                raw(w, "\xEF\xBF\xBD", 3); /* U+FFFD */
                                 i++;
                         }
                         continue;
                 }
                 switch (c) {
                 case '"':
-                        put(w, "\\\"", 2);
+                        raw(w, "\\\"", 2);
                         break;
                 case '\\':
-                        put(w, "\\\\", 2);
+                        raw(w, "\\\\", 2);
                         break;
                 case '\b':
-                        put(w, "\\b", 2);
+                        raw(w, "\\b", 2);
                         break;
                 case '\f':
-                        put(w, "\\f", 2);
+                        raw(w, "\\f", 2);
                         break;
                 case '\n':
-                        put(w, "\\n", 2);
+                        raw(w, "\\n", 2);
                         break;
                 case '\r':
-                        put(w, "\\r", 2);
+                        raw(w, "\\r", 2);
                         break;
                 case '\t':
-                        put(w, "\\t", 2);
+                        raw(w, "\\t", 2);
                         break;
                 default: {
                         char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                        put(w, u, sizeof(u));
+                        raw(w, u, sizeof(u));
                         break;
                 }
                 }
                 i++;
         }
-        putc1(w, '"');
+        raw(w, "\"", 1);
+        term(w);
 }
 
 static void open_c(cxw_jsonw_t *w, char c)

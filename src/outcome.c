@@ -13,6 +13,12 @@ const char *cxw_outcome_status_str(cxw_outcome_status_t s)
         return (unsigned)s < 3 ? status_names[s] : "unknown";
 }
 
+static const char *stamp(const cxw_outcome_t *o, char *ts, size_t size)
+{
+        return o->finished_at ? o->finished_at
+                              : cxw_rfc3339(o->finished_wall_ms, ts, size);
+}
+
 static void source_json(cxw_jsonw_t *w, const cxw_outcome_t *o)
 {
         cxw_jsonw_key(w, "source");
@@ -56,8 +62,7 @@ char *cxw_outcome_json(const cxw_outcome_t *o)
                 cxw_jsonw_kint(&w, "requestMs", o->request_ms);
                 cxw_jsonw_kint(&w, "pollingMs", o->polling_ms);
         }
-        cxw_jsonw_kstr(&w, "finishedAt",
-                       cxw_rfc3339(o->finished_wall_ms, ts, sizeof(ts)));
+        cxw_jsonw_kstr(&w, "finishedAt", stamp(o, ts, sizeof(ts)));
         cxw_jsonw_obj_end(&w);
         return cxw_jsonw_finish(&w, NULL);
 }
@@ -70,7 +75,7 @@ char *cxw_audit_json(const char *action, const char *worker, const cxw_outcome_t
 
         cxw_jsonw_init(&w, 320);
         cxw_jsonw_obj_begin(&w);
-        cxw_jsonw_kstr(&w, "at", cxw_rfc3339(o->finished_wall_ms, ts, sizeof(ts)));
+        cxw_jsonw_kstr(&w, "at", stamp(o, ts, sizeof(ts)));
         cxw_jsonw_kstr(&w, "action", action);
         cxw_jsonw_kstr(&w, "worker", worker);
         if (o->contact_id)
@@ -132,6 +137,6 @@ rd_kafka_headers_t *cxw_dlq_headers(const rd_kafka_headers_t *orig,
         add_num(h, "dlq-source-offset", o->offset);
         add_num(h, "dlq-attempts", o->attempts);
         add_str(h, "dlq-worker", worker);
-        add_str(h, "dlq-at", cxw_rfc3339(o->finished_wall_ms, ts, sizeof(ts)));
+        add_str(h, "dlq-at", stamp(o, ts, sizeof(ts)));
         return h;
 }

@@ -361,9 +361,11 @@ void worker_produce_records(job_t *job)
         cxw_worker_t *w = job->w;
         const cxw_config_t *cfg = w->cfg;
         cxw_outcome_t o;
+        char at[40];
         int again = 0;
 
         fill_outcome(job, &o);
+        o.finished_at = cxw_rfc3339(o.finished_wall_ms, at, sizeof(at)); /* once */
         for (int i = 0; i < REC__CNT; i++) {
                 rec_t *rec = &job->recs[i];
                 rd_kafka_headers_t *hdrs = NULL;

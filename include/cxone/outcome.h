@@ -40,6 +40,8 @@ typedef struct cxw_outcome_s {
         int has_timings;        /**< schedule imports: write the three below */
         int64_t validation_ms, request_ms, polling_ms;
         int64_t finished_wall_ms;
+        const char *finished_at; /**< finished_wall_ms as RFC 3339 when the caller
+                                      formatted it once for all records, or NULL */
 } cxw_outcome_t;
 
 /** @brief "succeeded", "rejected", "failed". */

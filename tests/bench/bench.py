@@ -273,25 +273,30 @@ rerun after changing the worker to see whether they still hold.
   `queued.min.messages=2000` (the worker's earlier default) a partition
   whose fetch queue held that many messages left librdkafka 2.0.2's fetch
   list until the broker thread re-decided, so consumption ran in pulses
-  and the worker idled at ~3,500 updates/s. The default is now 20,000 (in
-  16 MiB): the rows above; the diagnostic row with 100,000 shows what more
-  prefetch still buys, at a higher peak RSS.
-- **CPU per update** (perf, main thread, 1,024 in flight): about 45 % in
-  `curl_multi_perform` (libcurl's request/response handling and the
-  socket syscalls), 10 % in `curl_multi_remove_handle`, 16 % building the
-  outcome and audit JSON with jansson, 10 % consuming and decoding the
-  message; malloc/free alone is about 14 %. wrk's 7 µs per request is the
-  floor of a minimal client, not of libcurl.
-- **Memory per buffered message** is 2-2.7 KiB of RSS (see the scenario
-  4 table): the job struct itself (its fixed error buffer is gone: the
-  text is allocated only for requests that fail), copies of key,
-  value, headers, batch/correlation ids, the PATCH body and field names,
-  plus librdkafka's prefetch. `limits.max_buffered_bytes` counts only
-  sizeof(job) + key + value, and with 10,000 small messages the message
-  limit binds first, so RSS goes past base + 16 MiB. At 1,024 in flight
-  the worker also opens one connection per call in flight (1,024
-  established connections to the sim were counted while the sim itself
-  never had more than 2 requests in progress), which adds to RSS and CPU.
+  and the worker idled at ~3,500 updates/s. The default is now derived
+  from `limits.max_buffered_bytes` (16,384 messages in 8 MiB with its
+  64 MiB default): the rows above; the diagnostic row with 100,000 shows
+  what more prefetch still buys, at a higher peak RSS.
+- **CPU per update**: libcurl is now most of it. Per update (callgrind,
+  64 in flight, user space only) the worker runs about 148,000
+  instructions, down from 274,000: `curl_multi_perform` about 87,000
+  (URL parsing, request building and response parsing per transfer),
+  outcome + audit records 13,000 (a small JSON writer instead
+  of jansson trees: 92,000 before), decoding the message 4,600 (plain
+  messages are read without a jansson tree: 37,000 before),
+  malloc/free ~12 %. At 1,024 in flight the worker no longer opens one
+  connection per call: at most `http.max_connections` (64) transfers are
+  in libcurl and the rest wait in the worker's own queue, so CPU per
+  update no longer grows with the in-flight count. wrk's 7 µs per
+  request is the floor of a minimal client, not of libcurl.
+- **Memory per buffered message** is about 1.5 KiB of RSS (see the
+  scenario 4 table): the job and its copies of key, value, batch and
+  correlation ids in one block, the headers copy, the PATCH body and
+  field list, dispatcher and offset entries. `limits.max_buffered_bytes`
+  now counts each of these as the heap chunk it takes (about 1.2 KiB for
+  these messages, plus librdkafka's copies of records awaiting
+  acknowledgement) and gives a quarter of itself to librdkafka's
+  prefetch, so peak RSS stays within base + 16 MiB.
 
 ## Rerun
 

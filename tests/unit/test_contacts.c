@@ -459,6 +459,92 @@ static void path_replaces_the_first_placeholder(void **state)
         assert_null(cxw_contact_path("/{contactId}", NULL));
 }
 
+/* The plain messages are read without jansson; the same message written
+ * with an escape (which only jansson reads) must give the same update or
+ * the same error, byte for byte. */
+static void plain_and_escaped_messages_decode_alike(void **state)
+{
+        static const char *const pairs[][2] = {
+            {"{\"contactId\":\"c-1\",\"firstName\":\"Ann\",\"email\":\"a@b.example\"}",
+             "{\"contactId\":\"c-1\",\"firstName\":\"\\u0041nn\",\"email\":\"a@b."
+             "example\"}"},
+            {" {\n\t\"contactId\" : \"c-1\" ,\r\"lastName\":null, "
+             "\"email\":\"a@b.example\" } \n",
+             "{\"contactId\":\"c\\u002d1\",\"lastName\":null,\"email\":\"a@b.example\"}"},
+            {"{\"contactId\":\"c-1\",\"nick\":\"x\"}",
+             "{\"contactId\":\"c-1\",\"nick\":\"\\u0078\"}"},
+            {"{\"contactId\":\"c-1\",\"firstName\":\"\",\"lastName\":null}",
+             "{\"contactId\":\"c\\u002d1\",\"firstName\":\"\",\"lastName\":null}"},
+            {"{\"contactId\":\"c-1\",\"email\":\"not an address\"}",
+             "{\"contactId\":\"c-1\",\"email\":\"not an addres\\u0073\"}"},
+            {"{\"firstName\":\"Ann\"}", "{\"firstName\":\"\\u0041nn\"}"},
+            {"{\"contactId\":null,\"firstName\":\"Ann\"}",
+             "{\"contactId\":null,\"firstName\":\"\\u0041nn\"}"},
+            {"{\"contactId\":\"c 1\",\"firstName\":\"Ann\"}",
+             "{\"contactId\":\"c\\u00201\",\"firstName\":\"Ann\"}"},
+            {"{}", "{ }"},
+        };
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+                cxw_contact_update_t a, b;
+                char ea[256], eb[256];
+                int ra = decode(pairs[i][0], NULL, &a, ea, sizeof(ea));
+                int rb = decode(pairs[i][1], NULL, &b, eb, sizeof(eb));
+                if (ra != rb)
+                        fail_msg("pair %zu: %d (%s) vs %d (%s)", i, ra, ea, rb, eb);
+                if (ra == 0) {
+                        assert_string_equal(a.contact_id, b.contact_id);
+                        assert_string_equal(a.body, b.body);
+                        assert_int_equal(a.body_len, strlen(a.body));
+                        assert_int_equal(a.nfields, b.nfields);
+                        for (size_t f = 0; f < a.nfields; f++)
+                                assert_ptr_equal(a.fields[f], b.fields[f]);
+                } else {
+                        assert_string_equal(ea, eb);
+                }
+                cxw_contact_update_clear(&a);
+                cxw_contact_update_clear(&b);
+        }
+}
+
+/* Messages just outside the plain shape still decode (through jansson). */
+static void unusual_but_valid_messages_still_decode(void **state)
+{
+        cxw_contact_update_t u;
+        char err[256], msg[1024];
+        size_t off;
+        (void)state;
+
+        /* UTF-8 in a value, and DEL */
+        assert_int_equal(
+            decode("{\"contactId\":\"c-1\",\"firstName\":\"Zo\xc3\xab\x7f\"}", NULL, &u,
+                   err, sizeof(err)),
+            0);
+        assert_string_equal(u.body, "{\"firstName\":\"Zo\xc3\xab\x7f\"}");
+        cxw_contact_update_clear(&u);
+
+        /* more members than the plain reader takes: all null but one */
+        off = (size_t)snprintf(msg, sizeof(msg), "{\"contactId\":\"c-1\"");
+        for (int i = 0; i < 20; i++)
+                off += (size_t)snprintf(msg + off, sizeof(msg) - off, ",\"f%d\":null", i);
+        snprintf(msg + off, sizeof(msg) - off, "}");
+        assert_int_equal(decode(msg, NULL, &u, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "unknown field 'f0'"));
+
+        /* a duplicate is named whichever reader sees it first */
+        assert_int_equal(decode("{\"contactId\":\"c-1\",\"email\":\"a@b.example\","
+                                "\"email\":\"c@d.example\"}",
+                                NULL, &u, err, sizeof(err)),
+                         -1);
+        assert_non_null(strstr(err, "duplicate key 'email'"));
+        /* trailing garbage after a plain object */
+        assert_int_equal(decode("{\"contactId\":\"c-1\",\"firstName\":\"A\"} x", NULL, &u,
+                                err, sizeof(err)),
+                         -1);
+        assert_non_null(strstr(err, "invalid JSON"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -474,6 +560,8 @@ int main(void)
             cmocka_unit_test(allowed_list_comes_from_the_caller),
             cmocka_unit_test(deeply_nested_and_huge_json_do_not_crash),
             cmocka_unit_test(path_replaces_the_first_placeholder),
+            cmocka_unit_test(plain_and_escaped_messages_decode_alike),
+            cmocka_unit_test(unusual_but_valid_messages_still_decode),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
