@@ -254,21 +254,27 @@ These mechanisms were found while building the benchmark (details, perf
 profiles and experiments in the benchmark author's report to the lead);
 rerun after changing the worker to see whether they still hold.
 
-- **One 429 costs about 1.7-2 s at 200/s.** The sim answers a 429 with
-  `Retry-After: 1` (whole seconds, at least 1, although the next token is 5
-  ms away); the worker pauses the bucket for that second *and* cuts its
-  rate by 30 % (AIMD), then adds back 5 % of the configured rate per
-  second: about 1 s + 0.7 s of lost capacity, 7 % of a 25 s run. With the
-  budget exactly at the limit, the first 429 comes right after the initial
-  burst: the 20 burst requests each open a new connection and reach the
-  sim a few ms after their tokens were taken, the 21st (taken 5 ms later)
-  reaches it less than 5 ms after them, so the sim's bucket, of the same
-  size and rate, has not refilled its next token yet. Any budget equal to
-  the limit has no room for such send-time jitter.
-- **Partition skew**: see the skew-bound column. The 5,000 keys
+- **A 429 costs the whole Retry-After.** The sim answers a 429 with
+  `Retry-After: 1` (whole seconds, at least 1, although its next token is
+  5 ms away) and the worker pauses the class for it: about 1 s, 4 % of a
+  25 s run, per trip. Scenario 2 therefore cannot avoid two trips (400/s,
+  then the cut rate); what the worker does after them decides the rest
+  (docs/architecture.md, "A 429"): a whole-budget replica resumes at the
+  server rate it measured (a lower bound, x0.99) and holds it, so one
+  replica spends ~2-3 s on pauses. Two replicas keep the plain x0.7 cut
+  (each one's measurement is confounded by the other's traffic) and pause
+  more often: the AIMD pair converges, but slowly.
+- **No 429 with the budget equal to the limit.** Earlier every such run
+  had one, right after the first burst: the sim's bucket, full after the
+  quiet start, stops refilling while the burst travels to it, so a worker
+  bucket as deep as the sim's sent its last token a few ms early. The
+  worker's bucket now holds 90 % of the burst and starts with one token.
+- **Partition skew** (the skew-bound column): the 5,000 keys
   `c-0..c-4999` hash unevenly over 12 partitions (busiest replica of 4:
-  1,299 updates instead of 1,250 = 3.9 % over), and a replica cannot use
-  the budget share of an idle one.
+  1,299 updates instead of 1,250 = 3.9 % over). With lending
+  (`kafka.topics.budget`) a replica whose partitions are drained reports
+  itself idle and the busy ones take its share, so the group's time is no
+  longer bound by the busiest replica's static share.
 - **Unlimited throughput was bounded by Kafka prefetch, not CPU.** With
   `queued.min.messages=2000` (the worker's earlier default) a partition
   whose fetch queue held that many messages left librdkafka 2.0.2's fetch
