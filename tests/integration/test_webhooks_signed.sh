@@ -49,7 +49,10 @@ for name, (status, body), want, text in cases:
     ok &= good
 sys.exit(0 if ok else 1)
 PY
-curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -q '^cxw_webhooks_total{result="refused"} [1-9]' || fail "refusals not counted"
+# Read the whole page first: grep -q stops at the first match, and with
+# pipefail curl's "failed writing body" on the closed pipe would fail the test.
+metrics=$(curl -fsS "http://127.0.0.1:$PORT/metrics") || fail "no /metrics"
+grep -q '^cxw_webhooks_total{result="refused"} [1-9]' <<<"$metrics" || fail "refusals not counted"
 curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || fail "the worker stopped answering"
 stop_pid "$W" 30 || fail "worker did not exit 0"
 check nosecret "$T"/*.log --secret "$SECRET" --secret "$CXONE_CLIENT_SECRET"
