@@ -137,6 +137,12 @@ static double scaled_depth(double burst, double share)
         return d < 1 ? 1 : d;
 }
 
+/* The class rate for AIMD factor f, in req/s after the share. */
+static double class_rate(const cxw_budget_t *b, const class_state_t *s, double f)
+{
+        return s->configured * b->share * f;
+}
+
 /* Recomputes rates and depths from the configuration, share and AIMD
  * factors. The buckets must have been refilled to now at the old rates. */
 static void apply(cxw_budget_t *b)
@@ -147,7 +153,7 @@ static void apply(cxw_budget_t *b)
                 b->total.tokens = b->total.depth;
         for (int c = 0; c < CXW_CLASS__CNT; c++) {
                 class_state_t *s = &b->cls[c];
-                s->b.rate = s->configured * b->share * s->aimd;
+                s->b.rate = class_rate(b, s, s->aimd);
                 s->b.depth = scaled_depth(s->burst, b->share);
                 if (s->b.tokens > s->b.depth)
                         s->b.tokens = s->b.depth;
@@ -240,12 +246,6 @@ static int64_t wait_for_token(const bucket_t *k)
         if (ms > (double)MAX_PAUSE_MS)
                 return MAX_PAUSE_MS;
         return (int64_t)ms;
-}
-
-/* The class rate for AIMD factor f, in req/s after the share. */
-static double class_rate(const cxw_budget_t *b, const class_state_t *s, double f)
-{
-        return s->configured * b->share * f;
 }
 
 /* Sets the AIMD factor of s so that its rate is rps (within the floor and

@@ -469,6 +469,7 @@ static void run_waiting(cxw_http_t *h)
                 r.transport_error = (int)CURLE_OUT_OF_MEMORY;
                 r.error = "cannot start the transfer: out of memory";
                 r.body = "";
+                r.started_ms = cxw_now_ms(); /* never sent: elapsed 0 */
                 unlink_active(h, x);
                 x->cb(&r, x->opaque);
                 xfer_put(h, x);
@@ -506,6 +507,7 @@ void cxw_http_perform(cxw_http_t *h)
                 r.body_len = x->len;
                 r.body_truncated = x->truncated;
                 r.retry_after = x->has_retry_after ? x->retry_after : NULL;
+                r.started_ms = x->started;
                 r.elapsed_ms = cxw_now_ms() - x->started;
                 /* the connection is free: the oldest waiting call gets it
                  * before anything the callback starts */

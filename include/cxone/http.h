@@ -48,6 +48,7 @@ typedef struct cxw_http_response_s {
         int body_truncated;      /**< 1 if the body was longer than kept */
         const char *retry_after; /**< the Retry-After value, or NULL */
         int64_t elapsed_ms;
+        int64_t started_ms; /**< when the request went to libcurl (monotonic ms) */
 } cxw_http_response_t;
 
 typedef void(cxw_http_done_cb)(const cxw_http_response_t *resp, void *opaque);
