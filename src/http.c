@@ -470,6 +470,7 @@ static void run_waiting(cxw_http_t *h)
                 r.error = "cannot start the transfer: out of memory";
                 r.body = "";
                 r.started_ms = cxw_now_ms(); /* never sent: elapsed 0 */
+                r.sent_ms = r.started_ms;
                 unlink_active(h, x);
                 x->cb(&r, x->opaque);
                 xfer_put(h, x);
@@ -486,6 +487,7 @@ void cxw_http_perform(cxw_http_t *h)
         while ((msg = curl_multi_info_read(h->multi, &left))) {
                 xfer_t *x = NULL;
                 cxw_http_response_t r;
+                curl_off_t pre = 0;
 
                 if (msg->msg != CURLMSG_DONE)
                         continue;
@@ -508,6 +510,11 @@ void cxw_http_perform(cxw_http_t *h)
                 r.body_truncated = x->truncated;
                 r.retry_after = x->has_retry_after ? x->retry_after : NULL;
                 r.started_ms = x->started;
+                r.sent_ms = x->started;
+                if (curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) ==
+                        CURLE_OK &&
+                    pre > 0)
+                        r.sent_ms += (int64_t)(pre / 1000);
                 r.elapsed_ms = cxw_now_ms() - x->started;
                 /* the connection is free: the oldest waiting call gets it
                  * before anything the callback starts */
