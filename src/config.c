@@ -98,8 +98,10 @@ static const prop_t props[] = {
     {"kafka.topics.budget", PT_STR, OFF(topic_budget), "cxone.budget", 0, 0, NULL,
      PF_TOPIC, NULL,
      "Topic where replicas report whether they have demand, so that idle ones lend "
-     "their rate share to busy ones; \"\" turns lending off (each replica keeps "
-     "assigned / all partitions of `rate.rps`)."},
+     "their rate share to busy ones, and their 429 trips, so that all pause together "
+     "and share one estimate of CXone's rate; \"\" turns both off (each replica keeps "
+     "assigned / all partitions of `rate.rps` and, with a share below 1, the plain "
+     "cut on a 429)."},
 
     /* cxone */
     {"cxone.base_url", PT_STR, OFF(base_url), "http://127.0.0.1:8080", 0, 0,

@@ -2,6 +2,7 @@
  * replica's effective share of the group's rate budget (a pure state
  * machine; the transport lives in kafka.c and worker_peers.c). */
 #include "cxone/peers.h"
+#include "cxone/budget.h"
 #include "cxone/log.h"
 #include "cxone/util.h"
 
@@ -193,21 +194,63 @@ double cxw_peers_share(const cxw_peers_t *p, int64_t now_ms, int *idle_parts)
         return s;
 }
 
-int cxw_peers_encode(const cxw_peers_t *p, int64_t now_wall_ms, char *buf, size_t size)
+/* The report as JSON in buf, with the members of extra (may be NULL). */
+static int encode(const cxw_peers_t *p, int64_t now_wall_ms, json_t *extra, char *buf,
+                  size_t size)
 {
         json_t *j =
             json_pack("{s:s,s:i,s:i,s:b,s:I}", "worker", p->self, "partitions", p->mine,
                       "total", p->total, "busy", p->busy, "at", (json_int_t)now_wall_ms);
         size_t n;
 
-        if (!j)
+        if (!j || (extra && json_object_update(j, extra) == -1)) {
+                json_decref(j);
                 return -1;
+        }
         n = json_dumpb(j, buf, size, JSON_COMPACT);
         json_decref(j);
         if (n == 0 || n >= size)
                 return -1;
         buf[n] = '\0';
         return (int)n;
+}
+
+int cxw_peers_encode(const cxw_peers_t *p, int64_t now_wall_ms, char *buf, size_t size)
+{
+        return encode(p, now_wall_ms, NULL, buf, size);
+}
+
+int cxw_peers_encode_ex(const cxw_peers_t *p, int64_t now_wall_ms,
+                        const cxw_peer_trip_t *trip, const cxw_peer_count_t *count,
+                        char *buf, size_t size)
+{
+        json_t *t = NULL;
+        int n;
+
+        if ((trip && (trip->cls < 0 || trip->cls >= CXW_CLASS__CNT)) ||
+            (count && (count->cls < 0 || count->cls >= CXW_CLASS__CNT)))
+                return -1;
+        if (trip || count)
+                t = json_object();
+        if (trip)
+                json_object_set_new(
+                    t, "trip",
+                    json_pack("{s:s,s:I,s:I,s:I,s:b}", "class",
+                              cxw_budget_class_str((cxw_budget_class_t)trip->cls), "sent",
+                              (json_int_t)trip->sent, "from", (json_int_t)trip->from,
+                              "until", (json_int_t)trip->until, "anchored",
+                              trip->anchored));
+        if (count)
+                json_object_set_new(
+                    t, "count",
+                    json_pack("{s:s,s:I,s:I,s:I}", "class",
+                              cxw_budget_class_str((cxw_budget_class_t)count->cls),
+                              "trip", (json_int_t)count->trip, "accepted",
+                              (json_int_t)count->accepted, "first",
+                              (json_int_t)count->first));
+        n = encode(p, now_wall_ms, t, buf, size);
+        json_decref(t);
+        return n;
 }
 
 /* An integer member in [min, max]. */
@@ -233,12 +276,102 @@ static int get_int(json_t *o, const char *name, json_int_t min, json_int_t max,
         return 0;
 }
 
+/* The "class" member of o (named what in errors) as a class number. */
+static int get_class(json_t *o, const char *what, int *out, char *errstr,
+                     size_t errstr_size)
+{
+        json_t *v = json_object_get(o, "class");
+
+        for (int c = 0; c < CXW_CLASS__CNT && json_is_string(v); c++)
+                if (strcmp(json_string_value(v),
+                           cxw_budget_class_str((cxw_budget_class_t)c)) == 0) {
+                        *out = c;
+                        return 0;
+                }
+        cxw_set_err(errstr, errstr_size,
+                    "\"%s\" has no \"class\" contacts, schedules or polls", what);
+        return -1;
+}
+
+/* A trip's window reaches this far back (and a count's first send). */
+#define WINDOW_MAX_MS 60000
+
+/* The optional "trip" member v. */
+static int decode_trip(json_t *v, cxw_peer_trip_t *t, char *errstr, size_t errstr_size)
+{
+        json_int_t sent, from, until;
+        json_t *a;
+
+        t->cls = -1;
+        if (!v)
+                return 0;
+        if (!json_is_object(v)) {
+                cxw_set_err(errstr, errstr_size, "\"trip\" is not an object");
+                return -1;
+        }
+        a = json_object_get(v, "anchored");
+        if (get_class(v, "trip", &t->cls, errstr, errstr_size) == -1 ||
+            get_int(v, "sent", WINDOW_MAX_MS, AT_MAX, &sent, errstr, errstr_size) == -1 ||
+            get_int(v, "from", sent - WINDOW_MAX_MS, sent, &from, errstr, errstr_size) ==
+                -1 ||
+            get_int(v, "until", sent, sent + CXW_PEERS_TRIP_MAX_MS, &until, errstr,
+                    errstr_size) == -1)
+                goto fail;
+        if (!json_is_boolean(a)) {
+                cxw_set_err(errstr, errstr_size, "\"trip\" \"anchored\" is %s",
+                            a ? "not a boolean" : "missing");
+                goto fail;
+        }
+        t->sent = sent;
+        t->from = from;
+        t->until = until;
+        t->anchored = json_is_true(a);
+        return 0;
+fail:
+        t->cls = -1;
+        return -1;
+}
+
+/* The optional "count" member v. */
+static int decode_count(json_t *v, cxw_peer_count_t *n, char *errstr, size_t errstr_size)
+{
+        json_int_t trip, accepted, first;
+
+        n->cls = -1;
+        if (!v)
+                return 0;
+        if (!json_is_object(v)) {
+                cxw_set_err(errstr, errstr_size, "\"count\" is not an object");
+                return -1;
+        }
+        if (get_class(v, "count", &n->cls, errstr, errstr_size) == -1 ||
+            get_int(v, "trip", WINDOW_MAX_MS, AT_MAX, &trip, errstr, errstr_size) == -1 ||
+            get_int(v, "accepted", 0, 1000000000, &accepted, errstr, errstr_size) == -1 ||
+            get_int(v, "first", -1, trip, &first, errstr, errstr_size) == -1)
+                goto fail;
+        if (first != -1 && first < trip - WINDOW_MAX_MS) {
+                cxw_set_err(errstr, errstr_size,
+                            "\"count\" \"first\" is more than 60 s before \"trip\"");
+                goto fail;
+        }
+        n->trip = trip;
+        n->accepted = (long)accepted;
+        n->first = first;
+        return 0;
+fail:
+        n->cls = -1;
+        return -1;
+}
+
 int cxw_peers_decode(const void *buf, size_t len, cxw_peer_report_t *out, char *errstr,
                      size_t errstr_size)
 {
         json_t *j = NULL, *v;
         json_error_t jerr;
         json_int_t parts, total, at;
+        cxw_peer_trip_t trip;
+        cxw_peer_count_t count;
+        int busy;
         const char *worker;
         size_t wlen;
 
@@ -298,12 +431,18 @@ int cxw_peers_decode(const void *buf, size_t len, cxw_peer_report_t *out, char *
                             v ? "not a boolean" : "missing");
                 goto fail;
         }
+        busy = json_is_true(v);
+        if (decode_trip(json_object_get(j, "trip"), &trip, errstr, errstr_size) == -1 ||
+            decode_count(json_object_get(j, "count"), &count, errstr, errstr_size) == -1)
+                goto fail;
         memcpy(out->worker, worker, wlen);
         out->worker[wlen] = '\0';
         out->partitions = (int)parts;
         out->total = (int)total;
-        out->busy = json_is_true(v);
+        out->busy = busy;
         out->at = at;
+        out->trip = trip;
+        out->count = count;
         json_decref(j);
         return 0;
 fail:

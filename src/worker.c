@@ -722,7 +722,6 @@ void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_cla
 {
         cxw_worker_t *w = job->w;
         const cxw_config_t *cfg = w->cfg;
-        int64_t now = cxw_now_ms();
         char why[300];
         int64_t delay;
 
@@ -745,7 +744,7 @@ void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_cla
                 w->stats.http_429++;
                 delay = cxw_retry_after_ms(r->retry_after, cxw_wall_ms(),
                                            cfg->retry_max_delay_ms);
-                cxw_budget_on_429(w->budget, c, delay, r->started_ms, now);
+                worker_budget_429(w, c, delay, r->sent_ms);
                 if (delay < 0)
                         delay = cxw_backoff_ms(job->attempts, cfg->retry_base_delay_ms,
                                                cfg->retry_max_delay_ms, &w->rng);
@@ -793,7 +792,7 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
                 worker_call_failed(job, r, cls, CXW_CLASS_CONTACTS);
                 return;
         }
-        cxw_budget_on_success(w->budget, CXW_CLASS_CONTACTS, r->started_ms, cxw_now_ms());
+        cxw_budget_on_success(w->budget, CXW_CLASS_CONTACTS, r->sent_ms, cxw_now_ms());
         worker_job_finish(job, CXW_OUTCOME_SUCCEEDED, NULL);
 }
 

@@ -176,6 +176,7 @@ struct cxw_worker_s {
         cxw_kafka_reader_t *peers_reader; /* NULL: no lending */
         cxw_timer_t peers_timer;
         int64_t reader_retry_at;
+        int shared_trips; /**< the budget topic is read: trips go both ways */
         int peers_changed; /* a report arrived or the demand flipped */
         int peers_more;    /* reports left to read: do not wait */
         int share_mine, share_total;
@@ -253,5 +254,13 @@ void worker_share_update(cxw_worker_t *w);
  *  demand (reporting a flip at once), updates the share if anything
  *  changed. @returns 1 if reports are left to read (do not wait). */
 int worker_peers_round(cxw_worker_t *w);
+
+/**
+ * @brief CXone answered 429 to a request of class c sent at sent_ms (a
+ *        Retry-After of retry_after_ms, < 0 if none): tells the budget
+ *        and, if that began a trip, the other replicas.
+ */
+void worker_budget_429(cxw_worker_t *w, cxw_budget_class_t c, int64_t retry_after_ms,
+                       int64_t sent_ms);
 
 #endif

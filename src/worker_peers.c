@@ -6,6 +6,10 @@
  * which is fed to the budget. Without the topic (kafka.topics.budget = "")
  * nothing is sent or read and the share stays assigned / all partitions.
  *
+ * The same reports carry 429 trips: the server's bucket is the group's, so
+ * when one replica trips a class, all pause it together and measure the
+ * same trip (cxw_budget_on_peer_trip()).
+ *
  * Everything runs on the loop thread: the reader's queue writes the loop's
  * wakeup pipe, and a timer ticks every interval. */
 #include "worker_int.h"
@@ -61,22 +65,96 @@ static void apply_share(cxw_worker_t *w, int force)
                  lent);
 }
 
-static void send_report(cxw_worker_t *w)
+/* Publishes a report (n bytes of buf, n < 0: none) keyed by worker id. */
+static void produce(cxw_worker_t *w, const char *buf, int n)
 {
         const cxw_config_t *cfg = w->cfg;
-        char buf[CXW_PEERS_REPORT_MAX];
         rd_kafka_resp_err_t err;
-        int n;
 
-        if (!w->peers_reader)
-                return;
-        n = cxw_peers_encode(w->peers, cxw_wall_ms(), buf, sizeof(buf));
         if (n < 0)
                 return;
         err = cxw_kafka_produce_untracked(w->kafka, cfg->topic_budget, cfg->worker_id,
                                           strlen(cfg->worker_id), buf, (size_t)n);
         if (err)
                 CXW_DEBUG("peers", "budget report not sent: %s", rd_kafka_err2str(err));
+}
+
+static void send_report(cxw_worker_t *w)
+{
+        char buf[CXW_PEERS_REPORT_MAX];
+
+        if (w->peers_reader)
+                produce(w, buf,
+                        cxw_peers_encode(w->peers, cxw_wall_ms(), buf, sizeof(buf)));
+}
+
+/* Monotonic ms here <-> wall ms for the others: the monotonic clock is
+ * this host's. */
+static int64_t to_wall(int64_t mono_ms, int64_t now, int64_t wall)
+{
+        return mono_ms - now + wall;
+}
+
+static int64_t to_mono(int64_t wall_ms, int64_t now, int64_t wall)
+{
+        return wall_ms - wall + now;
+}
+
+void worker_budget_429(cxw_worker_t *w, cxw_budget_class_t c, int64_t retry_after_ms,
+                       int64_t sent_ms)
+{
+        int64_t now = cxw_now_ms(), wall = cxw_wall_ms(), sent, from;
+        char buf[CXW_PEERS_REPORT_MAX];
+        cxw_peer_trip_t t;
+
+        if (!cxw_budget_on_429(w->budget, c, retry_after_ms, sent_ms, now) ||
+            !w->peers_reader || !w->shared_trips ||
+            !cxw_budget_trip(w->budget, c, &sent, &from, &t.anchored))
+                return;
+        t.cls = (int)c;
+        t.sent = to_wall(sent, now, wall);
+        t.from = to_wall(from, now, wall);
+        t.until = to_wall(cxw_budget_paused_until(w->budget, c, now), now, wall);
+        produce(w, buf, cxw_peers_encode_ex(w->peers, wall, &t, NULL, buf, sizeof(buf)));
+}
+
+/* The budget counted its side of a trip: tell the others. */
+static void on_count(void *opaque, cxw_budget_class_t c, int64_t trip_sent_ms,
+                     long accepted, int64_t first_ms)
+{
+        cxw_worker_t *w = opaque;
+        int64_t now = cxw_now_ms(), wall = cxw_wall_ms();
+        char buf[CXW_PEERS_REPORT_MAX];
+        cxw_peer_count_t n = {(int)c, to_wall(trip_sent_ms, now, wall), accepted,
+                              first_ms < 0 ? -1 : to_wall(first_ms, now, wall)};
+
+        if (w->peers_reader)
+                produce(w, buf,
+                        cxw_peers_encode_ex(w->peers, wall, NULL, &n, buf, sizeof(buf)));
+}
+
+/* A peer's trip or count: pause and measure with it (its pause capped like
+ * a Retry-After). */
+static void peer_budget(cxw_worker_t *w, const cxw_peer_report_t *r)
+{
+        int64_t now = cxw_now_ms(), wall = cxw_wall_ms(), until;
+        const cxw_peer_trip_t *t = &r->trip;
+        const cxw_peer_count_t *n = &r->count;
+
+        if (strcmp(r->worker, w->cfg->worker_id) == 0)
+                return;
+        if (t->cls >= 0 && t->until > wall) {
+                until = to_mono(t->until, now, wall);
+                if (until > now + w->cfg->retry_max_delay_ms)
+                        until = now + w->cfg->retry_max_delay_ms;
+                cxw_budget_on_peer_trip(
+                    w->budget, (cxw_budget_class_t)t->cls, to_mono(t->sent, now, wall),
+                    to_mono(t->from, now, wall), t->anchored, until, now);
+        }
+        if (n->cls >= 0)
+                cxw_budget_on_peer_count(
+                    w->budget, (cxw_budget_class_t)n->cls, to_mono(n->trip, now, wall),
+                    n->accepted, n->first < 0 ? -1 : to_mono(n->first, now, wall), now);
 }
 
 static void on_report(void *opaque, const void *value, size_t len)
@@ -89,11 +167,22 @@ static void on_report(void *opaque, const void *value, size_t len)
                 CXW_DEBUG("peers", "budget report ignored: %s", err);
                 return;
         }
+        if (w->shared_trips)
+                peer_budget(w, &r);
         if (cxw_peers_update(w->peers, &r, cxw_now_ms(), cxw_wall_ms()))
                 w->peers_changed = 1;
 }
 
 static void tick_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque);
+
+/* The budget topic is read: trips go both ways from now on. */
+static void share_trips(cxw_worker_t *w)
+{
+        if (w->shared_trips)
+                return;
+        w->shared_trips = 1;
+        cxw_budget_set_shared_trips(w->budget, 1, on_count, w);
+}
 
 static void arm_tick(cxw_worker_t *w, int64_t at)
 {
@@ -107,9 +196,12 @@ static void tick_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 
         (void)loop;
         (void)t;
-        if (w->peers_reader && now >= w->reader_retry_at &&
-            !cxw_kafka_reader_start(w->peers_reader, READER_RETRY_MS))
-                w->reader_retry_at = now + READER_RETRY_EVERY_MS;
+        if (w->peers_reader && now >= w->reader_retry_at) {
+                if (cxw_kafka_reader_start(w->peers_reader, READER_RETRY_MS))
+                        share_trips(w);
+                else
+                        w->reader_retry_at = now + READER_RETRY_EVERY_MS;
+        }
         cxw_peers_set_work(w->peers, has_work(w), now);
         cxw_peers_prune(w->peers, now);
         send_report(w);
@@ -191,7 +283,9 @@ int worker_peers_start(cxw_worker_t *w, char *errstr, size_t errstr_size)
             cfg, cfg->topic_budget, cxw_loop_wakeup_fd(w->loop), errstr, errstr_size);
         if (!w->peers_reader)
                 return -1;
-        if (!cxw_kafka_reader_start(w->peers_reader, READER_START_MS)) {
+        if (cxw_kafka_reader_start(w->peers_reader, READER_START_MS)) {
+                share_trips(w);
+        } else {
                 CXW_WARN("peers",
                          "budget topic %s not found: no lending until it exists (see "
                          "docs/deployment.md); looking again every %d s",

@@ -162,7 +162,7 @@ static void poll_done(const cxw_http_response_t *r, void *opaque)
         }
         switch (cls) {
         case CXW_RESULT_OK:
-                cxw_budget_on_success(w->budget, CXW_CLASS_POLLS, r->started_ms,
+                cxw_budget_on_success(w->budget, CXW_CLASS_POLLS, r->sent_ms,
                                       cxw_now_ms());
                 j = json_loadb(r->body, r->body_len, 0, NULL);
                 status = json_string_value(json_object_get(j, "status"));
@@ -192,8 +192,7 @@ static void poll_done(const cxw_http_response_t *r, void *opaque)
                 int64_t ra = cxw_retry_after_ms(r->retry_after, cxw_wall_ms(),
                                                 w->cfg->retry_max_delay_ms);
                 w->stats.http_429++;
-                cxw_budget_on_429(w->budget, CXW_CLASS_POLLS, ra, r->started_ms,
-                                  cxw_now_ms());
+                worker_budget_429(w, CXW_CLASS_POLLS, ra, r->sent_ms);
                 break;
         }
         case CXW_RESULT_SERVER:
@@ -293,7 +292,7 @@ static void submit_done(const cxw_http_response_t *r, void *opaque)
         switch (cls) {
         case CXW_RESULT_OK: {
                 const char *id;
-                cxw_budget_on_success(w->budget, CXW_CLASS_SCHEDULES, r->started_ms, now);
+                cxw_budget_on_success(w->budget, CXW_CLASS_SCHEDULES, r->sent_ms, now);
                 j = json_loadb(r->body, r->body_len, 0, NULL);
                 id = json_string_value(json_object_get(j, "jobId"));
                 if (!job_id_ok(id)) {

@@ -48,7 +48,10 @@ void cxw_budget_set_share(cxw_budget_t *b, double share, int64_t now_ms);
 
 /**
  * @brief Takes one request's token of class c (and of the total) if both
- *        buckets hold one and the class is not paused.
+ *        buckets hold one and the class is not paused. A class bucket
+ *        that filled up while idle restarts from one token (no burst)
+ *        until the class has taken tokens for 2 s without filling up or a
+ *        429: its rate is then known not to be above the server's.
  * @returns 0 when taken, else the ms to wait before trying again (>= 1).
  */
 int64_t cxw_budget_take(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms);
@@ -60,21 +63,87 @@ int64_t cxw_budget_take(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms);
  *        "MD" of AIMD.
  *
  * The first 429 of a request sent after the last pause is a trip: the
- * rate is cut x0.7 at once. When the pause ends, a replica holding the
- * whole budget (share 1) measures what the server accepted from it in the
- * up to 4 s before that request (since it became busy or resumed, if
- * later): (accepted - burst) / window is a lower bound of the server's
- * rate, and the cut becomes that x0.99, within 0.3-0.95 x the rate that
- * tripped. 429s of requests sent before the pause ended only extend it.
- * The bucket resumes empty. A pause already promised is never shortened.
+ * rate is cut x0.7 at once. When the pause ends, the replica measures what
+ * the server accepted from it in the up to 4 s before that request (since
+ * it became busy or resumed, if later): (accepted - burst) / window is a
+ * lower bound of the server's rate (plus half a token when the window
+ * starts at a busy start or resume), and the cut becomes that x0.99,
+ * within 0.3-0.95 x the rate that tripped. A replica with a share below 1
+ * measures only with shared trips and over a window that starts at a
+ * resume; otherwise it keeps the plain cut. 429s of requests sent before
+ * the pause ended only extend it. The bucket resumes empty. A pause
+ * already promised is never shortened.
+ *
+ * @returns 1 if this 429 began a trip (worth telling the other replicas,
+ *          see cxw_budget_on_peer_trip()), else 0.
  */
-void cxw_budget_on_429(cxw_budget_t *b, cxw_budget_class_t c, int64_t retry_after_ms,
-                       int64_t sent_ms, int64_t now_ms);
+int cxw_budget_on_429(cxw_budget_t *b, cxw_budget_class_t c, int64_t retry_after_ms,
+                      int64_t sent_ms, int64_t now_ms);
+
+/**
+ * @brief Called when a trip's pause ends with what this replica counted
+ *        over the trip's window: accepted requests sent in it, the earliest
+ *        of them at first_ms (-1 if none). The trip is named by the send
+ *        time of its first rejected request, trip_sent_ms. For the other
+ *        replicas: cxw_budget_on_peer_count().
+ */
+typedef void(cxw_budget_count_cb)(void *opaque, cxw_budget_class_t c,
+                                  int64_t trip_sent_ms, long accepted, int64_t first_ms);
+
+/**
+ * @brief Says whether this replica's trips and counts reach the other
+ *        replicas and theirs reach it (cxw_budget_on_peer_trip(),
+ *        cxw_budget_on_peer_count()); off at first. With a share below 1, a
+ *        replica measures the server's rate after a trip only while this
+ *        is on. cb (may be NULL) receives this replica's counts.
+ */
+void cxw_budget_set_shared_trips(cxw_budget_t *b, int on, cxw_budget_count_cb *cb,
+                                 void *opaque);
+
+/**
+ * @brief The trip class c is in (paused, not yet measured): the send time
+ *        of its first rejected request, the start of the window measured
+ *        and whether that start is an anchor (busy start or resume).
+ * @returns 1 if in a trip, else 0 (outputs untouched).
+ */
+int cxw_budget_trip(const cxw_budget_t *b, cxw_budget_class_t c, int64_t *sent_ms,
+                    int64_t *from_ms, int *anchored);
+
+/**
+ * @brief Another replica of the group tripped class c: its request sent at
+ *        sent_ms (on this replica's monotonic clock) was answered 429, and
+ *        it pauses until until_ms, measuring over the window from from_ms
+ *        (anchored: see cxw_budget_trip()). The server's bucket is the
+ *        group's, so this replica pauses until then too and takes it as
+ *        its own trip (cut, then measure when the pause ends); of two
+ *        trips at once, all replicas measure the earlier one, over the
+ *        same window: all resume together at rates in proportion to their
+ *        shares.
+ * @returns 1 if it began a trip here, 0 if it only extended a pause or
+ *          was stale (until_ms <= now_ms).
+ */
+int cxw_budget_on_peer_trip(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_ms,
+                            int64_t from_ms, int anchored, int64_t until_ms,
+                            int64_t now_ms);
+
+/**
+ * @brief Another replica counted accepted requests (the earliest sent at
+ *        first_ms, -1 if none) over the window of the trip named
+ *        trip_sent_ms (all on this replica's monotonic clock). If that is
+ *        this replica's trip (in its pause, or its pause ended less than
+ *        1 s ago), the counts are added: the estimate becomes the group's,
+ *        (all accepted - burst) / window, and this replica takes its share
+ *        of it.
+ * @returns 1 if counted, 0 if it is not this replica's trip.
+ */
+int cxw_budget_on_peer_count(cxw_budget_t *b, cxw_budget_class_t c, int64_t trip_sent_ms,
+                             long accepted, int64_t first_ms, int64_t now_ms);
 
 /**
  * @brief A request of class c sent at sent_ms succeeded. After a measured
- *        trip, the rate holds for 10 s (doubling, up to 60 s, while trips
- *        repeat at the same rate), then regrows additively toward the
+ *        trip, the rate holds for 20 pauses, at least 10 s (doubling, up
+ *        to 3 x that and at least 60 s, while trips repeat at the same
+ *        rate), then regrows additively toward the
  *        configured ceiling: +0.5% of the resumed rate per second, the step
  *        doubling every 10 s without a 429, at most +5% of the configured
  *        rate per second. After a blind cut (nothing measured) it regrows

@@ -20,6 +20,17 @@
  * a replica that just turned busy keeps its static share for one interval,
  * so that the others hear of it before it spends more than its own part.
  *
+ * The same reports carry the group's 429 trips. A replica whose request of
+ * a class was just answered 429 (a trip, see cxw_budget_on_429()) reports
+ * at once with `"trip":{"class":"contacts","sent":S,"from":F,"until":U,
+ * "anchored":true}` (wall ms): the send time of the rejected request, the
+ * start of the window measured, the end of its pause. The server's bucket
+ * is the group's, so the others pause until then too and measure the same
+ * trip (cxw_budget_on_peer_trip()). When the pause ends, each reports what
+ * it counted over that window, `"count":{"class":"contacts","trip":S,
+ * "accepted":N,"first":T}` (T: the earliest accepted send, -1 if none), and
+ * each adds the others' counts to its own (cxw_budget_on_peer_count()).
+ *
  * A pure state machine with the clocks passed in (monotonic ms for ages,
  * wall ms only to read and write `at`); @locality loop thread.
  */
@@ -38,6 +49,23 @@
 /** Largest partition count believed in a report. */
 #define CXW_PEERS_PARTS_MAX 1000000
 
+/** A 429 trip in a report (wall ms). */
+typedef struct cxw_peer_trip_s {
+        int cls;       /**< the cxw_budget_class_t tripped, -1 if none */
+        int64_t sent;  /**< the rejected request was sent */
+        int64_t from;  /**< the window measured starts */
+        int64_t until; /**< the pause ends */
+        int anchored;  /**< from is a busy start or resume */
+} cxw_peer_trip_t;
+
+/** What a replica counted over a trip's window (wall ms). */
+typedef struct cxw_peer_count_s {
+        int cls;       /**< the cxw_budget_class_t, -1 if none */
+        int64_t trip;  /**< the trip's sent */
+        long accepted; /**< accepted requests sent in the window */
+        int64_t first; /**< the earliest of them, -1 if none */
+} cxw_peer_count_t;
+
 /** One replica's report. */
 typedef struct cxw_peer_report_s {
         char worker[CXW_PEERS_ID_MAX + 1]; /**< worker.id */
@@ -45,7 +73,12 @@ typedef struct cxw_peer_report_s {
         int total;                         /**< partitions of its topics in all */
         int busy;                          /**< 1 if it has demand */
         int64_t at;                        /**< wall ms when it was written */
+        cxw_peer_trip_t trip;              /**< trip.cls -1 if none */
+        cxw_peer_count_t count;            /**< count.cls -1 if none */
 } cxw_peer_report_t;
+
+/** Longest pause a trip in a report may announce (and its clock skew). */
+#define CXW_PEERS_TRIP_MAX_MS ((int64_t)3600 * 1000)
 
 typedef struct cxw_peers_s cxw_peers_t;
 
@@ -106,11 +139,27 @@ double cxw_peers_share(const cxw_peers_t *p, int64_t now_ms, int *idle_parts);
 int cxw_peers_encode(const cxw_peers_t *p, int64_t now_wall_ms, char *buf, size_t size);
 
 /**
+ * @brief Like cxw_peers_encode(), with a trip and/or a count (each may be
+ *        NULL).
+ * @returns the length written, or -1 if buf is too small or a class is
+ *          unknown.
+ */
+int cxw_peers_encode_ex(const cxw_peers_t *p, int64_t now_wall_ms,
+                        const cxw_peer_trip_t *trip, const cxw_peer_count_t *count,
+                        char *buf, size_t size);
+
+/**
  * @brief Decodes a report value, strictly: a JSON object of at most
  *        CXW_PEERS_REPORT_MAX bytes with "worker" (1..CXW_PEERS_ID_MAX
  *        printable chars), "partitions" and "total" (integers, 0 <=
  *        partitions <= total <= CXW_PEERS_PARTS_MAX), "busy" (boolean) and
- *        "at" (a positive integer); other members are ignored.
+ *        "at" (a positive integer), optionally "trip" (an object with
+ *        "class", one of the budget's class names, "sent", "from" and
+ *        "until", positive integers with sent - 60 s <= from <= sent <=
+ *        until <= sent + CXW_PEERS_TRIP_MAX_MS, and "anchored", a boolean)
+ *        and "count" ("class", "trip" a positive integer, "accepted" in
+ *        0..1e9, "first" -1 or within 60 s before "trip"); other members
+ *        are ignored.
  * @returns 0, or -1 with the reason in errstr (never a crash on any input).
  */
 int cxw_peers_decode(const void *buf, size_t len, cxw_peer_report_t *out, char *errstr,

@@ -257,18 +257,23 @@ rerun after changing the worker to see whether they still hold.
 - **A 429 costs the whole Retry-After.** The sim answers a 429 with
   `Retry-After: 1` (whole seconds, at least 1, although its next token is
   5 ms away) and the worker pauses the class for it: about 1 s, 4 % of a
-  25 s run, per trip. Scenario 2 therefore cannot avoid two trips (400/s,
-  then the cut rate); what the worker does after them decides the rest
-  (docs/architecture.md, "A 429"): a whole-budget replica resumes at the
-  server rate it measured (a lower bound, x0.99) and holds it, so one
-  replica spends ~2-3 s on pauses. Two replicas keep the plain x0.7 cut
-  (each one's measurement is confounded by the other's traffic) and pause
-  more often: the AIMD pair converges, but slowly.
+  25 s run, per trip. Scenario 2 therefore costs at least one trip; the
+  worker keeps it to one (docs/architecture.md, "A 429"): until its rate
+  is confirmed a class is paced from one token instead of bursting, so
+  the first trip comes ~100 ms in, long enough to measure the sim's rate
+  (the bound is a few % low over so short a window); the replicas pause
+  together and count over one window (the trip and the counts go over the
+  budget topic), resume at their share of that estimate x0.99 and hold it
+  20 Retry-Afters, longer than the run. Before, a burst tripped within
+  ~10 ms (unmeasurable, a second trip), and with two replicas the one that
+  happened to get the 429s was cut to 3 req/s while the other kept its
+  rate (78.9 %).
 - **No 429 with the budget equal to the limit.** Earlier every such run
   had one, right after the first burst: the sim's bucket, full after the
   quiet start, stops refilling while the burst travels to it, so a worker
   bucket as deep as the sim's sent its last token a few ms early. The
-  worker's bucket now holds 90 % of the burst and starts with one token.
+  worker's bucket now holds 90 % of the burst, and is paced from one
+  token until its rate is confirmed (about 0.4 % of the run).
 - **Partition skew** (the skew-bound column): the 5,000 keys
   `c-0..c-4999` hash unevenly over 12 partitions (busiest replica of 4:
   1,299 updates instead of 1,250 = 3.9 % over). With lending

@@ -50,6 +50,16 @@ static long drain(cxw_budget_t *b, cxw_budget_class_t c, int64_t *now, int64_t e
         return taken;
 }
 
+/* Runs class c saturated from *now for 2.1 s (its rate is then confirmed,
+ * see cxw_budget_take()), then idles 1 s: the bucket is full again. */
+static void confirm(cxw_budget_t *b, cxw_budget_class_t c, int64_t *now)
+{
+        int64_t end = *now + 2100;
+
+        drain(b, c, now, end);
+        *now = end + 1000;
+}
+
 static void assert_near(double got, double want, double tol)
 {
         if (fabs(got - want) > tol)
@@ -82,19 +92,45 @@ static void test_unlimited_class_still_honours_a_429_pause(void **state)
         cxw_budget_destroy(b);
 }
 
-static void test_full_bucket_grants_burst_then_waits_one_interval(void **state)
+static void test_full_bucket_paces_until_confirmed_then_grants_burst(void **state)
 {
         (void)state;
         /* burst 10: the bucket holds 9 (DEPTH_FACTOR). */
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
+        int64_t now = T1;
 
+        /* The rate is not confirmed yet: one token, then one per 10 ms. */
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 10);
+        /* Shorter than 2 s busy, then idle: still paced. */
+        drain(b, CXW_CLASS_CONTACTS, &now, T1 + 1500);
+        now += 1000;
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 10);
+        /* 2 s busy without a 429 confirm it: a full bucket bursts. */
+        confirm(b, CXW_CLASS_CONTACTS, &now);
         for (int i = 0; i < 9; i++)
-                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 10);
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 9), 1);
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 10), 0);
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 10), 10);
+                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 10);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now + 9), 1);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now + 10), 0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now + 10), 10);
+        cxw_budget_destroy(b);
+}
+
+static void test_a_trip_unconfirms_the_rate(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(100, 10);
+        cxw_budget_t *b = new_budget(&c);
+        int64_t now = T1;
+
+        confirm(b, CXW_CLASS_CONTACTS, &now);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, now, now);
+        now += 3000; /* the pause is over and the bucket full */
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 0);
+        assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, now) > 0);
         cxw_budget_destroy(b);
 }
 
@@ -106,6 +142,12 @@ static void test_ten_seconds_grant_rate_times_time_plus_burst(void **state)
         int64_t now = T1;
         long n = drain(b, CXW_CLASS_CONTACTS, &now, T1 + 10000);
 
+        /* Unconfirmed: paced from one token. */
+        if (n < 100 * 10 + 1 - 1 || n > 100 * 10 + 1 + 1)
+                fail_msg("granted %ld in 10 s, want 1001 +-1", n);
+        /* Confirmed: the burst after an idle spell. */
+        now = T1 + 11000;
+        n = drain(b, CXW_CLASS_CONTACTS, &now, T1 + 21000);
         if (n < 100 * 10 + 9 - 1 || n > 100 * 10 + 9 + 1)
                 fail_msg("granted %ld in 10 s, want 1009 +-1", n);
         cxw_budget_destroy(b);
@@ -137,8 +179,8 @@ static void test_half_share_halves_rate(void **state)
         assert_near(cxw_budget_share(b), 0.5, 1e-12);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 50, 1e-9);
         n = drain(b, CXW_CLASS_CONTACTS, &now, T1 + 10000);
-        if (n < 500 + 5 - 1 || n > 500 + 5 + 1)
-                fail_msg("granted %ld in 10 s at share 0.5, want 505 +-1", n);
+        if (n < 500 + 1 - 1 || n > 500 + 1 + 1)
+                fail_msg("granted %ld in 10 s at share 0.5, want 501 +-1", n);
         cxw_budget_destroy(b);
 }
 
@@ -373,9 +415,10 @@ static void test_after_the_pause_the_rate_is_what_the_server_accepted(void **sta
         /* Paused: the provisional cut. */
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 280, 1e-9);
         assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1104) > 0);
-        /* Resumed: (40 - 20) / 100 ms = 200/s, x0.99. */
+        /* Resumed: (40 - 20 + half a token: the window starts at the
+         * first request of a busy spell) / 100 ms = 205/s, x0.99. */
         assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1105) >= 0);
-        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 198, 1e-6);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 205 * 0.99, 1e-6);
         cxw_budget_destroy(b);
 }
 
@@ -436,24 +479,24 @@ static void test_success_holds_then_regrows_additively_to_ceiling_not_past(void 
         cxw_budget_t *b = new_budget(&c);
         double r, prev, held;
 
-        /* 50/s tripped; 25 accepted in 500 ms with a burst of 5: 40/s,
-         * x0.99. */
+        /* 50/s tripped; 25 accepted in 500 ms with a burst of 5: (20 +
+         * 0.5) / 0.5 s = 41/s, x0.99. */
         busy_then_trip(b, T1, 500, 25);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 35, 1e-9);
         cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T1 + 1505, T1 + 1505);
         held = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
-        assert_near(held, 40 * 0.99, 1e-6);
-        /* Held for 10 s after the pause. */
-        for (int64_t t = T1 + 1600; t < T1 + 11505; t += 100)
+        assert_near(held, 41 * 0.99, 1e-6);
+        /* Held for 20 pauses of 1 s after the pause. */
+        for (int64_t t = T1 + 1600; t < T1 + 21505; t += 100)
                 cxw_budget_on_success(b, CXW_CLASS_CONTACTS, t - 10, t);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), held, 1e-9);
         /* Then +0.5% of the held rate per second. */
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T1 + 13505, T1 + 13505);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T1 + 23505, T1 + 23505);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), held * (1 + 0.005 * 2), 1e-6);
         /* The step doubles every 10 s and the rate climbs to the ceiling,
          * never past it, never by more than 5% of it per second. */
         prev = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
-        for (int64_t t = T1 + 14505; t <= T1 + 200000; t += 1000) {
+        for (int64_t t = T1 + 24505; t <= T1 + 200000; t += 1000) {
                 cxw_budget_on_success(b, CXW_CLASS_CONTACTS, t, t);
                 r = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
                 assert_true(r >= prev);
@@ -476,6 +519,195 @@ static void test_a_replica_sharing_the_budget_does_not_estimate(void **state)
         busy_then_trip(b, T1, 100, 40);
         cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1200);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 280, 1e-6);
+        cxw_budget_destroy(b);
+}
+
+/* What the budget's count callback reported last. */
+typedef struct counted_s {
+        int n;
+        cxw_budget_class_t c;
+        int64_t trip;
+        long accepted;
+        int64_t first;
+} counted_t;
+
+static void on_count(void *opaque, cxw_budget_class_t c, int64_t trip, long accepted,
+                     int64_t first)
+{
+        counted_t *k = opaque;
+
+        k->n++;
+        k->c = c;
+        k->trip = trip;
+        k->accepted = accepted;
+        k->first = first;
+}
+
+/* accept_run() for any budget: n accepted over [from, from + ms). */
+static void accept_on(cxw_budget_t *b, int64_t from, int64_t ms, int n)
+{
+        for (int i = 0; i < n; i++) {
+                int64_t at = from + ms * i / n;
+                cxw_budget_on_success(b, CXW_CLASS_CONTACTS, at, at + 50);
+        }
+}
+
+static void test_shared_trip_two_replicas_measure_one_window(void **state)
+{
+        (void)state;
+        /* Two replicas at half of 400/s against a server taking 200/s
+         * with a burst of 20: in the 100 ms before the first 429 the server
+         * took 20 + 20, 20 from each. */
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *a = new_budget(&c), *b = new_budget(&c);
+        counted_t ka = {0}, kb = {0};
+        int64_t sent, from, until;
+        int anchored;
+
+        cxw_budget_set_share(a, 0.5, T0);
+        cxw_budget_set_share(b, 0.5, T0);
+        cxw_budget_set_shared_trips(a, 1, on_count, &ka);
+        cxw_budget_set_shared_trips(b, 1, on_count, &kb);
+        assert_int_equal(cxw_budget_take(a, CXW_CLASS_CONTACTS, T1), 0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
+        accept_on(a, T1, 100, 20);
+        accept_on(b, T1 + 1, 99, 20);
+        /* a trips; b hears of it 20 ms later and pauses until the same end. */
+        assert_int_equal(cxw_budget_trip(a, CXW_CLASS_CONTACTS, &sent, &from, &anchored),
+                         0);
+        assert_int_equal(
+            cxw_budget_on_429(a, CXW_CLASS_CONTACTS, 1000, T1 + 100, T1 + 105), 1);
+        assert_int_equal(cxw_budget_trip(a, CXW_CLASS_CONTACTS, &sent, &from, &anchored),
+                         1);
+        assert_true(sent == T1 + 100 && from == T1 && anchored == 1);
+        until = cxw_budget_paused_until(a, CXW_CLASS_CONTACTS, T1 + 105);
+        assert_true(until == T1 + 1105);
+        assert_int_equal(cxw_budget_on_peer_trip(b, CXW_CLASS_CONTACTS, sent, from,
+                                                 anchored, until, T1 + 125),
+                         1);
+        assert_true(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, T1 + 125) == until);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 140, 1e-9);
+        /* A count can come in before this replica's own pause ends. */
+        assert_true(cxw_budget_take(a, CXW_CLASS_CONTACTS, until) >= 0);
+        assert_int_equal(ka.n, 1);
+        assert_true(ka.c == CXW_CLASS_CONTACTS && ka.trip == sent && ka.accepted == 20 &&
+                    ka.first == T1);
+        /* Alone, a replica at half the group does not measure: the cut. */
+        assert_near(cxw_budget_rate(a, CXW_CLASS_CONTACTS), 140, 1e-9);
+        assert_int_equal(cxw_budget_on_peer_count(b, CXW_CLASS_CONTACTS, ka.trip,
+                                                  ka.accepted, ka.first, until),
+                         1);
+        assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, until + 1) >= 0);
+        assert_int_equal(kb.n, 1);
+        assert_true(kb.trip == sent && kb.accepted == 20 && kb.first == T1 + 1);
+        assert_int_equal(cxw_budget_on_peer_count(a, CXW_CLASS_CONTACTS, kb.trip,
+                                                  kb.accepted, kb.first, until + 20),
+                         1);
+        /* Both: (40 - 20 + 0.5) / 100 ms = 205/s for the group, half each,
+         * x0.99. */
+        assert_near(cxw_budget_rate(a, CXW_CLASS_CONTACTS), 205 * 0.5 * 0.99, 1e-6);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 205 * 0.5 * 0.99, 1e-6);
+        /* The same count again after the grace second is not taken. */
+        assert_int_equal(cxw_budget_on_peer_count(a, CXW_CLASS_CONTACTS, kb.trip,
+                                                  kb.accepted, kb.first, until + 1200),
+                         0);
+        cxw_budget_destroy(a);
+        cxw_budget_destroy(b);
+}
+
+static void test_peer_trips_and_counts_that_do_not_belong_are_ignored(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *b = new_budget(&c);
+        int64_t sent, from;
+        int anchored;
+
+        cxw_budget_set_share(b, 0.5, T0);
+        cxw_budget_set_shared_trips(b, 1, NULL, NULL);
+        /* A trip whose pause is already over. */
+        assert_int_equal(
+            cxw_budget_on_peer_trip(b, CXW_CLASS_CONTACTS, T1 - 100, T1 - 200, 1, T1, T1),
+            0);
+        assert_int_equal(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, T1), 0);
+        assert_int_equal(
+            cxw_budget_on_peer_trip(b, CXW_CLASS__CNT, T1, T1, 1, T1 + 9, T1), 0);
+        /* A count without a trip, and one for another trip. */
+        assert_int_equal(cxw_budget_on_peer_count(b, CXW_CLASS_CONTACTS, T1, 5, -1, T1),
+                         0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
+        accept_on(b, T1, 100, 20);
+        assert_int_equal(
+            cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, T1 + 100, T1 + 105), 1);
+        assert_int_equal(
+            cxw_budget_on_peer_count(b, CXW_CLASS_CONTACTS, T1 + 90, 5, -1, T1 + 110), 0);
+        assert_int_equal(
+            cxw_budget_on_peer_count(b, CXW_CLASS_CONTACTS, T1 + 101, -1, -1, T1 + 110),
+            0);
+        /* A peer's trip of before this replica's last pause only extends it. */
+        assert_int_equal(cxw_budget_on_peer_trip(b, CXW_CLASS_CONTACTS, T1 + 50, T1, 1,
+                                                 T1 + 1500, T1 + 120),
+                         0);
+        assert_int_equal(cxw_budget_trip(b, CXW_CLASS_CONTACTS, &sent, &from, &anchored),
+                         1);
+        assert_true(sent == T1 + 50); /* ... the earlier trip of the group is measured */
+        assert_true(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, T1 + 120) ==
+                    T1 + 1500);
+        /* After that pause, a peer trip of a request sent before it ended is old news. */
+        assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1500) >= 0);
+        assert_int_equal(cxw_budget_on_peer_trip(b, CXW_CLASS_CONTACTS, T1 + 1400,
+                                                 T1 + 1300, 1, T1 + 2600, T1 + 1510),
+                         0);
+        assert_int_equal(cxw_budget_trip(b, CXW_CLASS_CONTACTS, &sent, &from, &anchored),
+                         0);
+        cxw_budget_destroy(b);
+}
+
+static void test_with_shared_trips_a_half_share_measures_after_a_resume(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *b = new_budget(&c);
+        int64_t now;
+
+        cxw_budget_set_share(b, 0.5, T0);
+        cxw_budget_set_shared_trips(b, 1, NULL, NULL);
+        busy_then_trip(b, T1, 100, 20); /* from a busy start: not measured */
+        now = T1 + 1105;
+        /* It resumes empty at the cut rate: the first token after 1/140 s. */
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 8);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 140, 1e-9);
+        now += 8;
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 0);
+        /* All resumed together: 30 of its accepted in 200 ms, with its half
+         * of the burst: (30 - 10 + 0.5) / 0.2 s = 102.5/s, 205/s for the
+         * group; its half x0.99. */
+        accept_on(b, now, 200, 30);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, now + 200, now + 205);
+        cxw_budget_take(b, CXW_CLASS_CONTACTS, now + 1300);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 102.5 * 0.99, 1e-6);
+        cxw_budget_destroy(b);
+}
+
+static void test_the_hold_is_twenty_pauses_long(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *b = new_budget(&c);
+        int64_t end = T1 + 100 + 5000;
+        double r;
+
+        /* Retry-After 5 s: held 100 s, not 10. */
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
+        accept_run(b, T1, 100, 40);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 5000, T1 + 100, T1 + 100);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, end, end);
+        r = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
+        assert_near(r, 205 * 0.99, 1e-6);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, end + 99000, end + 99000);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), r, 1e-9);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, end + 102000, end + 102000);
+        assert_true(cxw_budget_rate(b, CXW_CLASS_CONTACTS) > r);
         cxw_budget_destroy(b);
 }
 
@@ -504,33 +736,35 @@ static void test_repeated_trips_at_one_rate_double_the_hold(void **state)
         int64_t now;
         double r;
 
-        /* 400/s tripped: 198/s, held 10 s. */
+        /* 400/s tripped: (40 - 20 + 0.5) / 100 ms x0.99, held 20 s. */
         busy_then_trip(b, T1, 100, 40);
         now = T1 + 1200;
         cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now, now);
         r = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
-        assert_near(r, 198, 1e-6);
+        assert_near(r, 205 * 0.99, 1e-6);
         /* It trips at that rate (a new level: not the 400 of before), the
-         * server having taken 190/s: held 10 s. */
+         * server having taken 190/s over 4 s: held 20 s. */
         accept_run(b, now, 4000, 780);
         cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, now + 4000, now + 4005);
         now += 5100;
         cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now, now);
         r = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
-        assert_near(r, 190 * 0.99, 1e-6);
-        /* And again at about that rate, the server having taken 200/s: the
-         * estimates are averaged to 195/s, and the hold doubles to 20 s. */
+        /* (780 + the answer that ended the pause - 20) / 4 s, x0.99 */
+        assert_near(r, 761.0 / 4 * 0.99, 1e-6);
+        /* And again at about that rate, the server having taken 200/s over
+         * 4 s: the estimates are averaged by window to 195/s (at most 0.95
+         * of the rate that tripped), and the hold doubles to 40 s. */
         accept_run(b, now, 4000, 820);
         cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, now + 4000, now + 4005);
         now += 5100;
         cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now, now);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), r * 0.95, 1e-6);
         r = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now + 15000, now + 15000);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now + 25000, now + 25000);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), r, 1e-9);
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now + 19999, now + 19999);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now + 39999, now + 39999);
         assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), r, 1e-9);
-        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now + 22000, now + 22000);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, now + 42000, now + 42000);
         assert_true(cxw_budget_rate(b, CXW_CLASS_CONTACTS) > r);
         cxw_budget_destroy(b);
 }
@@ -564,12 +798,14 @@ static void test_set_share_caps_tokens_at_new_depth(void **state)
         (void)state;
         cxw_budget_conf_t c = conf_total(100, 10);
         cxw_budget_t *b = new_budget(&c);
+        int64_t now = T1;
 
-        cxw_budget_set_share(b, 0.5, T0);
+        confirm(b, CXW_CLASS_CONTACTS, &now); /* full: 9 tokens */
+        cxw_budget_set_share(b, 0.5, now);
         for (int i = 0; i < 4; i++)
-                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
+                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 0);
         /* Depth 4.5 at 50/s: the next half token 10 ms later. */
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 10);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 10);
         cxw_budget_destroy(b);
 }
 
@@ -578,14 +814,16 @@ static void test_set_share_caps_class_tokens_without_a_total(void **state)
         (void)state;
         cxw_budget_conf_t c = conf_total(0, 0);
         cxw_budget_t *b;
+        int64_t now = T1;
 
         c.rps[CXW_CLASS_CONTACTS] = 100;
         c.burst[CXW_CLASS_CONTACTS] = 10;
         b = new_budget(&c);
-        cxw_budget_set_share(b, 0.5, T0);
+        confirm(b, CXW_CLASS_CONTACTS, &now);
+        cxw_budget_set_share(b, 0.5, now);
         for (int i = 0; i < 4; i++)
-                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
-        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 10);
+                assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 0);
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, now), 10);
         /* The other classes stay unlimited. */
         assert_int_equal(cxw_budget_take(b, CXW_CLASS_POLLS, T0), 0);
         cxw_budget_destroy(b);
@@ -603,13 +841,13 @@ static void test_polling_every_ms_neither_leaks_nor_over_grants(void **state)
         for (int64_t t = T1; t < T1 + 10000; t++) {
                 while (cxw_budget_take(b, CXW_CLASS_CONTACTS, t) == 0 && n < 100000) {
                         n++;
-                        /* After the burst, one token every 10 ms, on time. */
-                        if (n > 9 && n <= 19)
-                                assert_int_equal(t, T1 + 10 * (n - 9));
+                        /* Paced from one token: one every 10 ms, on time. */
+                        if (n > 1 && n <= 11)
+                                assert_int_equal(t, T1 + 10 * (n - 1));
                 }
         }
-        if (n < 100 * 10 + 9 - 1 || n > 100 * 10 + 9 + 1)
-                fail_msg("granted %ld in 10 s polling every ms, want 1009 +-1", n);
+        if (n < 100 * 10 + 1 - 1 || n > 100 * 10 + 1 + 1)
+                fail_msg("granted %ld in 10 s polling every ms, want 1001 +-1", n);
         cxw_budget_destroy(b);
 }
 
@@ -657,7 +895,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_unlimited_config_never_waits),
             cmocka_unit_test(test_unlimited_class_still_honours_a_429_pause),
-            cmocka_unit_test(test_full_bucket_grants_burst_then_waits_one_interval),
+            cmocka_unit_test(test_full_bucket_paces_until_confirmed_then_grants_burst),
+            cmocka_unit_test(test_a_trip_unconfirms_the_rate),
             cmocka_unit_test(test_ten_seconds_grant_rate_times_time_plus_burst),
             cmocka_unit_test(test_odd_rate_neither_leaks_nor_over_grants),
             cmocka_unit_test(test_half_share_halves_rate),
@@ -678,6 +917,10 @@ int main(void)
             cmocka_unit_test(
                 test_success_holds_then_regrows_additively_to_ceiling_not_past),
             cmocka_unit_test(test_a_replica_sharing_the_budget_does_not_estimate),
+            cmocka_unit_test(test_shared_trip_two_replicas_measure_one_window),
+            cmocka_unit_test(test_peer_trips_and_counts_that_do_not_belong_are_ignored),
+            cmocka_unit_test(test_with_shared_trips_a_half_share_measures_after_a_resume),
+            cmocka_unit_test(test_the_hold_is_twenty_pauses_long),
             cmocka_unit_test(test_a_blind_cut_regrows_without_a_hold),
             cmocka_unit_test(test_repeated_trips_at_one_rate_double_the_hold),
             cmocka_unit_test(test_starts_with_one_token_not_a_burst),

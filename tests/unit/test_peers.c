@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cxone/log.h"
+#include "cxone/budget.h"
 #include "cxone/peers.h"
 
 #define IV   250               /* interval, ms */
@@ -357,6 +358,96 @@ static void test_decode_rejects_bad_records(void **state)
                 assert_int_equal(cxw_peers_decode(json, n, &r, err, sizeof(err)), -1);
 }
 
+static void test_trip_and_count_round_trip(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+        cxw_peer_trip_t t = {CXW_CLASS_POLLS, WALL - 5, WALL - 100, WALL + 995, 1};
+        cxw_peer_count_t k = {CXW_CLASS_CONTACTS, WALL - 5, 42, WALL - 99};
+        cxw_peer_report_t r;
+        char buf[CXW_PEERS_REPORT_MAX], err[256];
+        int n;
+
+        (void)state;
+        /* A plain report has neither. */
+        n = cxw_peers_encode(p, WALL, buf, sizeof(buf));
+        assert_int_equal(cxw_peers_decode(buf, (size_t)n, &r, err, sizeof(err)), 0);
+        assert_int_equal(r.trip.cls, -1);
+        assert_int_equal(r.count.cls, -1);
+
+        n = cxw_peers_encode_ex(p, WALL, &t, &k, buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_non_null(strstr(buf, "\"trip\":{\"class\":\"polls\""));
+        assert_int_equal(cxw_peers_decode(buf, (size_t)n, &r, err, sizeof(err)), 0);
+        assert_int_equal(r.partitions, 6);
+        assert_int_equal(r.trip.cls, CXW_CLASS_POLLS);
+        assert_true(r.trip.sent == WALL - 5 && r.trip.from == WALL - 100 &&
+                    r.trip.until == WALL + 995 && r.trip.anchored == 1);
+        assert_int_equal(r.count.cls, CXW_CLASS_CONTACTS);
+        assert_true(r.count.trip == WALL - 5 && r.count.accepted == 42 &&
+                    r.count.first == WALL - 99);
+
+        /* The longest worker id still fits with both. */
+        {
+                char id[CXW_PEERS_ID_MAX + 1];
+                cxw_peers_t *q;
+
+                memset(id, 'w', CXW_PEERS_ID_MAX);
+                id[CXW_PEERS_ID_MAX] = '\0';
+                q = cxw_peers_new(id, IV);
+                assert_non_null(q);
+                cxw_peers_set_partitions(q, CXW_PEERS_PARTS_MAX, CXW_PEERS_PARTS_MAX);
+                assert_true(cxw_peers_encode_ex(q, WALL, &t, &k, buf, sizeof(buf)) > 0);
+                cxw_peers_destroy(q);
+        }
+        t.cls = CXW_CLASS__CNT;
+        assert_int_equal(cxw_peers_encode_ex(p, WALL, &t, NULL, buf, sizeof(buf)), -1);
+        cxw_peers_destroy(p);
+}
+
+static void test_decode_rejects_bad_trips_and_counts(void **state)
+{
+        const char *head = "{\"worker\":\"a\",\"partitions\":1,\"total\":2,\"busy\":true,"
+                           "\"at\":1700000000000,";
+        char json[1024];
+
+        (void)state;
+#define BAD(member, why)                                                                 \
+        do {                                                                             \
+                snprintf(json, sizeof(json), "%s%s}", head, member);                     \
+                bad(json, why);                                                          \
+        } while (0)
+        BAD("\"trip\":[]", "\"trip\" is not an object");
+        BAD("\"trip\":{\"class\":\"x\",\"sent\":1700000000000,\"from\":1700000000000,"
+            "\"until\":1700000000000,\"anchored\":true}",
+            "\"class\" contacts, schedules or polls");
+        BAD("\"trip\":{\"class\":\"contacts\",\"sent\":1700000000000,\"from\":"
+            "1600000000000,"
+            "\"until\":1700000000000,\"anchored\":true}",
+            "\"from\"");
+        BAD("\"trip\":{\"class\":\"contacts\",\"sent\":1700000000000,\"from\":"
+            "1700000000000,"
+            "\"until\":1799999999999,\"anchored\":true}",
+            "\"until\"");
+        BAD("\"trip\":{\"class\":\"contacts\",\"sent\":1700000000000,\"from\":"
+            "1700000000000,"
+            "\"until\":1700000000000,\"anchored\":1}",
+            "\"anchored\" is not a boolean");
+        BAD("\"trip\":{\"class\":\"contacts\",\"from\":1700000000000,"
+            "\"until\":1700000000000,\"anchored\":true}",
+            "\"sent\" is missing");
+        BAD("\"count\":7", "\"count\" is not an object");
+        BAD("\"count\":{\"class\":\"polls\",\"trip\":1700000000000,\"accepted\":-1,"
+            "\"first\":-1}",
+            "\"accepted\"");
+        BAD("\"count\":{\"class\":\"polls\",\"trip\":1700000000000,\"accepted\":1,"
+            "\"first\":1700000000001}",
+            "\"first\"");
+        BAD("\"count\":{\"class\":\"polls\",\"trip\":1700000000000,\"accepted\":1,"
+            "\"first\":1600000000000}",
+            "more than 60 s before");
+#undef BAD
+}
+
 static void test_bad_arguments(void **state)
 {
         (void)state;
@@ -380,6 +471,8 @@ int main(void)
             cmocka_unit_test(test_table_is_bounded),
             cmocka_unit_test(test_encode_decode_round_trip),
             cmocka_unit_test(test_decode_rejects_bad_records),
+            cmocka_unit_test(test_trip_and_count_round_trip),
+            cmocka_unit_test(test_decode_rejects_bad_trips_and_counts),
             cmocka_unit_test(test_bad_arguments),
         };
 
