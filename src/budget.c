@@ -120,6 +120,7 @@ typedef struct class_state_s {
         int64_t ev_after;            /**< the end of the pause before it */
         int64_t acc_slot[ACC_SLOTS]; /**< ACC_SLOT_MS slot number held */
         uint32_t acc_cnt[ACC_SLOTS]; /**< accepted answers sent in it */
+        uint32_t acc_rtt[ACC_SLOTS]; /**< the fastest of their round trips, ms */
         double last_trip_rate;       /**< 0 before the first trip */
         double last_estimate;        /**< server rate for the group, req/s, 0 if none */
         double last_window;          /**< ms behind last_estimate */
@@ -334,8 +335,9 @@ static void estimate(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
                 if (s->ev_peer_first >= 0 && (first < 0 || s->ev_peer_first < first))
                         first = s->ev_peer_first;
         }
-        /* Anchored: the window starts when the first request went out. */
-        if (s->ev_anchored && first > from && first < s->ev_first_sent)
+        /* Anchored: the window starts when the group's first request went
+         * out (each replica counted from its own first one). */
+        if (s->ev_anchored && first >= 0 && first < s->ev_first_sent)
                 from = first;
         window = s->ev_first_sent - from;
         /* A share below 1: see the comment at the top. */
@@ -402,6 +404,41 @@ static void estimate(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
                  est > 0 ? est : rps, (long long)(s->hold_ms / 1000));
 }
 
+/* Counts the accepted answers of the trip's window into ev_acc and
+ * ev_first. The ms of the rejected request counts: what was sent in it
+ * before that request went out first. The first request's round trip
+ * beyond the fastest one of the window is taken as time before the server
+ * saw it (its new connection waiting to be accepted), up to a quarter of
+ * the window. */
+static void count_window(class_state_t *s)
+{
+        uint32_t rtt_first = 0, rtt_min = UINT32_MAX;
+        int64_t late;
+
+        s->ev_acc = 0;
+        s->ev_first = -1;
+        for (int64_t k = s->ev_from / ACC_SLOT_MS; k <= s->ev_first_sent / ACC_SLOT_MS;
+             k++) {
+                size_t i = (size_t)(k % ACC_SLOTS);
+
+                if (s->acc_slot[i] != k || s->acc_cnt[i] == 0)
+                        continue;
+                s->ev_acc += s->acc_cnt[i];
+                if (s->ev_first < 0) {
+                        s->ev_first = k * ACC_SLOT_MS;
+                        rtt_first = s->acc_rtt[i];
+                }
+                if (s->acc_rtt[i] < rtt_min)
+                        rtt_min = s->acc_rtt[i];
+        }
+        if (s->ev_first < 0)
+                return;
+        late = (int64_t)rtt_first - (int64_t)rtt_min;
+        if (late > (s->ev_first_sent - s->ev_first) / 4)
+                late = (s->ev_first_sent - s->ev_first) / 4;
+        s->ev_first += late;
+}
+
 /* The pause of class c is over and every answer of the trip's window has
  * come in: count them, tell the others, replace the provisional cut by
  * what the server was seen to accept, and start the hold. */
@@ -412,15 +449,7 @@ static void settle(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
         if (!s->ev_pending || now_ms < s->paused_until)
                 return;
         s->ev_pending = 0;
-        s->ev_acc = 0;
-        s->ev_first = -1;
-        for (int64_t k = s->ev_from / ACC_SLOT_MS;
-             k <= (s->ev_first_sent - 1) / ACC_SLOT_MS; k++)
-                if (s->acc_slot[k % ACC_SLOTS] == k && s->acc_cnt[k % ACC_SLOTS] > 0) {
-                        s->ev_acc += s->acc_cnt[k % ACC_SLOTS];
-                        if (s->ev_first < 0)
-                                s->ev_first = k * ACC_SLOT_MS;
-                }
+        count_window(s);
         s->ev_same = s->last_trip_rate > 0 &&
                      fabs(s->ev_rate - s->last_trip_rate) <= EST_SAME * s->last_trip_rate;
         s->prev_estimate = s->last_estimate;
@@ -471,18 +500,25 @@ int64_t cxw_budget_take(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
 }
 
 /* Counts an accepted answer to a request sent at sent_ms. */
-static void count_accepted(class_state_t *s, int64_t sent_ms)
+static void count_accepted(class_state_t *s, int64_t sent_ms, int64_t now_ms)
 {
-        int64_t k = sent_ms / ACC_SLOT_MS;
+        int64_t k = sent_ms / ACC_SLOT_MS, rtt = now_ms - sent_ms;
         size_t i = (size_t)(k % ACC_SLOTS);
 
         if (sent_ms < 0)
                 return;
+        if (rtt < 0)
+                rtt = 0;
+        if (rtt > UINT32_MAX)
+                rtt = UINT32_MAX;
         if (s->acc_slot[i] != k) {
                 s->acc_slot[i] = k;
                 s->acc_cnt[i] = 0;
+                s->acc_rtt[i] = UINT32_MAX;
         }
         s->acc_cnt[i]++;
+        if ((uint32_t)rtt < s->acc_rtt[i])
+                s->acc_rtt[i] = (uint32_t)rtt;
 }
 
 /* A peer's trip: the window it measures. */
@@ -546,8 +582,14 @@ static int pause_class(cxw_budget_t *b, cxw_budget_class_t c, int64_t pause,
          * over the same window. */
         if (pw && s->ev_pending && sent_ms >= s->ev_after &&
             (trip || sent_ms < s->ev_first_sent)) {
+                anchor = anchor_of(s);
                 s->ev_first_sent = sent_ms;
                 s->ev_from = pw->from;
+                /* A replica that turned busy before the one that tripped
+                 * counts from its own first request. */
+                if (pw->anchored && s->anchor_send >= anchor &&
+                    s->anchor_send < s->ev_from)
+                        s->ev_from = s->anchor_send;
                 if (s->ev_from < sent_ms - EST_WINDOW_MS)
                         s->ev_from = sent_ms - EST_WINDOW_MS;
                 if (s->ev_from > sent_ms)
@@ -685,7 +727,7 @@ void cxw_budget_on_success(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_m
         s = &b->cls[c];
         if (s->configured <= 0)
                 return;
-        count_accepted(s, sent_ms);
+        count_accepted(s, sent_ms, now_ms);
         settle(b, c, now_ms);
         if (s->ev_pending || now_ms < s->grow_from)
                 return;

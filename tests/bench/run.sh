@@ -4,7 +4,7 @@
 #   tests/bench/run.sh                  all four scenarios, writes docs/benchmarks.{md,png}
 #   tests/bench/run.sh --only 1,3       a subset (report goes to the work directory)
 #   tests/bench/run.sh --quick          a short smoke version (< 2 minutes)
-#   options: --runs N (repeats of scenario 1, default 3), --no-build,
+#   options: --runs N (repeats of scenarios 1 and 2, default 3), --no-build,
 #            --out DIR (where benchmarks.md/.png go), --keep (keep the work directory),
 #            --report FILE.jsonl (no measurement: rewrite the report from saved measurements)
 #   env BENCH_SIM_ARGS: extra cxone-sim flags for every sim (diagnostics, e.g. "--threads 1")
@@ -55,12 +55,12 @@ want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 PARTS=12
 if [ $QUICK -eq 1 ]; then
   S1_N=1000; S1_REPLICAS="1 2 4"; S1_RUNS=${RUNS:-1}
-  S2_N=1000; S2_REPLICAS="1"
+  S2_N=1000; S2_REPLICAS="1"; S2_RUNS=${RUNS:-1}
   S3_N=10000; S3_INFLIGHT="64 1024"; WRK_SECS=2
   S4_N=40000; S4_SECS=6
 else
   S1_N=5000; S1_REPLICAS="1 2 4"; S1_RUNS=${RUNS:-3}
-  S2_N=5000; S2_REPLICAS="1 2"
+  S2_N=5000; S2_REPLICAS="1 2"; S2_RUNS=${RUNS:-3}
   S3_N=50000; S3_INFLIGHT="64 256 1024"; WRK_SECS=10
   S4_N=200000; S4_SECS=25
 fi
@@ -433,7 +433,9 @@ if want 1; then
   done
 fi
 if want 2; then
-  for rep in $S2_REPLICAS; do rate_run 2 "$rep" "$S2_N" $((2 * SIM_RPS)) 1; done
+  for rep in $S2_REPLICAS; do
+    for i in $(seq 1 "$S2_RUNS"); do rate_run 2 "$rep" "$S2_N" $((2 * SIM_RPS)) "$i"; done
+  done
 fi
 if want 3; then
   for c in $S3_INFLIGHT; do unlimited_run "$c"; wrk_run "$c"; done

@@ -422,6 +422,27 @@ static void test_after_the_pause_the_rate_is_what_the_server_accepted(void **sta
         cxw_budget_destroy(b);
 }
 
+static void test_a_slow_first_answer_starts_the_window_later(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *b = new_budget(&c);
+
+        /* As in the test above, but the first request's answer took 5 ms
+         * longer than the others': the server saw it 5 ms late, and the
+         * window is 95 ms: (40 - 20 + 0.5) / 95 ms, x0.99. */
+        assert_int_equal(cxw_budget_take(b, CXW_CLASS_CONTACTS, T1), 0);
+        cxw_budget_on_success(b, CXW_CLASS_CONTACTS, T1, T1 + 55);
+        for (int i = 1; i < 40; i++) {
+                int64_t at = T1 + 100 * i / 40;
+                cxw_budget_on_success(b, CXW_CLASS_CONTACTS, at, at + 50);
+        }
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 1000, T1 + 100, T1 + 105);
+        cxw_budget_take(b, CXW_CLASS_CONTACTS, T1 + 1200);
+        assert_near(cxw_budget_rate(b, CXW_CLASS_CONTACTS), 20.5 / 0.095 * 0.99, 1e-6);
+        cxw_budget_destroy(b);
+}
+
 static void test_estimate_window_is_at_most_4s_and_starts_when_busy(void **state)
 {
         (void)state;
@@ -912,6 +933,7 @@ int main(void)
             cmocka_unit_test(test_429_empties_the_class_bucket),
             cmocka_unit_test(test_429_cuts_rate_once_per_trip_to_a_floor),
             cmocka_unit_test(test_after_the_pause_the_rate_is_what_the_server_accepted),
+            cmocka_unit_test(test_a_slow_first_answer_starts_the_window_later),
             cmocka_unit_test(test_estimate_window_is_at_most_4s_and_starts_when_busy),
             cmocka_unit_test(test_estimate_is_bounded_by_the_rate_that_tripped),
             cmocka_unit_test(
