@@ -127,6 +127,17 @@ dump_topic() {
 
 check() { python3 "$CXW_SRC/tests/integration/check.py" "$@"; }
 
+# gen_updates N PREFIX: N contact updates for kproduce, one per contact
+# PREFIX-00000..: "key<TAB>json" lines.
+gen_updates() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+for i in range(int(sys.argv[1])):
+    c = f"{sys.argv[2]}-{i:05d}"
+    print(c + "\t" + json.dumps({"contactId": c, "firstName": "F", "lastName": str(i)}))
+PY
+}
+
 # token_args: "--secret TOKEN" for each access token the simulator issued
 # lately, so that `check nosecret` looks for them too.
 token_args() {

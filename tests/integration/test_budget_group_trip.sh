@@ -19,12 +19,7 @@ start_kafka 12
 grep -q "created topic cxone.budget" "$T/kafka.log" || fail "dev-kafka did not create cxone.budget"
 start_sim --rate-limit $RATE --burst 10 --latency-ms 20 --log-level warn
 
-python3 - "$N" >"$T/updates.txt" <<'PY'
-import json, sys
-for i in range(int(sys.argv[1])):
-    c = f"trip-{i:05d}"
-    print(c + "\t" + json.dumps({"contactId": c, "firstName": "F", "lastName": str(i)}))
-PY
+gen_updates "$N" trip >"$T/updates.txt"
 
 write_worker_conf "$T/w.conf" "
 kafka = {

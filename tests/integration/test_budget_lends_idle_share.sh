@@ -27,12 +27,7 @@ export KAFKA_BOOTSTRAP_SERVERS
 grep -q "created topic cxone.budget" "$T/kafka.log" || fail "dev-kafka did not create cxone.budget"
 start_sim --rate-limit $RATE --burst 10 --latency-ms 20 --log-level warn
 
-python3 - "$N" >"$T/updates.txt" <<'PY'
-import json, sys
-for i in range(int(sys.argv[1])):
-    c = f"lend-{i:05d}"
-    print(c + "\t" + json.dumps({"contactId": c, "firstName": "F", "lastName": str(i)}))
-PY
+gen_updates "$N" lend >"$T/updates.txt"
 
 # assigned LOG...: every replica holds partitions and together they hold all
 # (the total they log).
