@@ -91,6 +91,15 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
         CXW_LOG(l, "rdkafka", "%s: %s: %s", rd_kafka_name(rk), fac, buf);
 }
 
+/* The budget reader's: it sets the simple consumer's auto.commit.enable on
+ * purpose, and librdkafka warns at every start that the property is
+ * deprecated (CONFWARN): of no use to an operator, so a debug line. */
+static void reader_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                          const char *buf)
+{
+        log_cb(rk, strcmp(fac, "CONFWARN") == 0 && level < 7 ? 7 : level, fac, buf);
+}
+
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
         cxw_kafka_t *k = opaque;
@@ -623,6 +632,7 @@ cxw_kafka_reader_t *cxw_kafka_reader_new(const cxw_config_t *cfg, const char *to
         conf = make_conf(cfg, reader_defaults, &none, "", "budget", errstr, errstr_size);
         if (!conf)
                 goto fail;
+        rd_kafka_conf_set_log_cb(conf, reader_log_cb);
         r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
         if (!r->rk) {
                 snprintf(errstr, errstr_size, "kafka budget reader: %s", err);
