@@ -299,8 +299,21 @@ rerun after changing the worker to see whether they still hold.
   malloc/free ~12 %. At 1,024 in flight the worker no longer opens one
   connection per call: at most `http.max_connections` (64) transfers are
   in libcurl and the rest wait in the worker's own queue, so CPU per
-  update no longer grows with the in-flight count. wrk's 7 µs per
-  request is the floor of a minimal client, not of libcurl.
+  update no longer grows with the in-flight count. wrk's 7-10 µs per
+  request is the floor of a minimal client, not of libcurl. A later
+  profile (about 133,000 instructions per update) puts libcurl at 65 %:
+  building the request about 37,000, connection and URL setup about
+  29,000 (`curl_url_get` nine times per transfer), reading the response
+  about 11,000; curl's own printf, which appends a byte at a time, is
+  about 35,000 of those. Walking the idle handles in `curl_multi_perform`
+  is under 1,000, so libcurl's event interface (`curl_multi_socket_action`
+  with epoll) was tried and measured about 8 % slower (two `epoll_ctl`
+  calls per transfer, as curl drops and re-adds a connection's socket);
+  it was not kept. The kernel adds 6-7 µs per update: one `sendto`, one
+  `recvfrom`, about three `poll`s (two of them inside libcurl per
+  transfer). With the ratio this close to 3, one run passes and the next
+  misses at the same in-flight count: wrk's own CPU per request moves
+  between 7.7 and 9.8 µs from run to run.
 - **Memory per buffered message** is about 1.5 KiB of RSS (see the
   scenario 4 table): the job and its copies of key, value, batch and
   correlation ids in one block, the headers copy, the PATCH body and
