@@ -176,7 +176,7 @@ struct cxw_worker_s {
         cxw_kafka_reader_t *peers_reader; /* NULL: no lending */
         cxw_timer_t peers_timer;
         int64_t reader_retry_at;
-        int shared_trips; /**< the budget topic is read: trips go both ways */
+        int shared_trips;  /**< the budget topic is read: trips go both ways */
         int peers_changed; /* a report arrived or the demand flipped */
         int peers_more;    /* reports left to read: do not wait */
         int share_mine, share_total;
