@@ -102,8 +102,7 @@ typedef struct class_state_s {
         double ev_rate;        /**< the rate that tripped */
         int64_t busy_since;    /**< first take after an idle (full) bucket */
         int64_t anchor_send;   /**< first token since max(busy_since, resumed_at) */
-        int64_t settled_trip;  /**< ev_first_sent of the last trip settled */
-        int64_t settled_at;    /**< when its pause ended */
+        int64_t settled_at;    /**< when the last trip's pause ended */
         long ev_acc;           /**< accepted in the window, this replica */
         int64_t ev_first;      /**< earliest accepted send in it, -1 if none */
         long ev_peer_acc;      /**< ... the other replicas, as counted by them */
@@ -456,7 +455,6 @@ static void settle(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
         s->prev_window = s->last_window;
         s->prev_hold = s->hold_ms;
         s->last_trip_rate = s->ev_rate;
-        s->settled_trip = s->ev_first_sent;
         s->settled_at = now_ms;
         if (b->shared_trips && b->count_cb)
                 b->count_cb(b->count_opaque, c, s->ev_first_sent, s->ev_acc, s->ev_first);
@@ -527,6 +525,22 @@ typedef struct peer_window_s {
         int anchored;
 } peer_window_t;
 
+/* The trip's window is [from, sent_ms], at most EST_WINDOW_MS long, and no
+ * other replica has counted it yet. */
+static void set_window(class_state_t *s, int64_t sent_ms, int64_t from, int anchored)
+{
+        if (from < sent_ms - EST_WINDOW_MS)
+                from = sent_ms - EST_WINDOW_MS;
+        if (from > sent_ms)
+                from = sent_ms;
+        s->ev_first_sent = sent_ms;
+        s->ev_from = from;
+        s->ev_anchored = anchored;
+        s->ev_peer_acc = 0;
+        s->ev_peer_n = 0;
+        s->ev_peer_first = -1;
+}
+
 /* Pauses class c for pause ms from now because of a 429 to a request sent
  * at sent_ms by this replica (pw NULL) or by a peer, measuring over pw.
  * @returns 1 if that began a trip. */
@@ -556,48 +570,32 @@ static int pause_class(cxw_budget_t *b, cxw_budget_class_t c, int64_t pause,
          * not cut the rate again. A later one is a new trip. */
         trip = sent_ms >= s->resumed_at && !s->ev_pending && s->configured > 0;
         if (trip) {
+                int anchored;
+
                 anchor = anchor_of(s);
+                anchored = s->anchor_send >= anchor &&
+                           s->anchor_send >= sent_ms - EST_WINDOW_MS &&
+                           s->anchor_send <= sent_ms;
+                set_window(s, sent_ms, anchored ? s->anchor_send : anchor, anchored);
                 s->ev_after = s->resumed_at;
                 s->ev_pending = 1;
-                s->ev_peer_acc = 0;
-                s->ev_peer_n = 0;
-                s->ev_peer_first = -1;
-                s->ev_first_sent = sent_ms;
                 s->ev_pause = s->paused_until - now_ms;
-                s->ev_from = sent_ms - EST_WINDOW_MS;
-                s->ev_anchored = s->anchor_send >= anchor &&
-                                 s->anchor_send >= s->ev_from &&
-                                 s->anchor_send <= sent_ms;
                 s->ev_resume =
-                    s->ev_anchored && s->resumed_at > 0 && s->resumed_at >= s->busy_since;
-                if (s->ev_anchored)
-                        s->ev_from = s->anchor_send;
-                else if (s->ev_from < anchor)
-                        s->ev_from = anchor;
-                if (s->ev_from > sent_ms)
-                        s->ev_from = sent_ms;
+                    anchored && s->resumed_at > 0 && s->resumed_at >= s->busy_since;
                 s->ev_rate = old_rate;
         }
         /* The group measures the earliest trip of its replicas: all count
          * over the same window. */
         if (pw && s->ev_pending && sent_ms >= s->ev_after &&
             (trip || sent_ms < s->ev_first_sent)) {
-                anchor = anchor_of(s);
-                s->ev_first_sent = sent_ms;
-                s->ev_from = pw->from;
+                int64_t from = pw->from;
+
                 /* A replica that turned busy before the one that tripped
                  * counts from its own first request. */
-                if (pw->anchored && s->anchor_send >= anchor &&
-                    s->anchor_send < s->ev_from)
-                        s->ev_from = s->anchor_send;
-                if (s->ev_from < sent_ms - EST_WINDOW_MS)
-                        s->ev_from = sent_ms - EST_WINDOW_MS;
-                if (s->ev_from > sent_ms)
-                        s->ev_from = sent_ms;
-                s->ev_anchored = pw->anchored;
-                s->ev_peer_acc = 0;
-                s->ev_peer_n = 0;
-                s->ev_peer_first = -1;
+                if (pw->anchored && s->anchor_send >= anchor_of(s) &&
+                    s->anchor_send < from)
+                        from = s->anchor_send;
+                set_window(s, sent_ms, from, pw->anchored);
         }
         if (trip) {
                 s->confirmed = 0;
@@ -694,16 +692,12 @@ int cxw_budget_on_peer_count(cxw_budget_t *b, cxw_budget_class_t c, int64_t trip
                 return 0;
         s = &b->cls[c];
         settle(b, c, now_ms);
-        if (s->ev_pending) {
-                if (llabs(trip_sent_ms - s->ev_first_sent) > SAME_TRIP_MS)
-                        return 0;
-                settled = 0;
-        } else {
-                if (s->settled_at <= 0 || now_ms - s->settled_at > COUNT_GRACE_MS ||
-                    llabs(trip_sent_ms - s->settled_trip) > SAME_TRIP_MS)
-                        return 0;
-                settled = 1;
-        }
+        /* The trip in its pause, or the last one settled (ev_first_sent
+         * stays until the next trip) within the grace second. */
+        settled = !s->ev_pending;
+        if (llabs(trip_sent_ms - s->ev_first_sent) > SAME_TRIP_MS ||
+            (settled && (s->settled_at <= 0 || now_ms - s->settled_at > COUNT_GRACE_MS)))
+                return 0;
         if (accepted > 1000000000L)
                 accepted = 1000000000L;
         s->ev_peer_acc += accepted;
