@@ -194,16 +194,42 @@ double cxw_peers_share(const cxw_peers_t *p, int64_t now_ms, int *idle_parts)
         return s;
 }
 
-/* The report as JSON in buf, with the members of extra (may be NULL). */
-static int encode(const cxw_peers_t *p, int64_t now_wall_ms, json_t *extra, char *buf,
-                  size_t size)
+int cxw_peers_encode(const cxw_peers_t *p, int64_t now_wall_ms, char *buf, size_t size)
 {
-        json_t *j =
-            json_pack("{s:s,s:i,s:i,s:b,s:I}", "worker", p->self, "partitions", p->mine,
-                      "total", p->total, "busy", p->busy, "at", (json_int_t)now_wall_ms);
-        size_t n;
+        return cxw_peers_encode_ex(p, now_wall_ms, NULL, NULL, buf, size);
+}
 
-        if (!j || (extra && json_object_update(j, extra) == -1)) {
+int cxw_peers_encode_ex(const cxw_peers_t *p, int64_t now_wall_ms,
+                        const cxw_peer_trip_t *trip, const cxw_peer_count_t *count,
+                        char *buf, size_t size)
+{
+        json_t *j;
+        size_t n;
+        int bad = 0;
+
+        if ((trip && (trip->cls < 0 || trip->cls >= CXW_CLASS__CNT)) ||
+            (count && (count->cls < 0 || count->cls >= CXW_CLASS__CNT)))
+                return -1;
+        j = json_pack("{s:s,s:i,s:i,s:b,s:I}", "worker", p->self, "partitions", p->mine,
+                      "total", p->total, "busy", p->busy, "at", (json_int_t)now_wall_ms);
+        /* set_new takes the packed member, even when it fails */
+        if (j && trip)
+                bad |= json_object_set_new(
+                    j, "trip",
+                    json_pack("{s:s,s:I,s:I,s:I,s:b}", "class",
+                              cxw_budget_class_str((cxw_budget_class_t)trip->cls), "sent",
+                              (json_int_t)trip->sent, "from", (json_int_t)trip->from,
+                              "until", (json_int_t)trip->until, "anchored",
+                              trip->anchored));
+        if (j && count)
+                bad |= json_object_set_new(
+                    j, "count",
+                    json_pack("{s:s,s:I,s:I,s:I}", "class",
+                              cxw_budget_class_str((cxw_budget_class_t)count->cls),
+                              "trip", (json_int_t)count->trip, "accepted",
+                              (json_int_t)count->accepted, "first",
+                              (json_int_t)count->first));
+        if (!j || bad) {
                 json_decref(j);
                 return -1;
         }
@@ -213,44 +239,6 @@ static int encode(const cxw_peers_t *p, int64_t now_wall_ms, json_t *extra, char
                 return -1;
         buf[n] = '\0';
         return (int)n;
-}
-
-int cxw_peers_encode(const cxw_peers_t *p, int64_t now_wall_ms, char *buf, size_t size)
-{
-        return encode(p, now_wall_ms, NULL, buf, size);
-}
-
-int cxw_peers_encode_ex(const cxw_peers_t *p, int64_t now_wall_ms,
-                        const cxw_peer_trip_t *trip, const cxw_peer_count_t *count,
-                        char *buf, size_t size)
-{
-        json_t *t = NULL;
-        int n;
-
-        if ((trip && (trip->cls < 0 || trip->cls >= CXW_CLASS__CNT)) ||
-            (count && (count->cls < 0 || count->cls >= CXW_CLASS__CNT)))
-                return -1;
-        if (trip || count)
-                t = json_object();
-        if (trip)
-                json_object_set_new(
-                    t, "trip",
-                    json_pack("{s:s,s:I,s:I,s:I,s:b}", "class",
-                              cxw_budget_class_str((cxw_budget_class_t)trip->cls), "sent",
-                              (json_int_t)trip->sent, "from", (json_int_t)trip->from,
-                              "until", (json_int_t)trip->until, "anchored",
-                              trip->anchored));
-        if (count)
-                json_object_set_new(
-                    t, "count",
-                    json_pack("{s:s,s:I,s:I,s:I}", "class",
-                              cxw_budget_class_str((cxw_budget_class_t)count->cls),
-                              "trip", (json_int_t)count->trip, "accepted",
-                              (json_int_t)count->accepted, "first",
-                              (json_int_t)count->first));
-        n = encode(p, now_wall_ms, t, buf, size);
-        json_decref(t);
-        return n;
 }
 
 /* An integer member in [min, max]. */
