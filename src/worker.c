@@ -1009,10 +1009,8 @@ static void on_wakeup(cxw_loop_t *loop, int fd, void *opaque)
         (void)loop;
         (void)fd;
         cxw_kafka_serve(w->kafka);
-        if (!w->in_rebalance) {
+        if (!w->in_rebalance)
                 consume(w);
-                worker_peers_round(w);
-        }
 }
 
 /* "unlimited" or "12.5/s", for logs. */

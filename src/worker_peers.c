@@ -107,9 +107,9 @@ void worker_budget_429(cxw_worker_t *w, cxw_budget_class_t c, int64_t retry_afte
         char buf[CXW_PEERS_REPORT_MAX];
         cxw_peer_trip_t t;
 
+        /* shared_trips: the budget topic is read (so written too) */
         if (!cxw_budget_on_429(w->budget, c, retry_after_ms, sent_ms, now) ||
-            !w->peers_reader || !w->shared_trips ||
-            !cxw_budget_trip(w->budget, c, &sent, &from, &t.anchored))
+            !w->shared_trips || !cxw_budget_trip(w->budget, c, &sent, &from, &t.anchored))
                 return;
         t.cls = (int)c;
         t.sent = to_wall(sent, now, wall);
@@ -128,9 +128,7 @@ static void on_count(void *opaque, cxw_budget_class_t c, int64_t trip_sent_ms,
         cxw_peer_count_t n = {(int)c, to_wall(trip_sent_ms, now, wall), accepted,
                               first_ms < 0 ? -1 : to_wall(first_ms, now, wall)};
 
-        if (w->peers_reader)
-                produce(w, buf,
-                        cxw_peers_encode_ex(w->peers, wall, NULL, &n, buf, sizeof(buf)));
+        produce(w, buf, cxw_peers_encode_ex(w->peers, wall, NULL, &n, buf, sizeof(buf)));
 }
 
 /* A peer's trip or count: pause and measure with it (its pause capped like
@@ -299,6 +297,9 @@ int worker_peers_start(cxw_worker_t *w, char *errstr, size_t errstr_size)
 void worker_peers_stop(cxw_worker_t *w)
 {
         cxw_timer_stop(w->loop, &w->peers_timer);
+        /* No trip or count goes out any more: shared_trips means a reader. */
+        w->shared_trips = 0;
+        cxw_budget_set_shared_trips(w->budget, 0, NULL, NULL);
         cxw_kafka_reader_destroy(w->peers_reader);
         w->peers_reader = NULL;
         cxw_peers_destroy(w->peers);
