@@ -469,8 +469,7 @@ static void run_waiting(cxw_http_t *h)
                 r.transport_error = (int)CURLE_OUT_OF_MEMORY;
                 r.error = "cannot start the transfer: out of memory";
                 r.body = "";
-                r.started_ms = cxw_now_ms(); /* never sent: elapsed 0 */
-                r.sent_ms = r.started_ms;
+                r.sent_ms = cxw_now_ms(); /* never sent: elapsed 0 */
                 unlink_active(h, x);
                 x->cb(&r, x->opaque);
                 xfer_put(h, x);
@@ -509,7 +508,6 @@ void cxw_http_perform(cxw_http_t *h)
                 r.body_len = x->len;
                 r.body_truncated = x->truncated;
                 r.retry_after = x->has_retry_after ? x->retry_after : NULL;
-                r.started_ms = x->started;
                 r.sent_ms = x->started;
                 if (curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) ==
                         CURLE_OK &&

@@ -48,9 +48,8 @@ typedef struct cxw_http_response_s {
         int body_truncated;      /**< 1 if the body was longer than kept */
         const char *retry_after; /**< the Retry-After value, or NULL */
         int64_t elapsed_ms;
-        int64_t started_ms; /**< when the request went to libcurl (monotonic ms) */
-        int64_t sent_ms;    /**< when it went on the wire: started_ms plus the
-                                 connection setup (libcurl's pretransfer time) */
+        int64_t sent_ms; /**< when it went on the wire (monotonic ms): handed to
+                              libcurl plus the connection setup (pretransfer) */
 } cxw_http_response_t;
 
 typedef void(cxw_http_done_cb)(const cxw_http_response_t *resp, void *opaque);
