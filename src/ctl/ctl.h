@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cxone/config.h"
+#include "cxone/base/config.h"
 
 /** Exit codes (docs/cxonectl.md). */
 enum {

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cxone/log.h"
-#include "cxone/util.h"
+#include "cxone/base/log.h"
+#include "cxone/base/util.h"
 
 #define DEFAULT_TIMEOUT_S 600
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cxone/log.h"
+#include "cxone/base/log.h"
 
 #define MAX_TOPICS     64
 #define MAX_TOPIC_NAME 249

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cxone/schedules.h"
-#include "cxone/util.h"
+#include "cxone/requests/schedules.h"
+#include "cxone/base/util.h"
 
 #define REASON_MAX          1024 /* longest --reason, and dlq-reason kept */
 #define SHOW_MAX            160  /* longest key shown */

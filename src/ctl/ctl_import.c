@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cxone/csvin.h"
+#include "cxone/requests/csvin.h"
 
 #define MAX_CONTACT_ID  128
 #define MAX_COLUMN_NAME 256

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cxone/log.h"
-#include "cxone/util.h"
+#include "cxone/base/log.h"
+#include "cxone/base/util.h"
 
 int ctl_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
                  size_t errstr_size)

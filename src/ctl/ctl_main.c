@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cxone/log.h"
+#include "cxone/base/log.h"
 
 volatile sig_atomic_t ctl_stop;
 

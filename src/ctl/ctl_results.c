@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cxone/log.h"
-#include "cxone/util.h"
+#include "cxone/base/log.h"
+#include "cxone/base/util.h"
 
 #define MAX_PARTITIONS 10000
 /* Without --follow, give up when Kafka says nothing at all for this long. */

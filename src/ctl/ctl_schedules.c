@@ -2,7 +2,7 @@
  * request per element of a JSON array (or one for a single object) to the
  * schedule-imports topic, key = targetCalendarId. Producing, delivery
  * tracking and --wait are ctl_batch.c's; here reading the file and the light
- * checks. The full validation is the worker's (src/schedules.c). */
+ * checks. The full validation is the worker's (src/lib/requests/schedules.c). */
 #include "ctl.h"
 
 #include <errno.h>

@@ -4,8 +4,8 @@
  * cost a thousand heap slots, not a thousand threads. */
 #include "sim.h"
 
-#include "cxone/log.h"
-#include "cxone/util.h"
+#include "cxone/base/log.h"
+#include "cxone/base/util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -13,8 +13,8 @@
  */
 #include "sim.h"
 
-#include "cxone/log.h"
-#include "cxone/util.h"
+#include "cxone/base/log.h"
+#include "cxone/base/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -25,9 +25,9 @@
  */
 #include "sim.h"
 
-#include "cxone/log.h"
-#include "cxone/schedules.h"
-#include "cxone/util.h"
+#include "cxone/base/log.h"
+#include "cxone/requests/schedules.h"
+#include "cxone/base/util.h"
 
 #include <errno.h>
 #include <stdarg.h>

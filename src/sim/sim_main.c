@@ -1,8 +1,8 @@
 /* sim_main.c: cxone-sim's command line, start-up and shutdown. */
 #include "sim.h"
 
-#include "cxone/log.h"
-#include "cxone/util.h"
+#include "cxone/base/log.h"
+#include "cxone/base/util.h"
 
 #include <errno.h>
 #include <getopt.h>

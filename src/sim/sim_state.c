@@ -3,7 +3,7 @@
  * jobs live in sim_jobs.c; their counters are here.) */
 #include "sim.h"
 
-#include "cxone/util.h"
+#include "cxone/base/util.h"
 
 #include <errno.h>
 #include <math.h>

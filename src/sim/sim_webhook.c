@@ -13,9 +13,9 @@
  */
 #include "sim.h"
 
-#include "cxone/log.h"
-#include "cxone/util.h"
-#include "cxone/webhook.h"
+#include "cxone/base/log.h"
+#include "cxone/base/util.h"
+#include "cxone/requests/webhook.h"
 
 #include <errno.h>
 #include <stdio.h>

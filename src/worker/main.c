@@ -1,8 +1,8 @@
 /* cxone-worker: the daemon. Parses the command line, loads the config and
  * runs one replica until SIGINT/SIGTERM. */
-#include "cxone/config.h"
-#include "cxone/log.h"
-#include "cxone/worker.h"
+#include "cxone/base/config.h"
+#include "cxone/base/log.h"
+#include "worker.h"
 
 #include <curl/curl.h>
 #include <getopt.h>

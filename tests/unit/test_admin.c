@@ -22,10 +22,10 @@
 
 #include <curl/curl.h>
 
-#include "cxone/admin.h"
-#include "cxone/loop.h"
-#include "cxone/metrics.h"
-#include "cxone/util.h"
+#include "cxone/io/admin.h"
+#include "cxone/io/loop.h"
+#include "cxone/base/metrics.h"
+#include "cxone/base/util.h"
 
 /* The server thread gives up after this long whatever happens. */
 #define SERVER_DEADLINE_MS 60000

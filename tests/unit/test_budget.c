@@ -8,8 +8,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "cxone/budget.h"
-#include "cxone/log.h"
+#include "cxone/flow/budget.h"
+#include "cxone/base/log.h"
 
 #define T0 1000000
 /* A second after creation: a new budget starts with one token and has

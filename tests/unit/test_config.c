@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cxone/config.h"
+#include "cxone/base/config.h"
 
 #define DATA         "data/config/"
 #define EXAMPLE_CONF "../../config/cxone-worker.conf"
@@ -788,7 +788,8 @@ static void test_docs_match_the_table(void **state)
                 }
                 fail_msg(
                     "docs/configuration.md is out of date with the table in "
-                    "src/config.c. Regenerate: the expected text is in %s; replace the "
+                    "src/lib/base/config.c. Regenerate: the expected text is in %s; "
+                    "replace the "
                     "lines between '<!-- BEGIN GENERATED -->' and '<!-- END GENERATED "
                     "-->' with it, e.g.\n  sed -i -e '/<!-- BEGIN GENERATED -->/,/<!-- "
                     "END "

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cxone/contacts.h"
+#include "cxone/requests/contacts.h"
 
 #include <stdio.h>
 #include <stdlib.h>

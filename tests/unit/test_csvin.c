@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cxone/csvin.h"
+#include "cxone/requests/csvin.h"
 
 /* What one cxw_csvin_next() call gave, flattened for comparisons. */
 typedef struct {

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cxone/dispatch.h"
-#include "cxone/util.h"
+#include "cxone/flow/dispatch.h"
+#include "cxone/base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -22,9 +22,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cxone/http.h"
-#include "cxone/loop.h"
-#include "cxone/util.h"
+#include "cxone/io/http.h"
+#include "cxone/io/loop.h"
+#include "cxone/base/util.h"
 
 #define SERVER_DEADLINE_MS 60000
 #define MAX_CLIENTS        64

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cxone/jsonw.h"
+#include "cxone/base/jsonw.h"
 
 #include <jansson.h>
 #include <limits.h>

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cxone/log.h"
+#include "cxone/base/log.h"
 
 /* Runs fn with stderr sent to a temp file; returns the first line, parsed. */
 static json_t *capture(void (*fn)(void))

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cxone/loop.h"
-#include "cxone/util.h"
+#include "cxone/io/loop.h"
+#include "cxone/base/util.h"
 
 #define ROUNDS_MAX 2000 /* bound on every "run until" loop */
 

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cxone/contacts.h"
-#include "cxone/memcost.h"
+#include "cxone/requests/contacts.h"
+#include "cxone/base/memcost.h"
 
 #include <malloc.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cxone/metrics.h"
+#include "cxone/base/metrics.h"
 
 #define PROMTOOL "/usr/bin/promtool"
 

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cxone/offsets.h"
-#include "cxone/util.h"
+#include "cxone/flow/offsets.h"
+#include "cxone/base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cxone/outcome.h"
+#include "cxone/requests/outcome.h"
 
 #include <jansson.h>
 #include <stdlib.h>

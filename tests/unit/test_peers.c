@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cxone/log.h"
-#include "cxone/budget.h"
-#include "cxone/peers.h"
+#include "cxone/base/log.h"
+#include "cxone/flow/budget.h"
+#include "cxone/flow/peers.h"
 
 #define IV   250               /* interval, ms */
 #define T0   1000000           /* monotonic */

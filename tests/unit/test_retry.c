@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cxone/retry.h"
+#include "cxone/flow/retry.h"
 
 #include <stdio.h>
 #include <string.h>

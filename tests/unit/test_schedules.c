@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cxone/schedules.h"
-#include "cxone/util.h"
+#include "cxone/requests/schedules.h"
+#include "cxone/base/util.h"
 
 #include <jansson.h>
 #include <stdio.h>

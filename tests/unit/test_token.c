@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cxone/log.h"
-#include "cxone/token.h"
+#include "cxone/base/log.h"
+#include "cxone/io/token.h"
 
 #define AHEAD 60000
 #define BASE  100

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "cxone/webhook.h"
+#include "cxone/requests/webhook.h"
 
 static const char body[] =
     "{\"eventType\":\"WFM_SCHEDULE_IMPORT_COMPLETED\",\"jobId\":\"job-1\",\"status\":"

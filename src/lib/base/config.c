@@ -1,0 +1,1343 @@
+/* config.c: one property table; a libconfig file and the environment are read
+ * through it into cxw_config_t, checked, dumped and documented from it. */
+#include "cxone/base/config.h"
+#include "cxone/base/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Every input from outside has a bound. */
+#define MAX_FILE_BYTES   (1024 * 1024) /* the config file */
+#define MAX_STR_BYTES    4096          /* any string value */
+#define MAX_LIST_ITEMS   256           /* any list */
+#define MAX_SECRET_BYTES 4096          /* the client secret file */
+#define MAX_ERRORS       100           /* problems listed; then one "more" line */
+#define MAX_PATH_CHARS   256           /* a dotted key in the file */
+
+typedef enum {
+        PT_STR,
+        PT_INT,
+        PT_INT64,
+        PT_DBL,
+        PT_BOOL,
+        PT_LIST,
+} ptype_t;
+
+/* Checks on a value. Those marked (worker) concern the CXone side and run
+ * only for CXW_CONFIG_FOR_WORKER: cxonectl talks to Kafka only. */
+enum {
+        PF_NONEMPTY = 1 << 0,  /* string or list must not be empty */
+        PF_TOPIC = 1 << 1,     /* a Kafka topic name */
+        PF_PROPS = 1 << 2,     /* list of "name=value" */
+        PF_LOGLEVEL = 1 << 3,  /* error|warn|info|debug */
+        PF_LISTEN = 1 << 4,    /* "" or HOST:PORT */
+        PF_URL = 1 << 5,       /* (worker) http(s) URL with a host */
+        PF_REQUIRED = 1 << 6,  /* (worker) must be set */
+        PF_METHOD = 1 << 7,    /* (worker) PATCH|PUT|POST */
+        PF_CONTACTID = 1 << 8, /* (worker) contains "{contactId}" */
+        PF_IDENTS = 1 << 9,    /* (worker) non-empty list of identifiers */
+        PF_SECRET = 1 << 10,   /* never shown anywhere */
+        PF_FILE = 1 << 11,     /* path of a file holding the secret */
+        PF_DERIVED = 1 << 12,  /* "" means: computed after loading */
+};
+
+typedef struct prop_s {
+        const char *path; /* dotted: group.key */
+        ptype_t type;
+        size_t off;      /* offsetof into cxw_config_t */
+        const char *def; /* default, in the env syntax; lists comma-separated */
+        double min, max; /* numbers only */
+        const char *env; /* override, or NULL */
+        int flags;
+        const char *doc_def; /* shown instead of def in the reference, or NULL */
+        const char *desc;
+} prop_t;
+
+#define OFF(f) offsetof(cxw_config_t, f)
+#define MS_MAX 3600000.0 /* one hour */
+
+/* The table. The order is the order of the reference, the dump and the
+ * example config/cxone-worker.conf. */
+static const prop_t props[] = {
+    /* kafka */
+    {"kafka.bootstrap_servers", PT_STR, OFF(bootstrap_servers), "127.0.0.1:9092", 0, 0,
+     "KAFKA_BOOTSTRAP_SERVERS", PF_NONEMPTY, NULL,
+     "Kafka brokers, comma-separated host:port."},
+    {"kafka.group_id", PT_STR, OFF(group_id), "cxone-worker", 0, 0, "KAFKA_GROUP_ID",
+     PF_NONEMPTY, NULL, "Consumer group shared by all worker replicas."},
+    {"kafka.properties", PT_LIST, OFF(kafka_props), "", 0, 0, NULL, PF_PROPS, NULL,
+     "librdkafka properties for consumer and producer, each `name=value`, passed "
+     "through unchanged."},
+    {"kafka.consumer_properties", PT_LIST, OFF(consumer_props), "", 0, 0, NULL, PF_PROPS,
+     NULL, "librdkafka properties for the consumer only, each `name=value`."},
+    {"kafka.producer_properties", PT_LIST, OFF(producer_props), "", 0, 0, NULL, PF_PROPS,
+     NULL, "librdkafka properties for the producer only, each `name=value`."},
+    {"kafka.topics.contact_updates", PT_STR, OFF(topic_contacts), "cxone.contact-updates",
+     0, 0, NULL, PF_NONEMPTY | PF_TOPIC, NULL, "Topic of contact update requests."},
+    {"kafka.topics.schedule_imports", PT_STR, OFF(topic_schedules),
+     "cxone.schedule-imports", 0, 0, NULL, PF_NONEMPTY | PF_TOPIC, NULL,
+     "Topic of schedule import requests."},
+    {"kafka.topics.results", PT_STR, OFF(topic_results), "cxone.results", 0, 0, NULL,
+     PF_NONEMPTY | PF_TOPIC, NULL, "Topic of outcomes, one per request."},
+    {"kafka.topics.audit", PT_STR, OFF(topic_audit), "cxone.audit", 0, 0, NULL,
+     PF_NONEMPTY | PF_TOPIC, NULL, "Topic of audit events."},
+    {"kafka.topics.dlq", PT_STR, OFF(topic_dlq), "cxone.dlq", 0, 0, NULL,
+     PF_NONEMPTY | PF_TOPIC, NULL,
+     "Dead-letter topic: copies of rejected and failed requests."},
+    {"kafka.topics.budget", PT_STR, OFF(topic_budget), "cxone.budget", 0, 0, NULL,
+     PF_TOPIC, NULL,
+     "Topic where replicas report whether they have demand, so that idle ones lend "
+     "their rate share to busy ones, and their 429 trips, so that all pause together "
+     "and share one estimate of CXone's rate; \"\" turns both off (each replica keeps "
+     "assigned / all partitions of `rate.rps` and, with a share below 1, the plain "
+     "cut on a 429)."},
+
+    /* cxone */
+    {"cxone.base_url", PT_STR, OFF(base_url), "http://127.0.0.1:8080", 0, 0,
+     "CXONE_BASE_URL", PF_URL, NULL, "CXone API base URL (http:// or https://)."},
+    {"cxone.token_url", PT_STR, OFF(token_url), "", 0, 0, "CXONE_TOKEN_URL",
+     PF_URL | PF_DERIVED, "{base_url}/oauth/token",
+     "OAuth token endpoint (client credentials); empty means `{base_url}/oauth/token`."},
+    {"cxone.client_id", PT_STR, OFF(client_id), "", 0, 0, "CXONE_CLIENT_ID", PF_REQUIRED,
+     NULL, "OAuth client id. Required by the worker."},
+    {"cxone.client_secret", PT_STR, OFF(client_secret), "", 0, 0, "CXONE_CLIENT_SECRET",
+     PF_REQUIRED | PF_SECRET, NULL,
+     "OAuth client secret. Required by the worker: set it, or client_secret_file, not "
+     "both. Prefer the environment or a file over this key."},
+    {"cxone.client_secret_file", PT_STR, OFF(client_secret_file), "", 0, 0,
+     "CXONE_CLIENT_SECRET_FILE", PF_FILE, NULL,
+     "File holding the client secret (at most 4 KiB; one trailing newline is removed)."},
+    {"cxone.scope", PT_STR, OFF(scope), "", 0, 0, NULL, 0, NULL,
+     "OAuth scope for the token request; may be empty."},
+    {"cxone.contacts.path", PT_STR, OFF(contacts_path), "/api/v2/contacts/{contactId}", 0,
+     0, NULL, PF_CONTACTID, NULL,
+     "Path of the contact update call; `{contactId}` is replaced by the contact id."},
+    {"cxone.contacts.method", PT_STR, OFF(contacts_method), "PATCH", 0, 0, NULL,
+     PF_METHOD, NULL, "HTTP method of the contact update call."},
+    {"cxone.contacts.fields", PT_LIST, OFF(contact_fields), "firstName,lastName,email", 0,
+     0, NULL, PF_IDENTS, NULL,
+     "Fields a contact update may change; any other field is rejected."},
+
+    /* schedule imports */
+    {"cxone.schedules.import_path", PT_STR, OFF(schedules_import_path),
+     "/api/v2/wfm/schedules/import", 0, 0, NULL, PF_NONEMPTY, NULL,
+     "Path of the schedule import call (POST, answered 202 with a jobId)."},
+    {"cxone.schedules.job_path", PT_STR, OFF(schedules_job_path),
+     "/api/v2/wfm/async-jobs/{jobId}", 0, 0, NULL, PF_NONEMPTY, NULL,
+     "Path of the async job status call (GET); `{jobId}` is replaced by the job id."},
+    {"schedules.max_concurrent", PT_INT, OFF(schedules_max_concurrent), "3", 1, 1000,
+     NULL, 0, NULL,
+     "Schedule imports in progress at once in one replica (submitted, job not ended); "
+     "the rest wait in order."},
+    {"schedules.poll_interval_ms", PT_INT, OFF(schedules_poll_interval_ms), "1000", 10,
+     MS_MAX, NULL, 0, NULL,
+     "First delay between polls of an import job; it grows x1.5. With webhooks "
+     "on (webhooks.secret and worker.admin_listen set) polls start at "
+     "poll_max_interval_ms."},
+    {"schedules.poll_max_interval_ms", PT_INT, OFF(schedules_poll_max_interval_ms),
+     "10000", 10, MS_MAX, NULL, 0, NULL, "Longest delay between polls of an import job."},
+    {"schedules.max_wait_ms", PT_INT, OFF(schedules_max_wait_ms), "1800000", 1000, MS_MAX,
+     NULL, 0, NULL, "Longest wait for an import job to end; then the import is failed."},
+    {"schedules.max_shift_minutes", PT_INT, OFF(schedules_max_shift_minutes), "960", 1,
+     10080, NULL, 0, NULL, "Longest shift accepted by validation."},
+    {"schedules.max_entries", PT_INT, OFF(schedules_max_entries), "5000", 1, 1000000,
+     NULL, 0, NULL, "Most schedule entries in one import."},
+    {"webhooks.secret", PT_STR, OFF(webhook_secret), "", 0, 0, "CXONE_WEBHOOK_SECRET",
+     PF_SECRET, NULL,
+     "Shared secret of the HMAC-SHA256 signature of CXone's webhooks (POST "
+     "/webhooks/cxone on the admin listener); empty = webhooks refused."},
+    {"webhooks.tolerance_s", PT_INT, OFF(webhook_tolerance_s), "300", 1, 86400, NULL, 0,
+     NULL, "Largest clock difference accepted in a webhook's timestamp."},
+
+    /* http */
+    {"http.max_in_flight", PT_INT, OFF(max_in_flight), "64", 1, 65536, NULL, 0, NULL,
+     "Most CXone requests in flight at once in one replica."},
+    {"http.max_connections", PT_INT, OFF(max_connections), "64", 1, 65536, NULL, 0, NULL,
+     "Most connections to CXone at once in one replica (HTTP/1.1: one request each). "
+     "Requests in flight beyond it wait, in order, for a free connection; their "
+     "timeout starts when they get one."},
+    {"http.connect_timeout_ms", PT_INT, OFF(connect_timeout_ms), "5000", 1, MS_MAX, NULL,
+     0, NULL, "TCP and TLS connect timeout."},
+    {"http.request_timeout_ms", PT_INT, OFF(request_timeout_ms), "30000", 1, MS_MAX, NULL,
+     0, NULL, "Whole-request timeout."},
+    {"http.max_response_bytes", PT_INT, OFF(max_response_bytes), "1048576", 1024,
+     1073741824, NULL, 0, NULL,
+     "Largest response body read; a larger one fails the call."},
+
+    /* retry */
+    {"retry.max_attempts", PT_INT, OFF(retry_max_attempts), "10", 1, 1000, NULL, 0, NULL,
+     "Most attempts of one request, the first included."},
+    {"retry.max_elapsed_ms", PT_INT, OFF(retry_max_elapsed_ms), "600000", 1, 86400000,
+     NULL, 0, NULL, "Retry budget of one request in time, from its first attempt."},
+    {"retry.base_delay_ms", PT_INT, OFF(retry_base_delay_ms), "200", 1, MS_MAX, NULL, 0,
+     NULL, "First backoff delay; it doubles per attempt, with jitter."},
+    {"retry.max_delay_ms", PT_INT, OFF(retry_max_delay_ms), "30000", 1, MS_MAX, NULL, 0,
+     NULL, "Longest backoff delay; at least retry.base_delay_ms."},
+
+    /* token */
+    {"token.refresh_ahead_ms", PT_INT, OFF(token_refresh_ahead_ms), "60000", 0, MS_MAX,
+     NULL, 0, NULL, "Refresh the access token this long before it expires."},
+    {"token.request_timeout_ms", PT_INT, OFF(token_timeout_ms), "10000", 1, MS_MAX, NULL,
+     0, NULL, "Timeout of one token request."},
+
+    /* rate */
+    {"rate.rps", PT_DBL, OFF(rate_rps), "100", 0, 1e6, "CXONE_RATE_LIMIT_RPS", 0, NULL,
+     "Requests per second to CXone for the whole consumer group; 0 = no limit."},
+    {"rate.burst", PT_INT, OFF(rate_burst), "20", 1, 1000000, NULL, 0, NULL,
+     "Token bucket size of the total rate."},
+    {"rate.contacts_rps", PT_DBL, OFF(rate_contacts_rps), "0", 0, 1e6, NULL, 0, NULL,
+     "Contact update calls per second; 0 = up to the total."},
+    {"rate.contacts_burst", PT_INT, OFF(rate_contacts_burst), "0", 0, 1000000, NULL, 0,
+     NULL, "Bucket size for contact updates; 0 = rate.burst."},
+    {"rate.schedules_rps", PT_DBL, OFF(rate_schedules_rps), "0", 0, 1e6, NULL, 0, NULL,
+     "Schedule import calls per second; 0 = up to the total."},
+    {"rate.schedules_burst", PT_INT, OFF(rate_schedules_burst), "0", 0, 1000000, NULL, 0,
+     NULL, "Bucket size for schedule imports; 0 = rate.burst."},
+    {"rate.polls_rps", PT_DBL, OFF(rate_polls_rps), "0", 0, 1e6, NULL, 0, NULL,
+     "Async job status polls per second; 0 = up to the total."},
+    {"rate.polls_burst", PT_INT, OFF(rate_polls_burst), "0", 0, 1000000, NULL, 0, NULL,
+     "Bucket size for job polls; 0 = rate.burst."},
+    {"rate.share_interval_ms", PT_INT, OFF(rate_share_interval_ms), "250", 50, 10000,
+     NULL, 0, NULL,
+     "How often a replica reports its demand on kafka.topics.budget. A replica counts "
+     "as idle after this long without work; reports older than 3 intervals are "
+     "ignored."},
+
+    /* limits */
+    {"limits.max_buffered_messages", PT_INT, OFF(max_buffered_messages), "10000", 1,
+     10000000, NULL, 0, NULL,
+     "Most consumed messages not yet finished; above it partitions are paused."},
+    {"limits.max_buffered_bytes", PT_INT64, OFF(max_buffered_bytes), "67108864", 1024,
+     1099511627776.0, NULL, 0, NULL,
+     "Memory for consumed messages not yet finished, librdkafka's prefetch included: a "
+     "quarter goes to the prefetch (`queued.max.messages.kbytes` and "
+     "`queued.min.messages` are derived from it unless set in kafka.properties or "
+     "kafka.consumer_properties), the rest bounds the requests, each counted as the "
+     "heap it really holds (copy of key, value and headers, PATCH body or decoded "
+     "import, error text, dispatcher entry, records awaiting Kafka's acknowledgement); "
+     "above it partitions are paused. See docs/operations.md, Memory. Values above "
+     "2147483647 need an L suffix (libconfig)."},
+    {"limits.max_message_bytes", PT_INT, OFF(max_message_bytes), "1048576", 64,
+     1000000000, NULL, 0, NULL,
+     "Largest request message accepted; a larger one is rejected."},
+    {"limits.resume_ratio", PT_DBL, OFF(resume_ratio), "0.5", 0.1, 0.95, NULL, 0, NULL,
+     "Paused partitions resume when the buffers fall below this share of the limits."},
+
+    /* worker */
+    {"worker.id", PT_STR, OFF(worker_id), "", 0, 0, NULL, PF_DERIVED, "<hostname>-<pid>",
+     "Name of this replica in audit events and logs; empty means `<hostname>-<pid>`."},
+    {"worker.shutdown_deadline_ms", PT_INT, OFF(shutdown_deadline_ms), "30000", 1, MS_MAX,
+     NULL, 0, NULL, "On SIGTERM, time given to requests in flight before exiting."},
+    {"worker.log_level", PT_STR, OFF(log_level), "info", 0, 0, NULL, PF_LOGLEVEL, NULL,
+     "Log threshold."},
+    {"worker.admin_listen", PT_STR, OFF(admin_listen), "", 0, 0,
+     "CXONE_WORKER_ADMIN_LISTEN", PF_LISTEN, NULL,
+     "HOST:PORT of the admin HTTP server (/metrics, /healthz, /readyz, webhooks); empty "
+     "= "
+     "off."},
+};
+
+#define NPROPS (sizeof(props) / sizeof(props[0]))
+
+typedef enum { FROM_DEFAULT, FROM_FILE, FROM_ENV, FROM_DERIVED } from_t;
+
+/* Where a value came from, to say so in a problem. file points into the
+ * libconfig object (ctx->lc), which lives until the end of cxw_config_load(). */
+typedef struct origin_s {
+        from_t from;
+        const char *file;
+        int line;
+        const char *env;
+} origin_t;
+
+typedef struct ctx_s {
+        cxw_config_t *cfg;
+        cxw_config_errors_t *errs;
+        cxw_config_purpose_t purpose;
+        const char *path;
+        config_t lc; /* the file read, kept for the file names in orig */
+        bool lc_live;
+        origin_t orig[NPROPS];
+        size_t dropped; /* problems beyond MAX_ERRORS */
+        bool oom;
+} ctx_t;
+
+static void *field(cxw_config_t *cfg, const prop_t *p)
+{
+        return (char *)cfg + p->off;
+}
+
+static const void *cfield(const cxw_config_t *cfg, const prop_t *p)
+{
+        return (const char *)cfg + p->off;
+}
+
+static const prop_t *find_prop(const char *path)
+{
+        for (size_t i = 0; i < NPROPS; i++)
+                if (!strcmp(props[i].path, path))
+                        return &props[i];
+        return NULL;
+}
+
+/* ---- problems ---------------------------------------------------------- */
+
+static void add_errv(ctx_t *ctx, const char *fmt, va_list ap)
+{
+        char *msg = NULL;
+        char **v;
+
+        if (ctx->errs->cnt >= MAX_ERRORS) {
+                ctx->dropped++;
+                return;
+        }
+        if (vasprintf(&msg, fmt, ap) < 0) {
+                ctx->oom = true;
+                return;
+        }
+        v = realloc(ctx->errs->v, (ctx->errs->cnt + 1) * sizeof(*v));
+        if (!v) {
+                free(msg);
+                ctx->oom = true;
+                return;
+        }
+        v[ctx->errs->cnt++] = msg;
+        ctx->errs->v = v;
+}
+
+static void add_err(ctx_t *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void add_err(ctx_t *ctx, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        add_errv(ctx, fmt, ap);
+        va_end(ap);
+}
+
+/* A problem with a value: "file:line: key: msg", "ENV (key): msg" or
+ * "key: msg", depending on where the value came from. */
+static void prop_err(ctx_t *ctx, const prop_t *p, const origin_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void prop_err(ctx_t *ctx, const prop_t *p, const origin_t *o, const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (o->from == FROM_FILE)
+                add_err(ctx, "%s:%d: %s: %s", o->file, o->line, p->path, msg);
+        else if (o->from == FROM_ENV)
+                add_err(ctx, "%s (%s): %s", o->env, p->path, msg);
+        else
+                add_err(ctx, "%s: %s", p->path, msg);
+}
+
+/* Shows a rejected value, unless it is the secret. Bounded. */
+static const char *shown(const prop_t *p, const char *v)
+{
+        return (p->flags & PF_SECRET) ? "(hidden)" : v;
+}
+
+/* ---- storing values ---------------------------------------------------- */
+
+static void strlist_free(cxw_strlist_t *l)
+{
+        for (size_t i = 0; i < l->cnt; i++)
+                free(l->v[i]);
+        free(l->v);
+        l->v = NULL;
+        l->cnt = 0;
+}
+
+static int set_str(ctx_t *ctx, const prop_t *p, const origin_t *o, const char *v)
+{
+        char **dst = field(ctx->cfg, p);
+        char *copy;
+
+        if (strlen(v) > MAX_STR_BYTES) {
+                prop_err(ctx, p, o, "longer than %d bytes", MAX_STR_BYTES);
+                return -1;
+        }
+        copy = strdup(v);
+        if (!copy) {
+                ctx->oom = true;
+                return -1;
+        }
+        free(*dst);
+        *dst = copy;
+        return 0;
+}
+
+static int set_int(ctx_t *ctx, const prop_t *p, const origin_t *o, long long v)
+{
+        if ((double)v < p->min || (double)v > p->max) {
+                prop_err(ctx, p, o, "%lld is out of range %.15g..%.15g", v, p->min,
+                         p->max);
+                return -1;
+        }
+        if (p->type == PT_INT64)
+                *(int64_t *)field(ctx->cfg, p) = (int64_t)v;
+        else
+                *(int *)field(ctx->cfg, p) = (int)v;
+        return 0;
+}
+
+static int set_dbl(ctx_t *ctx, const prop_t *p, const origin_t *o, double v)
+{
+        if (!isfinite(v) || v < p->min || v > p->max) {
+                prop_err(ctx, p, o, "%g is out of range %.15g..%.15g", v, p->min, p->max);
+                return -1;
+        }
+        *(double *)field(ctx->cfg, p) = v;
+        return 0;
+}
+
+static int set_bool(ctx_t *ctx, const prop_t *p, bool v)
+{
+        *(bool *)field(ctx->cfg, p) = v;
+        return 0;
+}
+
+/* Takes ownership of items (cnt strings). */
+static int set_list(ctx_t *ctx, const prop_t *p, char **items, size_t cnt)
+{
+        cxw_strlist_t *l = field(ctx->cfg, p);
+
+        strlist_free(l);
+        l->v = items;
+        l->cnt = cnt;
+        return 0;
+}
+
+/* Splits "a,b,c" (the env and default syntax of a list); empty gives []. */
+static int set_list_csv(ctx_t *ctx, const prop_t *p, const origin_t *o, const char *v)
+{
+        char **items = NULL;
+        size_t cnt = 0;
+        const char *s = v;
+
+        while (*v && s) {
+                const char *comma = strchr(s, ',');
+                size_t len = comma ? (size_t)(comma - s) : strlen(s);
+                char **grown;
+
+                if (cnt >= MAX_LIST_ITEMS) {
+                        prop_err(ctx, p, o, "more than %d items", MAX_LIST_ITEMS);
+                        goto fail;
+                }
+                grown = realloc(items, (cnt + 1) * sizeof(*items));
+                if (!grown)
+                        goto oom;
+                items = grown;
+                items[cnt] = strndup(s, len);
+                if (!items[cnt])
+                        goto oom;
+                cnt++;
+                s = comma ? comma + 1 : NULL;
+        }
+        return set_list(ctx, p, items, cnt);
+oom:
+        ctx->oom = true;
+fail:
+        for (size_t i = 0; i < cnt; i++)
+                free(items[i]);
+        free(items);
+        return -1;
+}
+
+/* A value in the text form of the environment and of the table defaults. */
+static int set_text(ctx_t *ctx, const prop_t *p, const origin_t *o, const char *v)
+{
+        char *end = NULL;
+
+        switch (p->type) {
+        case PT_STR:
+                return set_str(ctx, p, o, v);
+        case PT_INT:
+        case PT_INT64: {
+                long long n;
+
+                errno = 0;
+                n = strtoll(v, &end, 10);
+                if (errno || end == v || *end) {
+                        prop_err(ctx, p, o, "expected an integer, got '%.64s'", v);
+                        return -1;
+                }
+                return set_int(ctx, p, o, n);
+        }
+        case PT_DBL: {
+                double d;
+
+                errno = 0;
+                d = strtod(v, &end);
+                if (errno || end == v || *end || !isfinite(d)) {
+                        prop_err(ctx, p, o, "expected a number, got '%.64s'", v);
+                        return -1;
+                }
+                return set_dbl(ctx, p, o, d);
+        }
+        case PT_BOOL:
+                if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"))
+                        return set_bool(ctx, p, true);
+                if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no"))
+                        return set_bool(ctx, p, false);
+                prop_err(ctx, p, o, "expected true or false, got '%.64s'", v);
+                return -1;
+        case PT_LIST:
+                return set_list_csv(ctx, p, o, v);
+        }
+        return -1;
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+static origin_t file_origin(const ctx_t *ctx, const config_setting_t *s)
+{
+        origin_t o = {FROM_FILE, config_setting_source_file(s),
+                      (int)config_setting_source_line(s), NULL};
+
+        if (!o.file)
+                o.file = ctx->path;
+        return o;
+}
+
+static int set_from_setting(ctx_t *ctx, const prop_t *p, const config_setting_t *s)
+{
+        origin_t o = file_origin(ctx, s);
+        int type = config_setting_type(s);
+        int rc = -1;
+
+        switch (p->type) {
+        case PT_STR:
+                if (type != CONFIG_TYPE_STRING)
+                        prop_err(ctx, p, &o, "expected a string");
+                else
+                        rc = set_str(ctx, p, &o, config_setting_get_string(s));
+                break;
+        case PT_INT:
+        case PT_INT64:
+                if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+                        prop_err(ctx, p, &o, "expected an integer");
+                else
+                        rc = set_int(ctx, p, &o, config_setting_get_int64(s));
+                break;
+        case PT_DBL:
+                if (type == CONFIG_TYPE_FLOAT)
+                        rc = set_dbl(ctx, p, &o, config_setting_get_float(s));
+                else if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
+                        rc = set_dbl(ctx, p, &o, (double)config_setting_get_int64(s));
+                else
+                        prop_err(ctx, p, &o, "expected a number");
+                break;
+        case PT_BOOL:
+                if (type != CONFIG_TYPE_BOOL)
+                        prop_err(ctx, p, &o, "expected true or false");
+                else
+                        rc = set_bool(ctx, p, config_setting_get_bool(s) != 0);
+                break;
+        case PT_LIST: {
+                int n = config_setting_length(s);
+                char **items;
+                int i;
+
+                if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY) {
+                        prop_err(ctx, p, &o,
+                                 "expected a list of strings, [\"...\", ...]");
+                        break;
+                }
+                if (n > MAX_LIST_ITEMS) {
+                        prop_err(ctx, p, &o, "more than %d items", MAX_LIST_ITEMS);
+                        break;
+                }
+                for (i = 0; i < n; i++) {
+                        const config_setting_t *e =
+                            config_setting_get_elem(s, (unsigned)i);
+                        origin_t eo = file_origin(ctx, e);
+
+                        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+                                prop_err(ctx, p, &eo, "item %d: expected a string",
+                                         i + 1);
+                                break;
+                        }
+                        if (strlen(config_setting_get_string(e)) > MAX_STR_BYTES) {
+                                prop_err(ctx, p, &eo, "item %d: longer than %d bytes",
+                                         i + 1, MAX_STR_BYTES);
+                                break;
+                        }
+                }
+                if (i < n)
+                        break;
+                items = calloc(n > 0 ? (size_t)n : 1, sizeof(*items));
+                if (!items) {
+                        ctx->oom = true;
+                        break;
+                }
+                for (i = 0; i < n; i++) {
+                        items[i] = strdup(config_setting_get_string_elem(s, i));
+                        if (!items[i]) {
+                                ctx->oom = true;
+                                while (i-- > 0)
+                                        free(items[i]);
+                                free(items);
+                                return -1;
+                        }
+                }
+                rc = set_list(ctx, p, items, (size_t)n);
+                break;
+        }
+        }
+        if (rc == 0)
+                ctx->orig[p - props] = o;
+        return rc;
+}
+
+/* Is path a group of the table ("kafka", "kafka.topics", ...)? */
+static bool is_group(const char *path)
+{
+        size_t len = strlen(path);
+
+        for (size_t i = 0; i < NPROPS; i++)
+                if (!strncmp(props[i].path, path, len) && props[i].path[len] == '.')
+                        return true;
+        return false;
+}
+
+/* Edit distance, for "did you mean"; both strings are short. */
+static size_t distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        size_t row[MAX_PATH_CHARS + 1];
+
+        if (la > MAX_PATH_CHARS || lb > MAX_PATH_CHARS)
+                return SIZE_MAX;
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        size_t best = diag + (a[i - 1] != b[j - 1]);
+
+                        if (up + 1 < best)
+                                best = up + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        row[j] = best;
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+/* The key most like path: a small typo, a left-out suffix, or the same last
+ * name in another group; NULL if none is close. */
+static const char *suggest(const char *path)
+{
+        const char *best = NULL, *leaf = strrchr(path, '.');
+        size_t best_d = 3; /* accept up to 2 edits */
+
+        for (size_t i = 0; i < NPROPS; i++) {
+                size_t d = distance(path, props[i].path);
+
+                if (d < best_d) {
+                        best_d = d;
+                        best = props[i].path;
+                }
+        }
+        if (best)
+                return best;
+        for (size_t i = 0; i < NPROPS; i++) /* a suffix left out: _ms */
+                if (!strncmp(props[i].path, path, strlen(path)) &&
+                    props[i].path[strlen(path)] == '_')
+                        return props[i].path;
+        leaf = leaf ? leaf + 1 : path;
+        for (size_t i = 0; i < NPROPS; i++) {
+                const char *pl = strrchr(props[i].path, '.') + 1;
+
+                if (!strcmp(pl, leaf))
+                        return props[i].path;
+        }
+        return NULL;
+}
+
+static void walk(ctx_t *ctx, const config_setting_t *grp, const char *prefix)
+{
+        int n = config_setting_length(grp);
+
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
+                const char *name = config_setting_name(s);
+                origin_t o = file_origin(ctx, s);
+                char path[MAX_PATH_CHARS];
+                const prop_t *p;
+                const char *hint;
+
+                snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "",
+                         name ? name : "?");
+                p = find_prop(path);
+                if (p) {
+                        set_from_setting(ctx, p, s);
+                } else if (is_group(path)) {
+                        if (config_setting_is_group(s))
+                                walk(ctx, s, path);
+                        else
+                                add_err(ctx, "%s:%d: %s: expected a group, %s = { ... };",
+                                        o.file, o.line, path, path);
+                } else if ((hint = suggest(path)) != NULL) {
+                        add_err(ctx, "%s:%d: unknown key '%s' (did you mean '%s'?)",
+                                o.file, o.line, path, hint);
+                } else {
+                        add_err(ctx, "%s:%d: unknown key '%s'", o.file, o.line, path);
+                }
+        }
+}
+
+static void load_file(ctx_t *ctx, const char *path)
+{
+        config_t *lc = &ctx->lc;
+        struct stat st;
+
+        if (stat(path, &st) != 0) {
+                add_err(ctx, "%s: cannot read: %s", path, strerror(errno));
+                return;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE_BYTES) {
+                add_err(ctx, "%s: not a regular file of at most %d bytes", path,
+                        MAX_FILE_BYTES);
+                return;
+        }
+        config_init(lc);
+        ctx->lc_live = true;
+        /* No auto-conversion: the type of every value is checked here, and
+         * int-for-double is accepted explicitly. */
+        config_set_options(lc, 0);
+        if (!config_read_file(lc, path)) {
+                if (config_error_type(lc) == CONFIG_ERR_PARSE)
+                        add_err(ctx, "%s:%d: %s",
+                                config_error_file(lc) ? config_error_file(lc) : path,
+                                config_error_line(lc), config_error_text(lc));
+                else
+                        add_err(ctx, "%s: cannot read: %s", path, config_error_text(lc));
+                return;
+        }
+        walk(ctx, config_root_setting(lc), "");
+}
+
+/* ---- the environment --------------------------------------------------- */
+
+static const char *env_of(const prop_t *p)
+{
+        const char *v = p->env ? getenv(p->env) : NULL;
+
+        /* An empty variable counts as unset, as compose files often pass
+         * "${VAR:-}" through. */
+        return v && *v ? v : NULL;
+}
+
+static void load_env(ctx_t *ctx)
+{
+        const prop_t *sec = find_prop("cxone.client_secret");
+        const prop_t *secf = find_prop("cxone.client_secret_file");
+
+        /* The secret and its file are one setting in two forms: either form in
+         * the environment replaces both forms of the file. */
+        if (env_of(sec) || env_of(secf)) {
+                set_str(ctx, sec, &ctx->orig[sec - props], "");
+                set_str(ctx, secf, &ctx->orig[secf - props], "");
+                ctx->orig[sec - props].from = FROM_DEFAULT;
+                ctx->orig[secf - props].from = FROM_DEFAULT;
+        }
+        for (size_t i = 0; i < NPROPS; i++) {
+                const prop_t *p = &props[i];
+                const char *v = env_of(p);
+                origin_t o = {FROM_ENV, NULL, 0, p->env};
+
+                if (!v)
+                        continue;
+                if (strlen(v) > MAX_STR_BYTES) {
+                        prop_err(ctx, p, &o, "longer than %d bytes", MAX_STR_BYTES);
+                        continue;
+                }
+                if (set_text(ctx, p, &o, v) == 0)
+                        ctx->orig[i] = o;
+        }
+}
+
+/* ---- derived values and the secret file -------------------------------- */
+
+static void read_secret_file(ctx_t *ctx)
+{
+        const prop_t *sec = find_prop("cxone.client_secret");
+        const prop_t *secf = find_prop("cxone.client_secret_file");
+        const origin_t *so = &ctx->orig[sec - props], *fo = &ctx->orig[secf - props];
+        const char *path = ctx->cfg->client_secret_file;
+        char buf[MAX_SECRET_BYTES + 1];
+        struct stat st;
+        size_t len = 0;
+        ssize_t n = 0;
+        int fd;
+
+        if (!*path)
+                return;
+        if (*ctx->cfg->client_secret) {
+                prop_err(ctx, secf, fo,
+                         "set only one of cxone.client_secret (CXONE_CLIENT_SECRET) and "
+                         "cxone.client_secret_file (CXONE_CLIENT_SECRET_FILE)%s",
+                         so->from == FROM_FILE ? " (the file sets both)" : "");
+                return;
+        }
+        /* Only the worker uses the secret; cxonectl need not reach the file. */
+        if (ctx->purpose != CXW_CONFIG_FOR_WORKER)
+                return;
+        /* O_NONBLOCK: a FIFO without a writer must not hang the start. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0) {
+                prop_err(ctx, secf, fo, "cannot read '%.512s': %s", path,
+                         strerror(errno));
+                return;
+        }
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                prop_err(ctx, secf, fo, "'%.512s' is not a regular file", path);
+                goto out;
+        }
+        while (len < sizeof(buf)) {
+                n = read(fd, buf + len, sizeof(buf) - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (n < 0) {
+                prop_err(ctx, secf, fo, "cannot read '%.512s': %s", path,
+                         strerror(errno));
+                goto out;
+        }
+        if (len > MAX_SECRET_BYTES) {
+                prop_err(ctx, secf, fo, "'%.512s' is larger than %d bytes", path,
+                         MAX_SECRET_BYTES);
+                goto out;
+        }
+        if (len > 0 && buf[len - 1] == '\n')
+                len--;
+        if (len > 0 && buf[len - 1] == '\r')
+                len--;
+        buf[len] = '\0';
+        if (len == 0) {
+                prop_err(ctx, secf, fo, "'%.512s' is empty", path);
+                goto out;
+        }
+        if (memchr(buf, '\0', len)) {
+                prop_err(ctx, secf, fo, "'%.512s' holds a NUL byte", path);
+                goto out;
+        }
+        if (set_str(ctx, sec, fo, buf) == 0)
+                ctx->orig[sec - props] = *fo;
+out:
+        explicit_bzero(buf, sizeof(buf));
+        close(fd);
+}
+
+static void derive(ctx_t *ctx)
+{
+        cxw_config_t *cfg = ctx->cfg;
+        const prop_t *tok = find_prop("cxone.token_url");
+        const prop_t *wid = find_prop("worker.id");
+        origin_t o = {FROM_DERIVED, NULL, 0, NULL};
+        char buf[MAX_STR_BYTES + 64];
+
+        if (!*cfg->token_url) {
+                size_t len = strlen(cfg->base_url);
+
+                while (len > 0 && cfg->base_url[len - 1] == '/')
+                        len--;
+                snprintf(buf, sizeof(buf), "%.*s/oauth/token", (int)len, cfg->base_url);
+                if (set_str(ctx, tok, &o, buf) == 0)
+                        ctx->orig[tok - props] = o;
+        }
+        if (!*cfg->worker_id) {
+                char host[256] = "localhost";
+
+                if (gethostname(host, sizeof(host)) != 0 || !*host)
+                        cxw_strlcpy(host, "localhost", sizeof(host));
+                host[sizeof(host) - 1] = '\0';
+                snprintf(buf, sizeof(buf), "%s-%ld", host, (long)getpid());
+                if (set_str(ctx, wid, &o, buf) == 0)
+                        ctx->orig[wid - props] = o;
+        }
+}
+
+/* ---- checks ------------------------------------------------------------ */
+
+static bool url_ok(const char *u)
+{
+        const char *h, *end;
+
+        if (!strncasecmp(u, "http://", 7))
+                h = u + 7;
+        else if (!strncasecmp(u, "https://", 8))
+                h = u + 8;
+        else
+                return false;
+        for (const char *c = u; *c; c++)
+                if ((unsigned char)*c <= ' ' || *c == 0x7f)
+                        return false;
+        end = h + strcspn(h, "/?#");
+        if (memchr(h, '@', (size_t)(end - h)))
+                return false; /* no credentials in URLs */
+        if (*h == '[') {
+                const char *rb = memchr(h, ']', (size_t)(end - h));
+
+                if (!rb || rb == h + 1)
+                        return false;
+                h = rb + 1;
+                if (h < end && *h != ':')
+                        return false;
+        } else {
+                const char *colon = memchr(h, ':', (size_t)(end - h));
+
+                if ((colon ? colon : end) == h)
+                        return false;
+                h = colon ? colon : end;
+        }
+        if (h < end) { /* ":port" */
+                long port = 0;
+
+                if (++h == end)
+                        return false;
+                for (; h < end; h++) {
+                        if (!isdigit((unsigned char)*h))
+                                return false;
+                        port = port * 10 + (*h - '0');
+                        if (port > 65535)
+                                return false;
+                }
+                if (port == 0)
+                        return false;
+        }
+        return true;
+}
+
+static bool topic_ok(const char *t)
+{
+        size_t len = strlen(t);
+
+        if (len == 0 || len > 249 || !strcmp(t, ".") || !strcmp(t, ".."))
+                return false;
+        for (; *t; t++)
+                if (!isalnum((unsigned char)*t) && !strchr("._-", *t))
+                        return false;
+        return true;
+}
+
+static bool ident_ok(const char *s)
+{
+        size_t len = strlen(s);
+
+        if (len == 0 || len > 64 || !(isalpha((unsigned char)*s) || *s == '_'))
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && *s != '_')
+                        return false;
+        return true;
+}
+
+static bool listen_ok(const char *s)
+{
+        const char *colon = strrchr(s, ':');
+        long port = 0;
+
+        if (!colon || colon == s || !colon[1] || strlen(colon + 1) > 5)
+                return false;
+        for (const char *c = colon + 1; *c; c++) {
+                if (!isdigit((unsigned char)*c))
+                        return false;
+                port = port * 10 + (*c - '0');
+        }
+        return port <= 65535;
+}
+
+static void check_str(ctx_t *ctx, const prop_t *p, const origin_t *o, const char *v,
+                      bool worker)
+{
+        if ((p->flags & PF_NONEMPTY) && !*v)
+                prop_err(ctx, p, o, "must not be empty");
+        if ((p->flags & PF_TOPIC) && *v && !topic_ok(v))
+                prop_err(
+                    ctx, p, o,
+                    "'%.256s' is not a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)", v);
+        if ((p->flags & PF_LOGLEVEL) && strcmp(v, "error") && strcmp(v, "warn") &&
+            strcmp(v, "info") && strcmp(v, "debug"))
+                prop_err(ctx, p, o, "'%.64s' is not one of error, warn, info, debug", v);
+        if ((p->flags & PF_LISTEN) && *v && !listen_ok(v))
+                prop_err(ctx, p, o, "'%.256s' is not HOST:PORT (empty turns it off)", v);
+        if (!worker)
+                return;
+        /* A secret file that failed to give a secret has said so already. */
+        if ((p->flags & PF_REQUIRED) && !*v &&
+            !((p->flags & PF_SECRET) && *ctx->cfg->client_secret_file)) {
+                const char *where = o->from == FROM_FILE ? o->file : NULL;
+
+                if (where)
+                        add_err(ctx, "%s:%d: %s (or %s%s) is required", where, o->line,
+                                p->path, p->env,
+                                (p->flags & PF_SECRET) ? " / CXONE_CLIENT_SECRET_FILE"
+                                                       : "");
+                else
+                        add_err(ctx, "%s (or %s%s) is required", p->path, p->env,
+                                (p->flags & PF_SECRET) ? " / CXONE_CLIENT_SECRET_FILE"
+                                                       : "");
+        }
+        /* A derived URL is only as good as base_url, which is checked itself. */
+        if ((p->flags & PF_URL) && o->from != FROM_DERIVED && !url_ok(v))
+                prop_err(ctx, p, o,
+                         "'%.256s' is not an http:// or https:// URL with a host",
+                         shown(p, v));
+        if ((p->flags & PF_METHOD) && strcmp(v, "PATCH") && strcmp(v, "PUT") &&
+            strcmp(v, "POST"))
+                prop_err(ctx, p, o, "'%.64s' is not one of PATCH, PUT, POST", v);
+        if ((p->flags & PF_CONTACTID) && (v[0] != '/' || !strstr(v, "{contactId}")))
+                prop_err(ctx, p, o,
+                         "'%.256s' must start with '/' and contain {contactId}", v);
+}
+
+static void check_list(ctx_t *ctx, const prop_t *p, const origin_t *o,
+                       const cxw_strlist_t *l, bool worker)
+{
+        if ((p->flags & PF_NONEMPTY) && l->cnt == 0)
+                prop_err(ctx, p, o, "must not be empty");
+        for (size_t i = 0; (p->flags & PF_PROPS) && i < l->cnt; i++) {
+                char *name = NULL, *value = NULL;
+
+                if (cxw_config_split_prop(l->v[i], &name, &value) != 0)
+                        prop_err(ctx, p, o, "item %zu: '%.256s' is not name=value", i + 1,
+                                 l->v[i]);
+                free(name);
+        }
+        if (!worker || !(p->flags & PF_IDENTS))
+                return;
+        if (l->cnt == 0)
+                prop_err(ctx, p, o, "must name at least one field");
+        for (size_t i = 0; i < l->cnt; i++) {
+                if (!ident_ok(l->v[i]))
+                        prop_err(
+                            ctx, p, o,
+                            "item %zu: '%.64s' is not a field name (letters, digits, _; "
+                            "at most 64)",
+                            i + 1, l->v[i]);
+                else if (!strcmp(l->v[i], "contactId"))
+                        prop_err(ctx, p, o, "contactId is the key and cannot be a field");
+        }
+}
+
+static void validate(ctx_t *ctx)
+{
+        bool worker = ctx->purpose == CXW_CONFIG_FOR_WORKER;
+        const cxw_config_t *cfg = ctx->cfg;
+
+        for (size_t i = 0; i < NPROPS; i++) {
+                const prop_t *p = &props[i];
+
+                if (p->type == PT_STR)
+                        check_str(ctx, p, &ctx->orig[i], *(char *const *)cfield(cfg, p),
+                                  worker);
+                else if (p->type == PT_LIST)
+                        check_list(ctx, p, &ctx->orig[i], cfield(cfg, p), worker);
+        }
+        if (cfg->retry_base_delay_ms > cfg->retry_max_delay_ms) {
+                const prop_t *p = find_prop("retry.max_delay_ms");
+
+                prop_err(ctx, p, &ctx->orig[p - props],
+                         "%d is less than retry.base_delay_ms (%d)",
+                         cfg->retry_max_delay_ms, cfg->retry_base_delay_ms);
+        }
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+cxw_config_t *cxw_config_load(const char *path, cxw_config_purpose_t purpose,
+                              cxw_config_errors_t *errs)
+{
+        cxw_config_errors_t scratch = {0};
+        ctx_t *ctx = NULL;
+        cxw_config_t *cfg = NULL;
+
+        if (!errs)
+                errs = &scratch;
+        ctx = calloc(1, sizeof(*ctx));
+        cfg = calloc(1, sizeof(*cfg));
+        if (!ctx || !cfg)
+                goto fail;
+        ctx->cfg = cfg;
+        ctx->errs = errs;
+        ctx->purpose = purpose;
+        if (path) {
+                cfg->source = strdup(path);
+                if (!cfg->source)
+                        goto fail;
+                ctx->path = cfg->source;
+        }
+
+        for (size_t i = 0; i < NPROPS; i++) {
+                ctx->orig[i].from = FROM_DEFAULT;
+                if (set_text(ctx, &props[i], &ctx->orig[i], props[i].def) != 0)
+                        ctx->oom = true; /* the table's defaults always parse */
+        }
+        if (ctx->oom)
+                goto fail;
+        if (path)
+                load_file(ctx, path);
+        load_env(ctx);
+        read_secret_file(ctx);
+        derive(ctx);
+        validate(ctx);
+        if (ctx->dropped) {
+                ctx->errs->cnt--; /* make room for the count */
+                free(ctx->errs->v[ctx->errs->cnt]);
+                ctx->dropped++;
+                add_err(ctx, "... and %zu more problems", ctx->dropped);
+        }
+        if (ctx->oom)
+                goto fail;
+        if (ctx->lc_live)
+                config_destroy(&ctx->lc);
+        free(ctx);
+        cxw_config_errors_clear(&scratch);
+        return cfg;
+fail:
+        if (ctx && ctx->lc_live)
+                config_destroy(&ctx->lc);
+        free(ctx);
+        cxw_config_destroy(cfg);
+        cxw_config_errors_clear(&scratch);
+        return NULL;
+}
+
+void cxw_config_destroy(cxw_config_t *cfg)
+{
+        if (!cfg)
+                return;
+        for (size_t i = 0; i < NPROPS; i++) {
+                const prop_t *p = &props[i];
+
+                if (p->type == PT_STR) {
+                        char **s = field(cfg, p);
+
+                        if (*s && (p->flags & PF_SECRET))
+                                explicit_bzero(*s, strlen(*s));
+                        free(*s);
+                } else if (p->type == PT_LIST) {
+                        strlist_free(field(cfg, p));
+                }
+        }
+        free(cfg->source);
+        free(cfg);
+}
+
+void cxw_config_errors_clear(cxw_config_errors_t *errs)
+{
+        if (!errs)
+                return;
+        for (size_t i = 0; i < errs->cnt; i++)
+                free(errs->v[i]);
+        free(errs->v);
+        errs->v = NULL;
+        errs->cnt = 0;
+}
+
+int cxw_config_split_prop(const char *prop, char **name, char **value)
+{
+        char *copy, *eq;
+
+        *name = NULL;
+        *value = NULL;
+        if (!prop || !(eq = strchr(prop, '=')) || eq == prop)
+                return -1;
+        copy = strdup(prop);
+        if (!copy)
+                return -1;
+        eq = copy + (eq - prop);
+        *eq = '\0';
+        *name = copy;
+        *value = eq + 1;
+        return 0;
+}
+
+/* ---- reference and dump ------------------------------------------------ */
+
+static const char *type_name(ptype_t t)
+{
+        switch (t) {
+        case PT_STR:
+                return "string";
+        case PT_INT:
+                return "integer";
+        case PT_INT64:
+                return "integer (64-bit)";
+        case PT_DBL:
+                return "number";
+        case PT_BOOL:
+                return "boolean";
+        case PT_LIST:
+                return "list of strings";
+        }
+        return "?";
+}
+
+static void print_rules(FILE *out, const prop_t *p)
+{
+        static const struct {
+                int flag;
+                const char *text;
+        } rules[] = {
+            {PF_NONEMPTY, "non-empty"},
+            {PF_TOPIC, "topic name"},
+            {PF_PROPS, "each `name=value`"},
+            {PF_LOGLEVEL, "`error`, `warn`, `info`, `debug`"},
+            {PF_LISTEN, "empty or `HOST:PORT`"},
+            {PF_URL, "`http://` or `https://` URL"},
+            {PF_REQUIRED, "required (worker)"},
+            {PF_METHOD, "`PATCH`, `PUT`, `POST`"},
+            {PF_CONTACTID, "contains `{contactId}`"},
+            {PF_IDENTS, "non-empty; names of letters, digits, `_`"},
+            {PF_FILE, "readable file, at most 4 KiB"},
+        };
+        const char *sep = "";
+
+        if (p->type == PT_INT || p->type == PT_INT64 || p->type == PT_DBL) {
+                fprintf(out, "%.15g..%.15g", p->min, p->max);
+                return;
+        }
+        for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+                if (p->flags & rules[i].flag) {
+                        fprintf(out, "%s%s", sep, rules[i].text);
+                        sep = "; ";
+                }
+        }
+}
+
+static void print_default(FILE *out, const prop_t *p)
+{
+        if (p->doc_def) {
+                fprintf(out, "`%s`", p->doc_def);
+        } else if (p->type == PT_STR) {
+                fprintf(out, "`\"%s\"`", p->def);
+        } else if (p->type == PT_LIST) {
+                const char *s = p->def;
+
+                fputs("`[", out);
+                while (*s) {
+                        size_t len = strcspn(s, ",");
+
+                        fprintf(out, "%s\"%.*s\"", s == p->def ? "" : ", ", (int)len, s);
+                        s += len;
+                        if (*s == ',')
+                                s++;
+                }
+                fputs("]`", out);
+        } else {
+                fprintf(out, "`%s`", p->def);
+        }
+}
+
+void cxw_config_print_reference(FILE *out)
+{
+        fputs("| Key | Type | Default | Range | Env | Description |\n"
+              "|-----|------|---------|-------|-----|-------------|\n",
+              out);
+        for (size_t i = 0; i < NPROPS; i++) {
+                const prop_t *p = &props[i];
+
+                fprintf(out, "| `%s` | %s | ", p->path, type_name(p->type));
+                print_default(out, p);
+                fputs(" | ", out);
+                print_rules(out, p);
+                fputs(" | ", out);
+                if (p->env)
+                        fprintf(out, "`%s`", p->env);
+                fprintf(out, " | %s |\n", p->desc);
+        }
+}
+
+/* A string in libconfig syntax, escaped. */
+static void print_quoted(FILE *out, const char *s)
+{
+        fputc('"', out);
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+
+                if (c == '"' || c == '\\')
+                        fprintf(out, "\\%c", c);
+                else if (c < ' ' || c == 0x7f)
+                        fprintf(out, "\\x%02x", c);
+                else
+                        fputc(c, out);
+        }
+        fputc('"', out);
+}
+
+void cxw_config_dump(const cxw_config_t *cfg, FILE *out)
+{
+        if (!cfg)
+                return;
+        fprintf(out, "# source: %s\n", cfg->source ? cfg->source : "(defaults)");
+        for (size_t i = 0; i < NPROPS; i++) {
+                const prop_t *p = &props[i];
+                const void *f = cfield(cfg, p);
+
+                fprintf(out, "%s = ", p->path);
+                switch (p->type) {
+                case PT_STR: {
+                        const char *s = *(char *const *)f;
+
+                        if (p->flags & PF_SECRET)
+                                fputs(s && *s ? "(set)" : "(unset)", out);
+                        else
+                                print_quoted(out, s ? s : "");
+                        break;
+                }
+                case PT_INT:
+                        fprintf(out, "%d", *(const int *)f);
+                        break;
+                case PT_INT64:
+                        fprintf(out, "%lld", (long long)*(const int64_t *)f);
+                        break;
+                case PT_DBL:
+                        fprintf(out, "%.15g", *(const double *)f);
+                        break;
+                case PT_BOOL:
+                        fputs(*(const bool *)f ? "true" : "false", out);
+                        break;
+                case PT_LIST: {
+                        const cxw_strlist_t *l = f;
+
+                        fputc('[', out);
+                        for (size_t j = 0; j < l->cnt; j++) {
+                                if (j)
+                                        fputs(", ", out);
+                                print_quoted(out, l->v[j]);
+                        }
+                        fputc(']', out);
+                        break;
+                }
+                }
+                fputc('\n', out);
+        }
+}
