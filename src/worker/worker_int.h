@@ -1,6 +1,18 @@
-/* worker_int.h: the replica's state, shared by the pipeline (worker.c) and
- * its admin side (worker_admin.c: metrics, health, readiness). Private to
- * those two files. */
+/* worker_int.h: one replica's state and the functions its files share,
+ * private to src/worker/. The files, from the bottom up: each calls only
+ * files listed before it, none calls back up.
+ *   jobs.c      a job's allocation and cost, partitions, ready queues,
+ *               keys held in the dispatchers, backpressure
+ *   records.c   outcome, DLQ copy and audit events, produced until acked;
+ *               then the offset is done
+ *   admin.c     metrics, health, readiness (the admin listener)
+ *   peers.c     budget reports between replicas, this replica's share
+ *   calls.c     the access token, starting a call, retry or fail
+ *   contacts.c  the contact-update path: decode, queue, pump, answer
+ *   schedules.c the schedule-import path: submit, poll, webhook
+ *   consume.c   messages in; partitions assigned and revoked
+ *   run.c       set up, the loop round, stop, tear down
+ */
 #ifndef CXONE_WORKER_INT_H
 #define CXONE_WORKER_INT_H
 
@@ -58,7 +70,7 @@ typedef enum {
 
 typedef enum { JOB_CONTACT = 0, JOB_SCHEDULE } job_kind_t;
 
-/* A schedule import's own state (worker_schedules.c). */
+/* A schedule import's own state (schedules.c). */
 typedef struct sched_s {
         cxw_schedule_import_t imp;
         char key[CXW_SCHED_ID_MAX + 1];    /* per-key order: message key or calendar */
@@ -155,7 +167,7 @@ struct cxw_worker_s {
         char *token_url;
         char *token_body;
         char *token_auth; /* holds the secret: wiped at destroy, never logged */
-        char *contacts_url_prefix;
+        char *api_base;   /* cxone.base_url without a trailing slash */
         uint64_t rng;
         int sigfd;
         int stopping;
@@ -171,7 +183,7 @@ struct cxw_worker_s {
         cxw_metric_t *m_duration; /* by endpoint */
         cxw_metric_t *m_consumed; /* by topic */
         cxw_admin_t *admin;
-        /* budget lending between replicas (worker_peers.c) */
+        /* budget lending between replicas (peers.c) */
         cxw_peers_t *peers;
         cxw_kafka_reader_t *peers_reader; /* NULL: no lending */
         cxw_timer_t peers_timer;
@@ -183,48 +195,106 @@ struct cxw_worker_s {
         double share_applied; /* the share last fed to the budget */
 };
 
-/* worker.c, for worker_schedules.c */
+/* jobs.c */
 
+/** The partition topic/partition as this replica sees it, made on first use;
+ *  NULL when out of memory. */
+part_t *worker_part_get(cxw_worker_t *w, const char *topic, int32_t partition);
+/** 1 when job's partition was revoked or reassigned since it was consumed. */
+int worker_job_stale(const job_t *job);
+/** A job holding copies of rkm's key, value and headers, in the job list. */
+job_t *worker_job_new(cxw_worker_t *w, const rd_kafka_message_t *rkm, part_t *part);
+/** Takes job out of every list and frees it (not its key: see below). */
+void worker_job_free(job_t *job);
+/** Brings job->bytes and the worker's total up to date. */
+void worker_job_account(job_t *job);
+/** Puts job at the back of its kind's retry-ready queue. */
+void worker_ready_push(cxw_worker_t *w, job_t *job);
+job_t *worker_ready_pop(jobq_t *q);
+/** Removes the jobs for which pred holds from a retry-ready queue. */
+void worker_ready_remove_if(jobq_t *q, int (*pred)(job_t *), void (*removed)(job_t *));
+/** Releases the key job holds in its dispatcher, if it holds one. */
+void worker_release_key(job_t *job);
+/** Pauses consumption when the jobs fill the buffer, resumes below it. */
+void worker_check_backpressure(cxw_worker_t *w);
+
+/* records.c */
+
+/** Decides job's outcome (error: printf-style, NULL on success), releases
+ *  its key and produces its records. */
 void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/** Produces the records of job that are due (again on a timer if Kafka's
+ *  queue is full). */
 void worker_produce_records(job_t *job);
+/** Kafka's delivery report for one record (the kafka hook). */
+void worker_on_delivered(void *opaque, const rd_kafka_message_t *rkm);
+/** A log line about one request, with its topic, partition, offset, key and
+ *  last HTTP status. */
 void worker_log_job(const job_t *job, cxw_log_level_t level, const char *component,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void worker_ready_push(cxw_worker_t *w, job_t *job);
-void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why,
-                          uint64_t *reason);
+
+/* calls.c */
+
+/** Fetches a token unless one is fresh or a fetch is under way; arms the
+ *  refresh timer. */
+void worker_ensure_token(cxw_worker_t *w);
 /* Starts a call of job with the access token: the Authorization line is
  * built here and wiped once curl has its copy; on success the job is in
  * flight under that token's generation, and the call counts as an attempt
  * when attempt is set (updates and submissions; not job polls). */
 int worker_start_call(job_t *job, cxw_http_request_t *req, const char *token,
                       uint64_t gen, cxw_http_done_cb *cb, int attempt);
+/** A call of job got an answer other than 2xx (or none), of class cls,
+ *  for budget class c: retry, pause, or end the job. */
 void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_class_t cls,
                         cxw_budget_class_t c);
+/** Retries job after delay_ms if its retry budget allows (counting it in
+ *  *reason); else fails it. */
+void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why,
+                          uint64_t *reason);
+/** A job's backoff timer: the job is ready again. */
+void worker_retry_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque);
+/** Short, printable description of an error answer. */
 void worker_describe_answer(const cxw_http_response_t *r, char *out, size_t size);
-void worker_ensure_token(cxw_worker_t *w);
-void worker_pump(cxw_worker_t *w);
-/* The URL of base_url + path with "{name}" replaced by value; malloc'd. */
+/* The URL of the API base + path with "{name}" replaced by value; malloc'd. */
 char *worker_url(const cxw_worker_t *w, const char *path, const char *name,
                  const char *value);
 
-/* worker_schedules.c */
+/* contacts.c */
 
-/* Decodes, validates and queues a consumed import (or finishes it). */
-void sched_on_message(cxw_worker_t *w, job_t *job);
-/* Starts submissions as the concurrency cap, token and budget allow. */
-void sched_pump(cxw_worker_t *w);
-/* Frees a job's schedule state and takes it out of the tracking. */
-void sched_release(job_t *job);
-/* The answer to POST /webhooks/cxone (admin hook). */
-int sched_webhook(void *opaque, const cxw_admin_request_t *req, const char *body,
-                  size_t len, char *answer, size_t answer_size);
+/** Decodes a consumed update and queues it under its contactId. */
+void worker_contact_on_message(cxw_worker_t *w, job_t *job);
+/** Starts contact calls as the in-flight limit, token and budget allow. */
+void worker_contacts_pump(cxw_worker_t *w);
 
-/* worker_admin.c */
+/* schedules.c */
+
+/** Decodes, validates and queues a consumed import (or finishes it). */
+void worker_sched_on_message(cxw_worker_t *w, job_t *job);
+/** Starts submissions as the concurrency cap, token and budget allow. */
+void worker_sched_pump(cxw_worker_t *w);
+/** The answer to POST /webhooks/cxone (the admin hook). */
+int worker_sched_webhook(void *opaque, const cxw_admin_request_t *req, const char *body,
+                         size_t len, char *answer, size_t answer_size);
+
+/* consume.c */
+
+/** Takes what the consumer queue holds (a bounded batch) into jobs. */
+void worker_consume(cxw_worker_t *w);
+/** The loop's Kafka wakeup: serve Kafka, consume unless rebalancing. */
+void worker_on_wakeup(cxw_loop_t *loop, int fd, void *opaque);
+/** Rebalance hooks. */
+void worker_on_assigned(void *opaque, const rd_kafka_topic_partition_list_t *parts);
+void worker_on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *parts);
+
+/* admin.c */
 
 /** Registers the metrics and, when worker.admin_listen is set, starts the
- *  admin listener on the loop. @returns 0 or -1 with errstr. */
-int worker_admin_start(cxw_worker_t *w, char *errstr, size_t errstr_size);
+ *  admin listener on the loop, with webhook as its webhook route. @returns
+ *  0 or -1 with errstr. */
+int worker_admin_start(cxw_worker_t *w, cxw_admin_webhook_cb *webhook, char *errstr,
+                       size_t errstr_size);
 
 /** Frees the listener and the registry; after the last loop round. */
 void worker_admin_stop(cxw_worker_t *w);
@@ -237,7 +307,7 @@ void worker_metrics_call(cxw_worker_t *w, const char *endpoint, long status,
 /** Counts one consumed message of topic. */
 void worker_metrics_consumed(cxw_worker_t *w, const char *topic);
 
-/* worker_peers.c */
+/* peers.c */
 
 /** Creates the peer table and, unless kafka.topics.budget is "", the
  *  reader of the budget topic and the report timer. @returns 0 or -1. */

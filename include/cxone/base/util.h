@@ -44,6 +44,9 @@ void cxw_set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
  */
 const char *cxw_printable(const char *s, size_t len, size_t max, char *out);
 
+/** @brief "unlimited" (rps <= 0) or "12.5/s", for logs. @returns buf or a literal. */
+const char *cxw_rate_str(double rps, char *buf, size_t size);
+
 /** @brief The value of hex digit c (either case), or -1. */
 int cxw_hexval(char c);
 

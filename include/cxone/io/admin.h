@@ -57,6 +57,16 @@ typedef struct cxw_admin_request_s cxw_admin_request_t;
  */
 const char *cxw_admin_request_header(const cxw_admin_request_t *req, const char *name);
 
+/**
+ * A POST /webhooks/cxone: body (len bytes, NUL-terminated; not validated)
+ * and req for its headers. Writes a short JSON answer into answer
+ * (NUL-terminated; "{}" if left empty).
+ * @returns the HTTP status (100..599; anything else reads as 500).
+ */
+typedef int cxw_admin_webhook_cb(void *opaque, const cxw_admin_request_t *req,
+                                 const char *body, size_t len, char *answer,
+                                 size_t answer_size);
+
 /** What the listener asks its owner; every member may be NULL. */
 typedef struct cxw_admin_hooks_s {
         /**
@@ -73,14 +83,8 @@ typedef struct cxw_admin_hooks_s {
          * NULL = always ready.
          */
         int (*ready)(void *opaque, char *reason, size_t reason_size);
-        /**
-         * A POST /webhooks/cxone: body (len bytes, NUL-terminated; not
-         * validated) and req for its headers. Writes a short JSON answer into
-         * answer (NUL-terminated; "{}" if left empty).
-         * @returns the HTTP status (100..599; anything else reads as 500).
-         */
-        int (*webhook)(void *opaque, const cxw_admin_request_t *req, const char *body,
-                       size_t len, char *answer, size_t answer_size);
+        /** POST /webhooks/cxone; NULL = 404. */
+        cxw_admin_webhook_cb *webhook;
 } cxw_admin_hooks_t;
 
 /**

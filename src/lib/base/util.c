@@ -107,3 +107,11 @@ uint64_t cxw_rand_seed(void)
                ((uint64_t)getpid() << 16);
         return seed ? seed : 0x9E3779B97F4A7C15ULL;
 }
+
+const char *cxw_rate_str(double rps, char *buf, size_t size)
+{
+        if (rps <= 0)
+                return "unlimited";
+        snprintf(buf, size, "%.1f/s", rps);
+        return buf;
+}

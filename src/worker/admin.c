@@ -1,4 +1,4 @@
-/* worker_admin.c: what a replica shows to the people who run it — the
+/* admin.c: what a replica shows to the people who run it — the
  * Prometheus metrics, /healthz and /readyz on the admin listener.
  *
  * Counters the pipeline already keeps for its log lines (cxw_worker_stats_t)
@@ -232,7 +232,8 @@ static int ready(void *opaque, char *reason, size_t size)
         return 1;
 }
 
-int worker_admin_start(cxw_worker_t *w, char *errstr, size_t errstr_size)
+int worker_admin_start(cxw_worker_t *w, cxw_admin_webhook_cb *webhook, char *errstr,
+                       size_t errstr_size)
 {
         const cxw_config_t *cfg = w->cfg;
         cxw_admin_hooks_t hooks = {0};
@@ -263,7 +264,7 @@ int worker_admin_start(cxw_worker_t *w, char *errstr, size_t errstr_size)
         hooks.metrics = render;
         hooks.alive = alive;
         hooks.ready = ready;
-        hooks.webhook = sched_webhook;
+        hooks.webhook = webhook;
         w->admin = cxw_admin_new(cfg->admin_listen, &hooks, w, errstr, errstr_size);
         if (!w->admin)
                 return -1;

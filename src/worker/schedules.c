@@ -1,4 +1,4 @@
-/* worker_schedules.c: schedule imports through the replica's pipeline.
+/* schedules.c: schedule imports through the replica's pipeline.
  *
  * consume → decode + validate (schedules.c) → per-key queue (calendar) →
  * cap of imports in progress → budget (schedules) → POST the import with an
@@ -33,25 +33,7 @@ static int64_t now_us(void)
         return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void sched_release(job_t *job)
-{
-        cxw_worker_t *w = job->w;
-        sched_t *sc = job->sched;
-
-        for (job_t **pp = &w->tracked; *pp; pp = &(*pp)->sched->tracked_next) {
-                if (*pp == job) {
-                        *pp = sc->tracked_next;
-                        break;
-                }
-        }
-        if (sc->active)
-                w->sched_active--;
-        cxw_schedule_import_clear(&sc->imp);
-        free(sc);
-        job->sched = NULL;
-}
-
-void sched_on_message(cxw_worker_t *w, job_t *job)
+void worker_sched_on_message(cxw_worker_t *w, job_t *job)
 {
         const cxw_config_t *cfg = w->cfg;
         cxw_schedule_limits_t lim;
@@ -355,12 +337,12 @@ static void sched_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 {
         (void)loop;
         (void)t;
-        sched_pump(opaque);
+        worker_sched_pump(opaque);
 }
 
 static void retry_soon(cxw_worker_t *w, job_t *job);
 
-void sched_pump(cxw_worker_t *w)
+void worker_sched_pump(cxw_worker_t *w)
 {
         const cxw_config_t *cfg = w->cfg;
 
@@ -419,7 +401,7 @@ static void retry_soon_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
         (void)loop;
         (void)t;
         worker_ready_push(job->w, job);
-        sched_pump(job->w);
+        worker_sched_pump(job->w);
 }
 
 static void retry_soon(cxw_worker_t *w, job_t *job)
@@ -431,8 +413,8 @@ static void retry_soon(cxw_worker_t *w, job_t *job)
 /* ------------------------------------------------------------------ */
 /* webhooks                                                            */
 
-int sched_webhook(void *opaque, const cxw_admin_request_t *req, const char *body,
-                  size_t len, char *answer, size_t answer_size)
+int worker_sched_webhook(void *opaque, const cxw_admin_request_t *req, const char *body,
+                         size_t len, char *answer, size_t answer_size)
 {
         cxw_worker_t *w = opaque;
         const cxw_config_t *cfg = w->cfg;

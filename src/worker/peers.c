@@ -1,4 +1,4 @@
-/* worker_peers.c: budget lending between the replicas of the group.
+/* peers.c: budget lending between the replicas of the group.
  *
  * Each replica reports on the budget topic whether it has demand (every
  * rate.share_interval_ms and at once when that flips) and reads the reports
@@ -22,15 +22,6 @@
 #define READER_START_MS       2000 /* first lookup of the budget topic, before the loop */
 #define READER_RETRY_MS       200  /* later lookups, from the loop */
 #define READER_RETRY_EVERY_MS 30000 /* while the topic is missing */
-
-/* "unlimited" or "12.5/s", for logs. */
-static const char *rate_str(double rps, char *buf, size_t size)
-{
-        if (rps <= 0)
-                return "unlimited";
-        snprintf(buf, size, "%.1f/s", rps);
-        return buf;
-}
 
 static int has_work(const cxw_worker_t *w)
 {
@@ -60,8 +51,8 @@ static void apply_share(cxw_worker_t *w, int force)
                  w->share_mine, w->share_total,
                  w->share_mine == 0
                      ? "none (no partitions)"
-                     : rate_str(cxw_budget_rate(w->budget, CXW_CLASS_CONTACTS), buf,
-                                sizeof(buf)),
+                     : cxw_rate_str(cxw_budget_rate(w->budget, CXW_CLASS_CONTACTS), buf,
+                                    sizeof(buf)),
                  lent);
 }
 

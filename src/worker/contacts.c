@@ -1,0 +1,131 @@
+/* contacts.c: the contact-update path, mirroring schedules.c: a consumed
+ * update is decoded and queued under its contactId; the pump starts calls
+ * as the in-flight limit, the token and the budget allow (retries first);
+ * the answer ends the job or hands it to the shared retry logic (calls.c). */
+#include "worker_int.h"
+#include "cxone/base/util.h"
+#include "cxone/flow/budget.h"
+#include "cxone/flow/dispatch.h"
+#include "cxone/flow/retry.h"
+#include "cxone/io/http.h"
+#include "cxone/io/token.h"
+#include "cxone/requests/contacts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void call_done(const cxw_http_response_t *r, void *opaque)
+{
+        job_t *job = opaque;
+        cxw_worker_t *w = job->w;
+        cxw_result_class_t cls = cxw_result_classify(r->status, r->transport_error);
+
+        job->http_status = r->status;
+        worker_metrics_call(w, "contacts", r->status, r->elapsed_ms);
+        if (cls != CXW_RESULT_OK) {
+                worker_call_failed(job, r, cls, CXW_CLASS_CONTACTS);
+                return;
+        }
+        cxw_budget_on_success(w->budget, CXW_CLASS_CONTACTS, r->sent_ms, cxw_now_ms());
+        worker_job_finish(job, CXW_OUTCOME_SUCCEEDED, NULL);
+}
+
+static int start_call(cxw_worker_t *w, job_t *job, const char *token, uint64_t gen)
+{
+        const cxw_config_t *cfg = w->cfg;
+        cxw_http_request_t req = {0};
+        char *path = cxw_contact_path(cfg->contacts_path, job->upd.contact_id);
+        char url[2048];
+        char idem[300];
+        const char *extra[2];
+
+        if (!path)
+                return -1;
+        snprintf(url, sizeof(url), "%s%s", w->api_base, path);
+        free(path);
+        /* Lets a server that honours it drop a replayed request. */
+        snprintf(idem, sizeof(idem), "Idempotency-Key: %s:%d:%lld", job->part->topic,
+                 (int)job->part->partition, (long long)job->offset);
+        extra[0] = idem;
+        extra[1] = NULL;
+        req.method = cfg->contacts_method;
+        req.url = url;
+        req.content_type = "application/json";
+        req.body = job->upd.body;
+        req.body_len = job->upd.body_len;
+        req.headers = extra;
+        return worker_start_call(job, &req, token, gen, call_done, 1);
+}
+
+static void pump_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
+{
+        (void)loop;
+        (void)t;
+        worker_contacts_pump(opaque);
+}
+
+/* Starts as many calls as the in-flight limit, the token and the budget
+ * allow: retries first (they are older), then keys the dispatcher has ready. */
+void worker_contacts_pump(cxw_worker_t *w)
+{
+        const cxw_config_t *cfg = w->cfg;
+
+        while (cxw_http_in_flight(w->http) - (size_t)w->token_in_flight <
+               (size_t)cfg->max_in_flight) {
+                int64_t now = cxw_now_ms();
+                uint64_t gen = 0;
+                const char *token;
+                int64_t wait;
+                job_t *job;
+
+                if (!w->ready.head && cxw_dispatch_ready(w->dispatch) == 0)
+                        break;
+                token = cxw_token_get(w->token, now, &gen);
+                if (!token) {
+                        worker_ensure_token(w);
+                        break;
+                }
+                wait = cxw_budget_take(w->budget, CXW_CLASS_CONTACTS, now);
+                if (wait > 0) {
+                        if (!cxw_timer_armed(&w->pump_timer) ||
+                            w->pump_timer.at > now + wait)
+                                cxw_timer_start(w->loop, &w->pump_timer, now + wait,
+                                                pump_timer_cb, w);
+                        break;
+                }
+                job = worker_ready_pop(&w->ready);
+                if (!job)
+                        job = cxw_dispatch_pop(w->dispatch);
+                if (start_call(w, job, token, gen) == -1) {
+                        /* out of memory: try again shortly rather than fail it */
+                        job->state = JOB_WAITING;
+                        cxw_timer_start(w->loop, &job->timer, now + 100,
+                                        worker_retry_timer_cb, job);
+                        break;
+                }
+        }
+}
+
+/* Decodes a consumed update and queues it under its contactId (or
+ * finishes it, rejected). */
+void worker_contact_on_message(cxw_worker_t *w, job_t *job)
+{
+        const cxw_config_t *cfg = w->cfg;
+        char err[ERROR_MAX];
+
+        if (cxw_contact_decode(job->value, job->len, job->key, job->keylen,
+                               (const char *const *)cfg->contact_fields.v,
+                               cfg->contact_fields.cnt, (size_t)cfg->max_message_bytes,
+                               &job->upd, err, sizeof(err)) == -1) {
+                worker_job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
+                return;
+        }
+        worker_job_account(job); /* its PATCH body */
+        if (cxw_dispatch_push(w->dispatch, job->upd.contact_id, job) == -1) {
+                worker_job_finish(job, CXW_OUTCOME_FAILED, "out of memory");
+                return;
+        }
+        job->dispatched = 1;
+        job->state = JOB_QUEUED;
+}

@@ -1,0 +1,287 @@
+/* records.c: the records about a finished request (its outcome, a DLQ copy
+ * when it did not succeed, its audit events), produced and re-produced until
+ * Kafka acknowledges each; then the job is complete and its offset done.
+ * Also the log line about one request. */
+#include "worker_int.h"
+#include "cxone/base/log.h"
+#include "cxone/base/memcost.h"
+#include "cxone/base/util.h"
+#include "cxone/flow/offsets.h"
+#include "cxone/io/kafka.h"
+#include "cxone/requests/outcome.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fill_outcome(const job_t *job, cxw_outcome_t *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->type = "contact-update";
+        o->status = job->status;
+        o->contact_id = job->upd.contact_id[0] ? job->upd.contact_id : NULL;
+        o->http_status = job->http_status;
+        o->attempts = job->attempts;
+        o->error = job->status == CXW_OUTCOME_SUCCEEDED
+                       ? NULL
+                       : (job->error ? job->error : "out of memory");
+        o->batch_id = job->batch_id;
+        o->correlation_id = job->correlation_id;
+        o->topic = job->part->topic;
+        o->partition = job->part->partition;
+        o->offset = job->offset;
+        o->latency_ms = cxw_now_ms() - job->consumed_at;
+        o->finished_wall_ms = cxw_wall_ms();
+        if (job->kind == JOB_SCHEDULE) {
+                const sched_t *sc = job->sched;
+                o->type = "schedule-import";
+                o->contact_id = NULL;
+                o->job_id = sc->job_id[0] ? sc->job_id : NULL;
+                o->job_status = sc->job_status[0] ? sc->job_status : NULL;
+                o->has_timings = 1;
+                o->validation_ms = sc->validation_ms;
+                o->request_ms = sc->request_ms;
+                o->polling_ms = sc->polling_since ? cxw_now_ms() - sc->polling_since : 0;
+        }
+}
+
+static const char *audit_action(const job_t *job, rec_kind_t kind)
+{
+        cxw_outcome_status_t s = job->status;
+
+        if (job->kind == JOB_SCHEDULE)
+                return kind == REC_AUDIT_SUBMIT     ? "schedule.submitted"
+                       : s == CXW_OUTCOME_SUCCEEDED ? "schedule.completed"
+                       : s == CXW_OUTCOME_REJECTED  ? "schedule.rejected"
+                                                    : "schedule.failed";
+        return s == CXW_OUTCOME_SUCCEEDED  ? "contact.updated"
+               : s == CXW_OUTCOME_REJECTED ? "contact.rejected"
+                                           : "contact.failed";
+}
+
+static void job_complete(job_t *job);
+static void reproduce_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque);
+
+/* Produces the records of job that are due. A record that cannot be queued
+ * now (local queue full) is tried again on the job's re-produce timer. */
+void worker_produce_records(job_t *job)
+{
+        cxw_worker_t *w = job->w;
+        const cxw_config_t *cfg = w->cfg;
+        cxw_outcome_t o;
+        char at[40];
+        int again = 0;
+
+        fill_outcome(job, &o);
+        o.finished_at = cxw_rfc3339(o.finished_wall_ms, at, sizeof(at)); /* once */
+        for (int i = 0; i < REC__CNT; i++) {
+                rec_t *rec = &job->recs[i];
+                rd_kafka_headers_t *hdrs = NULL;
+                char *value = NULL;
+                const char *topic;
+                const void *key;
+                size_t keylen;
+                size_t len;
+                rd_kafka_resp_err_t err;
+
+                if (rec->state != REC_NONE)
+                        continue;
+                switch (rec->kind) {
+                case REC_RESULT:
+                        topic = cfg->topic_results;
+                        value = cxw_outcome_json(&o);
+                        hdrs = cxw_outcome_headers(&o);
+                        key = job->key;
+                        keylen = job->keylen;
+                        len = value ? strlen(value) : 0;
+                        break;
+                case REC_DLQ:
+                        topic = cfg->topic_dlq;
+                        hdrs = cxw_dlq_headers(job->headers, &o, cfg->worker_id);
+                        key = job->key;
+                        keylen = job->keylen;
+                        len = job->len;
+                        break;
+                default: /* the audit events */
+                        topic = cfg->topic_audit;
+                        if (job->kind == JOB_SCHEDULE) {
+                                value = cxw_audit_json(audit_action(job, rec->kind),
+                                                       cfg->worker_id, &o, NULL, 0,
+                                                       (int)job->sched->imp.nentries);
+                                key = job->sched->key;
+                        } else {
+                                value = cxw_audit_json(
+                                    audit_action(job, rec->kind), cfg->worker_id, &o,
+                                    (const char *const *)job->upd.fields,
+                                    job->upd.nfields, -1);
+                                key = o.contact_id;
+                        }
+                        keylen = key ? strlen(key) : 0;
+                        len = value ? strlen(value) : 0;
+                        break;
+                }
+                if (rec->kind != REC_DLQ && !value) {
+                        err = RD_KAFKA_RESP_ERR__FAIL;
+                } else {
+                        /* librdkafka holds a copy until it is acknowledged */
+                        rec->bytes = cxw_memcost_produced(keylen, len, hdrs);
+                        err = cxw_kafka_produce(w->kafka, topic, key, keylen,
+                                                rec->kind == REC_DLQ ? job->value : value,
+                                                len, hdrs, rec);
+                        if (err)
+                                rec->bytes = 0;
+                }
+                free(value);
+                if (err) {
+                        if (hdrs)
+                                rd_kafka_headers_destroy(hdrs);
+                        CXW_WARN("kafka", "cannot queue a record for %s: %s (retrying)",
+                                 topic, rd_kafka_err2str(err));
+                        again = 1;
+                        continue;
+                }
+                rec->state = REC_PENDING;
+                if (rec->kind == REC_DLQ)
+                        w->stats.dlq_records++;
+        }
+        worker_job_account(job);
+        if (again)
+                cxw_timer_start(w->loop, &job->rtimer, cxw_now_ms() + REPRODUCE_DELAY_MS,
+                                reproduce_cb, job);
+}
+
+static void reproduce_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
+{
+        (void)loop;
+        (void)t;
+        worker_produce_records(opaque);
+}
+
+/* A log line about one request, with its fields: topic, partition, offset,
+ * contactId or calendar and jobId, the last HTTP status. */
+void worker_log_job(const job_t *job, cxw_log_level_t level, const char *component,
+                    const char *fmt, ...)
+{
+        char partition[16], offset[24], http[16], msg[1200];
+        const char *kv[13];
+        size_t n = 0;
+        va_list ap;
+
+        if (level > cxw_log_threshold)
+                return;
+        snprintf(partition, sizeof(partition), "%d", (int)job->part->partition);
+        snprintf(offset, sizeof(offset), "%lld", (long long)job->offset);
+        snprintf(http, sizeof(http), "%ld", job->http_status);
+        kv[n++] = "topic";
+        kv[n++] = job->part->topic;
+        kv[n++] = "partition";
+        kv[n++] = partition;
+        kv[n++] = "offset";
+        kv[n++] = offset;
+        if (job->kind == JOB_SCHEDULE && job->sched) {
+                kv[n++] = "calendar";
+                kv[n++] = job->sched->key[0] ? job->sched->key : NULL;
+                kv[n++] = "jobId";
+                kv[n++] = job->sched->job_id[0] ? job->sched->job_id : NULL;
+        } else {
+                kv[n++] = "contactId";
+                kv[n++] = job->upd.contact_id[0] ? job->upd.contact_id : NULL;
+        }
+        kv[n++] = "httpStatus";
+        kv[n++] = job->http_status ? http : NULL;
+        kv[n] = NULL;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        cxw_log_kv(level, component, kv, "%s", msg);
+}
+
+void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
+{
+        cxw_worker_t *w = job->w;
+        int sched = job->kind == JOB_SCHEDULE;
+        va_list ap;
+
+        job->status = status;
+        job->state = JOB_FINISHING;
+        free(job->error);
+        job->error = NULL;
+        if (fmt) {
+                /* Only requests that did not succeed have one: allocated
+                 * here rather than carried by every buffered request. */
+                char buf[ERROR_MAX];
+                va_start(ap, fmt);
+                vsnprintf(buf, sizeof(buf), fmt, ap);
+                va_end(ap);
+                job->error = strdup(buf);
+        }
+        worker_release_key(job);
+        if (sched && job->sched->active) {
+                job->sched->active = 0;
+                w->sched_active--;
+        }
+        job->recs[REC_RESULT].state = REC_NONE;
+        job->recs[REC_AUDIT].state = REC_NONE;
+        job->recs[REC_DLQ].state =
+            status == CXW_OUTCOME_SUCCEEDED ? REC_UNUSED : REC_NONE;
+        switch (status) {
+        case CXW_OUTCOME_SUCCEEDED:
+                sched ? w->stats.sched_succeeded++ : w->stats.succeeded++;
+                break;
+        case CXW_OUTCOME_REJECTED:
+                sched ? w->stats.sched_rejected++ : w->stats.rejected++;
+                break;
+        default:
+                sched ? w->stats.sched_failed++ : w->stats.failed++;
+                break;
+        }
+        if (status != CXW_OUTCOME_SUCCEEDED)
+                worker_log_job(job, CXW_LOG_INFO, "outcome", "%s: %s",
+                               cxw_outcome_status_str(status),
+                               job->error ? job->error : "out of memory");
+        worker_produce_records(job);
+        /* A freed key or import slot is used by the loop round's pump. */
+}
+
+/* Every record of job is acknowledged: its offset is done. */
+static void job_complete(job_t *job)
+{
+        cxw_worker_t *w = job->w;
+
+        if (!worker_job_stale(job)) {
+                int64_t commit = cxw_offsets_done(w->offsets, job->part->topic,
+                                                  job->part->partition, job->offset);
+                if (commit >= 0)
+                        cxw_kafka_store(w->kafka, job->part->topic, job->part->partition,
+                                        commit);
+        }
+        worker_job_free(job);
+        worker_check_backpressure(w);
+}
+
+void worker_on_delivered(void *opaque, const rd_kafka_message_t *rkm)
+{
+        cxw_worker_t *w = opaque;
+        rec_t *rec = rkm->_private;
+        job_t *job = rec->job;
+
+        rec->bytes = 0; /* librdkafka frees its copy after this callback */
+        worker_job_account(job);
+        if (rkm->err) {
+                CXW_WARN("kafka", "record to %s not delivered: %s (retrying)",
+                         rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+                rec->state = REC_NONE;
+                cxw_timer_start(w->loop, &job->rtimer, cxw_now_ms() + REPRODUCE_DELAY_MS,
+                                reproduce_cb, job);
+                return;
+        }
+        rec->state = REC_DONE;
+        /* Complete once the outcome is decided and every due record is in. */
+        if (job->state != JOB_FINISHING)
+                return;
+        for (int i = 0; i < REC__CNT; i++)
+                if (job->recs[i].state == REC_NONE || job->recs[i].state == REC_PENDING)
+                        return;
+        job_complete(job);
+}
