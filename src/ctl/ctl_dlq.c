@@ -10,7 +10,12 @@
  * (--max-replays), and replayed-from marks the record it came from as done,
  * so that running replay again does not re-send what already went round.
  * Nothing else is remembered: a replay that succeeded leaves no trace on the
- * DLQ, hence --since. */
+ * DLQ, hence --since.
+ *
+ * `dlq list` groups the records by what went wrong: status, HTTP status and
+ * reason, the reason with every run of digits as '#' (attempts, ms, entry
+ * indexes differ from record to record of one problem); --all lists them
+ * one by one. */
 #include "ctl.h"
 
 #include <stdio.h>
@@ -38,6 +43,7 @@ typedef struct {
         bool has_since;
         int64_t since_ms;
         bool json;
+        bool all; /* list: every record, not the groups */
         bool dry_run;
         long max_replays;
 } opts_t;
@@ -51,7 +57,11 @@ static void usage(bool replay)
         else
                 fprintf(stderr, "usage: cxonectl dlq list [--reason TEXT] "
                                 "[--status rejected|failed|all] [--since RFC3339] "
-                                "[--json]\n");
+                                "[--all] [--json]\n"
+                                "  groups the records by status, HTTP status and "
+                                "reason (numbers as #),\n"
+                                "  with counts; --all: one line per record; "
+                                "--json: one JSON object per record\n");
 }
 
 /* Returns 0, 1 for --help (usage printed), -1 after printing the problem. */
@@ -105,6 +115,8 @@ static int parse_opts(opts_t *o, int argc, char **argv)
                         i++;
                 } else if (!o->replay && !strcmp(a, "--json")) {
                         o->json = true;
+                } else if (!o->replay && !strcmp(a, "--all")) {
+                        o->all = true;
                 } else if (o->replay && !strcmp(a, "--dry-run")) {
                         o->dry_run = true;
                 } else if (o->replay && !strcmp(a, "--max-replays")) {
@@ -257,10 +269,150 @@ static const char *or_dash(const char *s)
 
 /* ---- dlq list ----------------------------------------------------------- */
 
+static uint64_t fnv1a(const char *s);
+
+/* One group: the records of one status, HTTP status and reason pattern. */
+typedef struct {
+        char *key; /* "<status>\t<http>\t<pattern>" */
+        size_t count;
+        int64_t first_ms, last_ms; /* of readable dlq-at values; -1: none */
+        char first[64], last[64];
+} group_t;
+
 typedef struct {
         const opts_t *o;
         size_t read, listed;
+        group_t *groups;
+        size_t ngroups, gcap;
+        size_t *slots; /* open addressing: group index + 1, 0 empty */
+        size_t nslots;
+        bool oom;
 } list_t;
+
+/* The reason with every run of digits as one '#'. */
+static void pattern(const char *reason, char *out, size_t size)
+{
+        size_t n = 0;
+
+        for (const char *p = reason; *p && n + 1 < size; p++) {
+                if (*p >= '0' && *p <= '9') {
+                        while (p[1] >= '0' && p[1] <= '9')
+                                p++;
+                        out[n++] = '#';
+                } else {
+                        out[n++] = *p;
+                }
+        }
+        out[n] = '\0';
+}
+
+static size_t *group_slot(const list_t *l, const char *key)
+{
+        size_t i = (size_t)fnv1a(key) & (l->nslots - 1);
+
+        while (l->slots[i] && strcmp(l->groups[l->slots[i] - 1].key, key) != 0)
+                i = (i + 1) & (l->nslots - 1);
+        return &l->slots[i];
+}
+
+/* The group of key, added if new; NULL when out of memory. */
+static group_t *group_get(list_t *l, const char *key)
+{
+        size_t *slot;
+        group_t *g;
+
+        if (l->ngroups + 1 > l->nslots / 2) {
+                size_t n = l->nslots ? l->nslots * 2 : 256;
+                size_t *bigger = calloc(n, sizeof(*bigger));
+
+                if (!bigger)
+                        return NULL;
+                free(l->slots);
+                l->slots = bigger;
+                l->nslots = n;
+                for (size_t i = 0; i < l->ngroups; i++)
+                        *group_slot(l, l->groups[i].key) = i + 1;
+        }
+        slot = group_slot(l, key);
+        if (*slot)
+                return &l->groups[*slot - 1];
+        if (l->ngroups == l->gcap) {
+                size_t n = l->gcap ? l->gcap * 2 : 64;
+                group_t *bigger = realloc(l->groups, n * sizeof(*bigger));
+
+                if (!bigger)
+                        return NULL;
+                l->groups = bigger;
+                l->gcap = n;
+        }
+        g = &l->groups[l->ngroups];
+        memset(g, 0, sizeof(*g));
+        if (!(g->key = strdup(key)))
+                return NULL;
+        g->first_ms = g->last_ms = -1;
+        *slot = ++l->ngroups;
+        return g;
+}
+
+static int group_add(list_t *l, const rec_t *r)
+{
+        char pat[REASON_MAX + 1], key[REASON_MAX + 64];
+        group_t *g;
+        int64_t at;
+
+        pattern(r->reason, pat, sizeof(pat));
+        snprintf(key, sizeof(key), "%s\t%s\t%s", or_dash(r->status), or_dash(r->http),
+                 pat);
+        if (!(g = group_get(l, key))) {
+                fprintf(stderr, "cxonectl: out of memory\n");
+                l->oom = true;
+                return -1;
+        }
+        g->count++;
+        if (cxw_schedule_parse_time(r->at, strlen(r->at), &at, NULL) == 0) {
+                if (g->first_ms < 0 || at < g->first_ms) {
+                        g->first_ms = at;
+                        cxw_strlcpy(g->first, r->at, sizeof(g->first));
+                }
+                if (g->last_ms < 0 || at > g->last_ms) {
+                        g->last_ms = at;
+                        cxw_strlcpy(g->last, r->at, sizeof(g->last));
+                }
+        }
+        return 0;
+}
+
+/* Most records first; then by key, so that the order is stable. */
+static int group_cmp(const void *a, const void *b)
+{
+        const group_t *x = a, *y = b;
+
+        if (x->count != y->count)
+                return x->count > y->count ? -1 : 1;
+        return strcmp(x->key, y->key);
+}
+
+static void groups_print(list_t *l)
+{
+        qsort(l->groups, l->ngroups, sizeof(*l->groups), group_cmp);
+        for (size_t i = 0; i < l->ngroups; i++) {
+                const group_t *g = &l->groups[i];
+                const char *http = strchr(g->key, '\t') + 1;
+                const char *pat = strchr(http, '\t') + 1;
+
+                printf("%6zu %.*s http=%.*s first=%s last=%s %s\n", g->count,
+                       (int)(http - 1 - g->key), g->key, (int)(pat - 1 - http), http,
+                       or_dash(g->first), or_dash(g->last), pat);
+        }
+}
+
+static void groups_clear(list_t *l)
+{
+        for (size_t i = 0; i < l->ngroups; i++)
+                free(l->groups[i].key);
+        free(l->groups);
+        free(l->slots);
+}
 
 static int on_list(const rd_kafka_message_t *m, void *ctx)
 {
@@ -274,6 +426,8 @@ static int on_list(const rd_kafka_message_t *m, void *ctx)
         l->listed++;
         if (l->o->json)
                 return ctl_print_message_json(m);
+        if (!l->o->all)
+                return group_add(l, &r);
         printf("%s %s %s[%s]@%s key=%s http=%s attempts=%s replays=%s %s\n",
                or_dash(r.at), or_dash(r.status), or_dash(r.topic), or_dash(r.partition_s),
                or_dash(r.offset_s), r.key, or_dash(r.http), or_dash(r.attempts),
@@ -617,6 +771,7 @@ int ctl_dlq_main(const cxw_config_t *cfg, int argc, char **argv)
 {
         opts_t o = {0};
         list_t l = {0};
+        bool grouped;
         int rc;
 
         if (argc < 2 || (strcmp(argv[1], "list") && strcmp(argv[1], "replay"))) {
@@ -632,9 +787,18 @@ int ctl_dlq_main(const cxw_config_t *cfg, int argc, char **argv)
                 return replay_main(cfg, &o);
         l.o = &o;
         rc = ctl_read_topic(cfg, cfg->topic_dlq, false, on_list, &l);
+        if (l.oom)
+                rc = CTL_EXIT_ERROR;
+        grouped = !o.all && !o.json;
+        if (rc == CTL_EXIT_OK && grouped)
+                groups_print(&l);
         fflush(stdout);
-        if (rc == CTL_EXIT_OK)
+        if (rc == CTL_EXIT_OK && grouped)
+                fprintf(stderr, "listed %zu of %zu DLQ records (%s) in %zu groups\n",
+                        l.listed, l.read, cfg->topic_dlq, l.ngroups);
+        else if (rc == CTL_EXIT_OK)
                 fprintf(stderr, "listed %zu of %zu DLQ records (%s)\n", l.listed, l.read,
                         cfg->topic_dlq);
+        groups_clear(&l);
         return rc;
 }

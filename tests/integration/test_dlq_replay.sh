@@ -4,8 +4,10 @@
 #
 # What must hold:
 #  - requests whose retry budget runs out during an outage end "failed" and
-#    `dlq list` shows each of them (one line per record, the count on
-#    stderr; --json gives key, value and headers; filters work);
+#    `dlq list --all` shows each of them (one line per record, the count on
+#    stderr; --json gives key, value and headers; filters work), and
+#    `dlq list` groups them by status, HTTP status and reason (numbers as
+#    '#') with counts that add up, most records first;
 #  - after the outage, `dlq replay` re-publishes every failed record to its
 #    source topic with its original key, value and headers, no dlq-*
 #    header, replay-count 1 and replayed-from dlq:<p>:<o>; each contact then
@@ -39,10 +41,10 @@ ctl() {
   RC=0
   timeout 120 "$CTL" "$@" >"$T/$name.out" 2>"$T/$name.log" || RC=$?
 }
-# dlq_count ARGS... N: `dlq list ARGS` shows exactly N records.
+# dlq_count ARGS... N: `dlq list --all ARGS` shows exactly N records.
 dlq_count() {
   local want=${*: -1}
-  ctl dlqc dlq list "${@:1:$#-1}" && [ "$RC" -eq 0 ] && [ "$(wc -l <"$T/dlqc.out")" -eq "$want" ]
+  ctl dlqc dlq list --all "${@:1:$#-1}" && [ "$RC" -eq 0 ] && [ "$(wc -l <"$T/dlqc.out")" -eq "$want" ]
 }
 
 start_kafka 3
@@ -56,12 +58,33 @@ ctl imp1 contacts import "$T/d.csv" --batch-id outage --wait --timeout 90
 [ "$RC" -eq 3 ] || fail "import during the outage: exit $RC, expected 3"
 expect_contains "$T/imp1.out" "Succeeded 0 | Rejected 0 | Failed $N" "all failed"
 
-ctl list1 dlq list
-[ "$RC" -eq 0 ] || fail "dlq list: exit $RC"
+ctl list1 dlq list --all
+[ "$RC" -eq 0 ] || fail "dlq list --all: exit $RC"
 [ "$(grep -c ' failed cxone.contact-updates\[[0-9]*\]@[0-9]* key=d-[0-9]* http=50[023] attempts=2 replays=0 ' "$T/list1.out")" -eq $N ] ||
   { sed 's/^/    /' "$T/list1.out" >&2; fail "dlq list does not show $N failed records"; }
 expect_contains "$T/list1.log" "listed $N of $N DLQ records (cxone.dlq)" "dlq list count line"
-log "check: dlq list shows $N failed records: $(head -n 1 "$T/list1.out")"
+log "check: dlq list --all shows $N failed records: $(head -n 1 "$T/list1.out")"
+
+# Grouped: the sim answers 500, 502 or 503, so one to three groups of the
+# same reason pattern, most records first, adding up to N.
+ctl grp1 dlq list
+[ "$RC" -eq 0 ] || fail "dlq list: exit $RC"
+python3 - "$T/grp1.out" $N <<'PY' || { sed 's/^/    /' "$T/grp1.out" >&2; fail "dlq list groups"; }
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+pat = re.compile(r"^ *(\d+) failed http=50[023] first=(\S+) last=(\S+) "
+                 r"gave up after # attempts in # ms: simulated server error \(HTTP #\)$")
+counts = []
+for l in lines:
+    m = pat.match(l)
+    assert m, l
+    assert m.group(2) <= m.group(3) and m.group(2).startswith("20"), l
+    counts.append(int(m.group(1)))
+assert 1 <= len(lines) <= 3 and sum(counts) == int(sys.argv[2]), counts
+assert counts == sorted(counts, reverse=True), counts
+print(f"check: dlq list: {len(lines)} group(s) of {counts} records")
+PY
+expect_contains "$T/grp1.log" "listed $N of $N DLQ records (cxone.dlq) in " "dlq list groups line"
 
 ctl listj dlq list --json --reason 'GAVE UP'
 [ "$RC" -eq 0 ] || fail "dlq list --json: exit $RC"
@@ -134,6 +157,9 @@ T3=$(now)
 printf 'contactId,firstName\nnx-1,Nobody\n' >"$T/nx.csv"
 ctl imp2 contacts import "$T/nx.csv" --wait --timeout 60
 [ "$RC" -eq 3 ] || fail "import of an unknown contact: exit $RC, expected 3"
+ctl grp2 dlq list --since "$T3"
+grep -Eq '^ +1 rejected http=404 first=[0-9T:.Z-]+ last=[0-9T:.Z-]+ .+' "$T/grp2.out" ||
+  { sed 's/^/    /' "$T/grp2.out" >&2; fail "dlq list: the rejected record is not a group of its own"; }
 ctl dry2 dlq replay --since "$T3" --dry-run
 expect_contains "$T/dry2.out" "would replay 0, skipped 0" "rejected not replayed by default"
 expect_contains "$T/dry2.out" "1 rejected record(s) not selected" "rejected not replayed by default"
@@ -191,10 +217,13 @@ ctl bad dlq replay --reason SYNTHETIC-test --dry-run
 expect_contains "$T/bad.out" "would replay 1, skipped 4 (1 without a valid source topic, 1 from the DLQ itself, 1 with a bad replay-count, 1 duplicate copies)" \
   "bad records refused"
 expect_contains "$T/bad.out" "would replay dlq:" "the first copy of a duplicate"
-ctl badl dlq list --reason synthetic
+ctl badl dlq list --all --reason synthetic
 expect_contains "$T/badl.out" "- failed -[-]@- key=z-nosource http=- attempts=- replays=0 synthetic-test-record" \
   "a record without dlq headers listed with dashes"
 expect_contains "$T/badl.out" "replays=abc" "a bad replay-count shown as it is"
+ctl badg dlq list --reason synthetic
+[ "$(cat "$T/badg.out")" = "     5 failed http=- first=- last=- synthetic-test-record" ] ||
+  { sed 's/^/    /' "$T/badg.out" >&2; fail "records without dlq-at or dlq-http-status: one group"; }
 log "check: records without a source, from the DLQ, with a bad count or duplicated are refused"
 
 check nosecret "$T"/*.out "$T"/*.log --secret "$CXONE_CLIENT_SECRET" || fail "a secret leaked"
