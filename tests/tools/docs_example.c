@@ -24,11 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cxone/config.h"
-#include "cxone/contacts.h"
-#include "cxone/outcome.h"
-#include "cxone/peers.h"
-#include "cxone/schedules.h"
+#include "cxone/base/config.h"
+#include "cxone/requests/contacts.h"
+#include "cxone/requests/outcome.h"
+#include "cxone/flow/peers.h"
+#include "cxone/requests/schedules.h"
 
 #define INPUT_MAX (8 * 1024 * 1024)
 
