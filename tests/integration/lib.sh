@@ -66,6 +66,28 @@ start_kafka() {
   log "dev-kafka at $KAFKA_BOOTSTRAP_SERVERS ($parts partitions)"
 }
 
+# start_kafka_ctl [PARTITIONS]: like start_kafka, with fault control: kafka_ctl
+# LINE sends a control line (see `cxonectl dev-kafka --help`) and waits for
+# its "ok:" answer.
+start_kafka_ctl() {
+  local parts=${1:-6}
+  mkfifo "$T/kafka.ctl"
+  "$CXW_BIN/cxonectl" dev-kafka --partitions "$parts" --control <"$T/kafka.ctl" \
+    >"$T/kafka.out" 2>"$T/kafka.log" &
+  PIDS+=($!)
+  exec 9>"$T/kafka.ctl" # held open: dev-kafka reads control lines until it closes
+  KAFKA_BOOTSTRAP_SERVERS=$(first_line "$T/kafka.out" 30) || fail "dev-kafka did not start"
+  export KAFKA_BOOTSTRAP_SERVERS
+  log "dev-kafka at $KAFKA_BOOTSTRAP_SERVERS ($parts partitions, under control)"
+}
+kafka_ctl() {
+  local n
+  n=$(grep -c '^ok: ' "$T/kafka.out" || true)
+  echo "$*" >&9
+  wait_until 10 eval "[ \$(grep -c '^ok: ' '$T/kafka.out') -gt $n ]" || fail "dev-kafka did not take '$*'"
+  log "dev-kafka: $*"
+}
+
 # start_sim [ARGS...]: cxone-sim on a free loopback port; exports CXONE_BASE_URL.
 start_sim() {
   "$CXW_BIN/cxone-sim" --listen 127.0.0.1:0 --client-id "$CXONE_CLIENT_ID" \
