@@ -3,7 +3,8 @@
 # agree with what the programs do. No Docker engine or cluster runs here, so
 # this is what can be checked without one:
 #   - every YAML file parses;
-#   - Kubernetes: probes on /healthz and /readyz at the port the ConfigMap's
+#   - Kubernetes: every field of every manifest exists in the API version it
+#     names (tests/container/k8s-schema/, offline); probes on /healthz and /readyz at the port the ConfigMap's
 #     config listens on (9464), terminationGracePeriodSeconds above the drain
 #     deadline of that config, KEDA's maxReplicaCount <= the stated partition
 #     count and its group/topic/brokers = the worker's, labels and names that
@@ -736,6 +737,25 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
   log "note: systemd-analyze not installed: the unit was checked by parsing only"
 fi
+
+# ---- Kubernetes API schema: every field exists in the API version named ----
+# Against tests/container/k8s-schema/k8s-schema.json (generated from the npm
+# packages kubernetes-models and @kubernetes-models/keda by update.sh there):
+# offline, no cluster. First a copy with a misspelt field, which must fail.
+SCHEMA_CHECK=$SRC/tests/container/k8s-schema/check.py
+sed 's/terminationGracePeriodSeconds:/terminationGracePeriodSecond:/' "$SRC/deploy/k8s/deployment.yaml" \
+  >"$T/misspelt.yaml"
+if python3 "$SCHEMA_CHECK" "$T/misspelt.yaml" >"$T/schema-neg.out" 2>&1 ||
+  ! grep -q 'terminationGracePeriodSecond: no such field' "$T/schema-neg.out"; then
+  cat "$T/schema-neg.out" >&2
+  fail "the schema check does not catch a misspelt field"
+fi
+mapfile -t manifests < <(find "$SRC/deploy/k8s" -name '*.yaml' ! -name kustomization.yaml | sort)
+python3 "$SCHEMA_CHECK" "${manifests[@]}" >"$T/schema.out" 2>&1 || {
+  cat "$T/schema.out" >&2
+  fail "deploy/k8s does not match the Kubernetes API schema (above)"
+}
+log "$(cat "$T/schema.out")"
 
 # ---- kustomize (optional: kubectl is not a dependency) ----------------------
 if command -v kubectl >/dev/null 2>&1 && kubectl kustomize --help >/dev/null 2>&1; then
