@@ -121,9 +121,10 @@ for name, ds in docs.items():
     if not name.startswith(k8s_dir + "/") or name.endswith("kustomization.yaml"):
         continue
     base = os.path.basename(name)
-    if base == "secret.example.yaml":
+    if base.endswith(".example.yaml"):
+        # examples to adapt and apply by hand (the Secret, the topic job)
         if base in resources:
-            err("kustomization.yaml lists secret.example.yaml: applying it would replace the real Secret")
+            err(f"kustomization.yaml lists {base}: an example, to adapt and apply by hand")
     elif base not in resources:
         err(f"kustomization.yaml does not list {base}")
     for d in ds:
@@ -311,16 +312,44 @@ if so:
     if replicas > parts:
         err(f"Deployment: replicas {replicas} > {parts} partitions")
     trig = [t for t in sspec.get("triggers", []) if t.get("type") == "kafka"]
-    if len(trig) != 1:
-        err("ScaledObject: expected one kafka trigger")
-    else:
-        md = trig[0].get("metadata", {})
-        facts["keda_group"] = md.get("consumerGroup", "")
-        facts["keda_topic"] = md.get("topic", "")
-        facts["keda_bootstrap"] = md.get("bootstrapServers", "")
+    if len(trig) != 2:
+        err(f"ScaledObject: expected two kafka triggers (one per request topic), found {len(trig)}")
+    mds = [t.get("metadata", {}) for t in trig]
+    for key, fact in (("consumerGroup", "keda_group"), ("bootstrapServers", "keda_bootstrap")):
+        vals = {md.get(key, "") for md in mds}
+        if len(vals) != 1:
+            err(f"ScaledObject: the triggers' {key} differ: {sorted(vals)}")
+        facts[fact] = sorted(vals)[0] if vals else ""
+    facts["keda_topics"] = ",".join(sorted(md.get("topic", "") for md in mds))
+    for md in mds:
         if str(md.get("allowIdleConsumers", "false")).lower() != "false":
             err("ScaledObject: allowIdleConsumers must stay false")
     facts["partitions"] = parts
+TOPICS = ["cxone.contact-updates", "cxone.schedule-imports", "cxone.results", "cxone.audit", "cxone.dlq"]
+
+
+def check_topic_script(where, text, partitions):
+    """A script creating the five topics with `partitions` partitions and the
+    budget topic with 1 (kafka-topics.sh --create)."""
+    missing = [x for x in TOPICS + ["cxone.budget"] if x not in text]
+    if missing:
+        err(f"{where}: the topic script does not create {', '.join(missing)}")
+    creates = [c for c in re.split(r"\n|;", text.replace("\\\n", " ")) if "--create" in c]
+    budget = [c for c in creates if "cxone.budget" in c]
+    others = [c for c in creates if "cxone.budget" not in c]
+    if not budget or "--partitions 1 " not in budget[0] + " ":
+        err(f"{where}: the budget topic is not created with 1 partition")
+    if not others or any(f"--partitions {partitions} " not in c + " " for c in others):
+        err(f"{where}: the request topics are not created with {partitions} partitions")
+
+
+jobs = by_kind.get("Job", [])
+if len(jobs) != 1:
+    err(f"{k8s_dir}: expected one topic Job (topics-job.example.yaml), found {len(jobs)}")
+else:
+    jc = jobs[0][1]["spec"]["template"]["spec"]["containers"][0]
+    check_topic_script("topics Job", " ".join(jc.get("command", []) + jc.get("args", [])),
+                       facts.get("partitions", 6))
 print(f"k8s: {sum(len(v) for v in by_kind.values())} objects; Deployment replicas {replicas}, "
       f"probes on {sorted(map(str, probe_ports))}, grace {grace}s, "
       f"KEDA max {so.get('spec', {}).get('maxReplicaCount')} of {facts.get('partitions')} partitions")
@@ -517,10 +546,7 @@ else:
     init = [s for n, s in svcs.items() if "kafka-topics" in text_of(s)]
     np_ = facts.get("partitions", 6)
     if init:
-        t = text_of(init[0])
-        missing = [x for x in topics if x not in t]
-        if missing or f"--partitions {np_}" not in t:
-            err(f"compose: the topic job does not create {missing or 'the topics'} with {np_} partitions")
+        check_topic_script("compose", text_of(init[0]), np_)
         if (init[0].get("depends_on", {}).get(kname) or {}).get("condition") != "service_healthy":
             err("compose: the topic job does not wait for a healthy Kafka")
     elif get("AUTO_CREATE_TOPICS_ENABLE") != "true" or get("NUM_PARTITIONS") != str(np_):
@@ -667,11 +693,13 @@ grace=$(fact k8s_grace_s)
   fail "the ConfigMap's admin_listen '$listen' is not on the probes' port $(fact k8s_probe_port)"
 [ "$(effective kafka.group_id "$T/k8s-print.out")" = "$(fact keda_group)" ] ||
   fail "KEDA's consumerGroup $(fact keda_group) is not the worker's group"
-[ "$(effective kafka.topics.contact_updates "$T/k8s-print.out")" = "$(fact keda_topic)" ] ||
-  fail "KEDA's topic $(fact keda_topic) is not the worker's contact-updates topic"
+want_topics=$(printf '%s\n' "$(effective kafka.topics.contact_updates "$T/k8s-print.out")" \
+  "$(effective kafka.topics.schedule_imports "$T/k8s-print.out")" | sort | paste -sd, -)
+[ "$want_topics" = "$(fact keda_topics)" ] ||
+  fail "KEDA's topics $(fact keda_topics) are not the worker's request topics $want_topics"
 [ "$(effective kafka.bootstrap_servers "$T/k8s-print.out")" = "$(fact keda_bootstrap)" ] ||
   fail "KEDA's bootstrapServers $(fact keda_bootstrap) are not the worker's"
-log "k8s: config valid; drain ${deadline} ms < grace ${grace} s; admin $listen; KEDA on $(fact keda_group)/$(fact keda_topic)"
+log "k8s: config valid; drain ${deadline} ms < grace ${grace} s; admin $listen; KEDA on $(fact keda_group)/{$(fact keda_topics)}"
 
 # ---- Docker: the image's config with the compose environment --------------
 grep -v '^CXONE_CLIENT_SECRET_FILE=' "$T/docker.env" >"$T/docker-nofile.env"
