@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_deploy_files.sh: the deployment files under deploy/ hold together and
-# agree with what the programs do. No Docker engine or cluster runs here, so
-# this is what can be checked without one:
+# agree with what the programs do, without a container engine or a cluster
+# (tests/container/run.sh, opt-in, builds and runs the image and
+# compose.local.yaml for real with podman):
 #   - every YAML file parses;
 #   - Kubernetes: every field of every manifest exists in the API version it
 #     names (tests/container/k8s-schema/, offline); probes on /healthz and /readyz at the port the ConfigMap's
@@ -15,7 +16,9 @@
 #     the build packages of scripts/install-deps.sh; the final stage has no
 #     -dev package, no compiler, runs as a non-root uid, and provides the
 #     package of every shared library the programs need (Debian 12 only);
-#   - compose: a KRaft Kafka whose listeners agree, the six topics, the
+#   - compose: no top-level name:; compose.local.yaml runs only our image,
+#     dev-kafka, 2 workers with their own admin port and id, waits for no
+#     health check; compose.yaml: a KRaft Kafka whose listeners agree, the six topics, the
 #     simulator, 2 worker replicas, the secret file, health checks, ordered
 #     starts, a stop grace period above the image config's drain deadline;
 #   - systemd: the unit has its hardening and `systemd-analyze verify`
@@ -600,6 +603,33 @@ with open(os.path.join(out, "docker.env"), "w", encoding="utf-8") as f:
     for k, v in sorted(compose_env.items()):
         f.write(f"{k}={v}\n")
 print(f"compose: services {', '.join(svcs)}; {nworkers} worker replicas")
+
+# ---- compose.local.yaml: the project's image only, no health check waited for
+lpath = "deploy/docker/compose.local.yaml"
+for cp_ in (cpath, lpath):
+    if "name" in docs.get(cp_, [{}])[0]:
+        err(f"{cp_}: a top-level name: (docker-compose v1 rejects it; give -p)")
+lsvcs = docs.get(lpath, [{}])[0].get("services", {})
+limages = {s.get("image") for s in lsvcs.values()}
+if limages != images:
+    err(f"{lpath}: images {sorted(map(str, limages))}, expected only the project's {sorted(map(str, images))}")
+if "dev-kafka" not in text_of(lsvcs.get("kafka", {})):
+    err(f"{lpath}: the kafka service does not run cxonectl dev-kafka")
+lworkers = {n: s for n, s in lsvcs.items() if "cxone-worker -c" in text_of(s)}
+ports, ids = set(), set()
+for n, s in lworkers.items():
+    e = envmap(s)
+    ports.add(e.get("CXONE_WORKER_ADMIN_LISTEN"))
+    ids.add(e.get("WORKER_ID"))
+    for dep in (s.get("depends_on") or {}).values() if isinstance(s.get("depends_on"), dict) else []:
+        if (dep or {}).get("condition") == "service_healthy":
+            err(f"{lpath}: {n} waits for a health check (nothing runs them under podman without systemd)")
+    g = re.fullmatch(r"(\d+)s", str(s.get("stop_grace_period", "10s")))
+    if not g or int(g.group(1)) != facts.get("compose_grace_s"):
+        err(f"{lpath}: {n}: stop_grace_period is not compose.yaml's")
+if len(lworkers) != 2 or len(ports) != 2 or len(ids) != 2 or None in ports | ids:
+    err(f"{lpath}: expected 2 workers with their own admin port and WORKER_ID, found {sorted(lworkers)}")
+print(f"compose.local: services {', '.join(lsvcs)}; workers {', '.join(sorted(lworkers))}")
 
 # ---- systemd ----------------------------------------------------------------
 upath = os.path.join(src, "deploy/systemd/cxone-worker.service")
