@@ -6,9 +6,17 @@
 # when any process it started logged a sanitizer report.
 #   tests/run.sh            everything
 #   tests/run.sh -L unit    only the unit tests (any ctest arguments pass through)
+#   tests/run.sh --container  then also the container image and compose stack
+#                             with podman (tests/container/run.sh; minutes, root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+
+container=0
+if [ "${1:-}" = "--container" ]; then
+  container=1
+  shift
+fi
 
 scripts/install-deps.sh
 
@@ -34,5 +42,9 @@ if command -v clang-format >/dev/null 2>&1; then
   if [ ${#files[@]} -gt 0 ]; then
     clang-format --dry-run --Werror "${files[@]}"
   fi
+fi
+if [ $container -eq 1 ]; then
+  echo "== the container image and compose stack (tests/container/run.sh)"
+  tests/container/run.sh
 fi
 echo "== all tests passed"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # test_deploy_files.sh: the deployment files under deploy/ hold together and
-# agree with what the programs do. No Docker engine or cluster runs here, so
-# this is what can be checked without one:
+# agree with what the programs do, without a container engine or a cluster
+# (tests/container/run.sh, opt-in, builds and runs the image and
+# compose.local.yaml for real with podman):
 #   - every YAML file parses;
-#   - Kubernetes: probes on /healthz and /readyz at the port the ConfigMap's
+#   - Kubernetes: every field of every manifest exists in the API version it
+#     names (tests/container/k8s-schema/, offline); probes on /healthz and /readyz at the port the ConfigMap's
 #     config listens on (9464), terminationGracePeriodSeconds above the drain
 #     deadline of that config, KEDA's maxReplicaCount <= the stated partition
 #     count and its group/topic/brokers = the worker's, labels and names that
@@ -14,7 +16,9 @@
 #     the build packages of scripts/install-deps.sh; the final stage has no
 #     -dev package, no compiler, runs as a non-root uid, and provides the
 #     package of every shared library the programs need (Debian 12 only);
-#   - compose: a KRaft Kafka whose listeners agree, the six topics, the
+#   - compose: no top-level name:; compose.local.yaml runs only our image,
+#     dev-kafka, 2 workers with their own admin port and id, waits for no
+#     health check; compose.yaml: a KRaft Kafka whose listeners agree, the six topics, the
 #     simulator, 2 worker replicas, the secret file, health checks, ordered
 #     starts, a stop grace period above the image config's drain deadline;
 #   - systemd: the unit has its hardening and `systemd-analyze verify`
@@ -120,9 +124,10 @@ for name, ds in docs.items():
     if not name.startswith(k8s_dir + "/") or name.endswith("kustomization.yaml"):
         continue
     base = os.path.basename(name)
-    if base == "secret.example.yaml":
+    if base.endswith(".example.yaml"):
+        # examples to adapt and apply by hand (the Secret, the topic job)
         if base in resources:
-            err("kustomization.yaml lists secret.example.yaml: applying it would replace the real Secret")
+            err(f"kustomization.yaml lists {base}: an example, to adapt and apply by hand")
     elif base not in resources:
         err(f"kustomization.yaml does not list {base}")
     for d in ds:
@@ -310,16 +315,44 @@ if so:
     if replicas > parts:
         err(f"Deployment: replicas {replicas} > {parts} partitions")
     trig = [t for t in sspec.get("triggers", []) if t.get("type") == "kafka"]
-    if len(trig) != 1:
-        err("ScaledObject: expected one kafka trigger")
-    else:
-        md = trig[0].get("metadata", {})
-        facts["keda_group"] = md.get("consumerGroup", "")
-        facts["keda_topic"] = md.get("topic", "")
-        facts["keda_bootstrap"] = md.get("bootstrapServers", "")
+    if len(trig) != 2:
+        err(f"ScaledObject: expected two kafka triggers (one per request topic), found {len(trig)}")
+    mds = [t.get("metadata", {}) for t in trig]
+    for key, fact in (("consumerGroup", "keda_group"), ("bootstrapServers", "keda_bootstrap")):
+        vals = {md.get(key, "") for md in mds}
+        if len(vals) != 1:
+            err(f"ScaledObject: the triggers' {key} differ: {sorted(vals)}")
+        facts[fact] = sorted(vals)[0] if vals else ""
+    facts["keda_topics"] = ",".join(sorted(md.get("topic", "") for md in mds))
+    for md in mds:
         if str(md.get("allowIdleConsumers", "false")).lower() != "false":
             err("ScaledObject: allowIdleConsumers must stay false")
     facts["partitions"] = parts
+TOPICS = ["cxone.contact-updates", "cxone.schedule-imports", "cxone.results", "cxone.audit", "cxone.dlq"]
+
+
+def check_topic_script(where, text, partitions):
+    """A script creating the five topics with `partitions` partitions and the
+    budget topic with 1 (kafka-topics.sh --create)."""
+    missing = [x for x in TOPICS + ["cxone.budget"] if x not in text]
+    if missing:
+        err(f"{where}: the topic script does not create {', '.join(missing)}")
+    creates = [c for c in re.split(r"\n|;", text.replace("\\\n", " ")) if "--create" in c]
+    budget = [c for c in creates if "cxone.budget" in c]
+    others = [c for c in creates if "cxone.budget" not in c]
+    if not budget or "--partitions 1 " not in budget[0] + " ":
+        err(f"{where}: the budget topic is not created with 1 partition")
+    if not others or any(f"--partitions {partitions} " not in c + " " for c in others):
+        err(f"{where}: the request topics are not created with {partitions} partitions")
+
+
+jobs = by_kind.get("Job", [])
+if len(jobs) != 1:
+    err(f"{k8s_dir}: expected one topic Job (topics-job.example.yaml), found {len(jobs)}")
+else:
+    jc = jobs[0][1]["spec"]["template"]["spec"]["containers"][0]
+    check_topic_script("topics Job", " ".join(jc.get("command", []) + jc.get("args", [])),
+                       facts.get("partitions", 6))
 print(f"k8s: {sum(len(v) for v in by_kind.values())} objects; Deployment replicas {replicas}, "
       f"probes on {sorted(map(str, probe_ports))}, grace {grace}s, "
       f"KEDA max {so.get('spec', {}).get('maxReplicaCount')} of {facts.get('partitions')} partitions")
@@ -516,10 +549,7 @@ else:
     init = [s for n, s in svcs.items() if "kafka-topics" in text_of(s)]
     np_ = facts.get("partitions", 6)
     if init:
-        t = text_of(init[0])
-        missing = [x for x in topics if x not in t]
-        if missing or f"--partitions {np_}" not in t:
-            err(f"compose: the topic job does not create {missing or 'the topics'} with {np_} partitions")
+        check_topic_script("compose", text_of(init[0]), np_)
         if (init[0].get("depends_on", {}).get(kname) or {}).get("condition") != "service_healthy":
             err("compose: the topic job does not wait for a healthy Kafka")
     elif get("AUTO_CREATE_TOPICS_ENABLE") != "true" or get("NUM_PARTITIONS") != str(np_):
@@ -573,6 +603,33 @@ with open(os.path.join(out, "docker.env"), "w", encoding="utf-8") as f:
     for k, v in sorted(compose_env.items()):
         f.write(f"{k}={v}\n")
 print(f"compose: services {', '.join(svcs)}; {nworkers} worker replicas")
+
+# ---- compose.local.yaml: the project's image only, no health check waited for
+lpath = "deploy/docker/compose.local.yaml"
+for cp_ in (cpath, lpath):
+    if "name" in docs.get(cp_, [{}])[0]:
+        err(f"{cp_}: a top-level name: (docker-compose v1 rejects it; give -p)")
+lsvcs = docs.get(lpath, [{}])[0].get("services", {})
+limages = {s.get("image") for s in lsvcs.values()}
+if limages != images:
+    err(f"{lpath}: images {sorted(map(str, limages))}, expected only the project's {sorted(map(str, images))}")
+if "dev-kafka" not in text_of(lsvcs.get("kafka", {})):
+    err(f"{lpath}: the kafka service does not run cxonectl dev-kafka")
+lworkers = {n: s for n, s in lsvcs.items() if "cxone-worker -c" in text_of(s)}
+ports, ids = set(), set()
+for n, s in lworkers.items():
+    e = envmap(s)
+    ports.add(e.get("CXONE_WORKER_ADMIN_LISTEN"))
+    ids.add(e.get("WORKER_ID"))
+    for dep in (s.get("depends_on") or {}).values() if isinstance(s.get("depends_on"), dict) else []:
+        if (dep or {}).get("condition") == "service_healthy":
+            err(f"{lpath}: {n} waits for a health check (nothing runs them under podman without systemd)")
+    g = re.fullmatch(r"(\d+)s", str(s.get("stop_grace_period", "10s")))
+    if not g or int(g.group(1)) != facts.get("compose_grace_s"):
+        err(f"{lpath}: {n}: stop_grace_period is not compose.yaml's")
+if len(lworkers) != 2 or len(ports) != 2 or len(ids) != 2 or None in ports | ids:
+    err(f"{lpath}: expected 2 workers with their own admin port and WORKER_ID, found {sorted(lworkers)}")
+print(f"compose.local: services {', '.join(lsvcs)}; workers {', '.join(sorted(lworkers))}")
 
 # ---- systemd ----------------------------------------------------------------
 upath = os.path.join(src, "deploy/systemd/cxone-worker.service")
@@ -666,11 +723,13 @@ grace=$(fact k8s_grace_s)
   fail "the ConfigMap's admin_listen '$listen' is not on the probes' port $(fact k8s_probe_port)"
 [ "$(effective kafka.group_id "$T/k8s-print.out")" = "$(fact keda_group)" ] ||
   fail "KEDA's consumerGroup $(fact keda_group) is not the worker's group"
-[ "$(effective kafka.topics.contact_updates "$T/k8s-print.out")" = "$(fact keda_topic)" ] ||
-  fail "KEDA's topic $(fact keda_topic) is not the worker's contact-updates topic"
+want_topics=$(printf '%s\n' "$(effective kafka.topics.contact_updates "$T/k8s-print.out")" \
+  "$(effective kafka.topics.schedule_imports "$T/k8s-print.out")" | sort | paste -sd, -)
+[ "$want_topics" = "$(fact keda_topics)" ] ||
+  fail "KEDA's topics $(fact keda_topics) are not the worker's request topics $want_topics"
 [ "$(effective kafka.bootstrap_servers "$T/k8s-print.out")" = "$(fact keda_bootstrap)" ] ||
   fail "KEDA's bootstrapServers $(fact keda_bootstrap) are not the worker's"
-log "k8s: config valid; drain ${deadline} ms < grace ${grace} s; admin $listen; KEDA on $(fact keda_group)/$(fact keda_topic)"
+log "k8s: config valid; drain ${deadline} ms < grace ${grace} s; admin $listen; KEDA on $(fact keda_group)/{$(fact keda_topics)}"
 
 # ---- Docker: the image's config with the compose environment --------------
 grep -v '^CXONE_CLIENT_SECRET_FILE=' "$T/docker.env" >"$T/docker-nofile.env"
@@ -736,6 +795,25 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
   log "note: systemd-analyze not installed: the unit was checked by parsing only"
 fi
+
+# ---- Kubernetes API schema: every field exists in the API version named ----
+# Against tests/container/k8s-schema/k8s-schema.json (generated from the npm
+# packages kubernetes-models and @kubernetes-models/keda by update.sh there):
+# offline, no cluster. First a copy with a misspelt field, which must fail.
+SCHEMA_CHECK=$SRC/tests/container/k8s-schema/check.py
+sed 's/terminationGracePeriodSeconds:/terminationGracePeriodSecond:/' "$SRC/deploy/k8s/deployment.yaml" \
+  >"$T/misspelt.yaml"
+if python3 "$SCHEMA_CHECK" "$T/misspelt.yaml" >"$T/schema-neg.out" 2>&1 ||
+  ! grep -q 'terminationGracePeriodSecond: no such field' "$T/schema-neg.out"; then
+  cat "$T/schema-neg.out" >&2
+  fail "the schema check does not catch a misspelt field"
+fi
+mapfile -t manifests < <(find "$SRC/deploy/k8s" -name '*.yaml' ! -name kustomization.yaml | sort)
+python3 "$SCHEMA_CHECK" "${manifests[@]}" >"$T/schema.out" 2>&1 || {
+  cat "$T/schema.out" >&2
+  fail "deploy/k8s does not match the Kubernetes API schema (above)"
+}
+log "$(cat "$T/schema.out")"
 
 # ---- kustomize (optional: kubectl is not a dependency) ----------------------
 if command -v kubectl >/dev/null 2>&1 && kubectl kustomize --help >/dev/null 2>&1; then
