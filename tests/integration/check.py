@@ -3,7 +3,7 @@
 one JSON object per message: topic, partition, offset, key, value, headers).
 
   check.py outcomes --source SRC --results RES [--exactly-once] [--max-failed N]
-                    [--max-rejected N] [--expect-rejected N]
+                    [--max-rejected N] [--expect-rejected N] [--max-duplicates N]
   check.py contacts --source SRC --results RES --sim URL
   check.py dlq --results RES --dlq DLQ
   check.py audit --audit AUD --source SRC
@@ -89,6 +89,10 @@ def cmd_outcomes(a):
         die(f"{len(missing)} requests have no outcome, e.g. {sorted(missing)[:5]}")
     if extra:
         die(f"{len(extra)} outcomes for unknown sources, e.g. {extra[:5]}")
+    extra_outcomes = sum(len(v) - 1 for v in dups.values())
+    print(f"check: duplicate outcomes (beyond one per source offset): {extra_outcomes}")
+    if a.max_duplicates is not None and extra_outcomes > a.max_duplicates:
+        die(f"{extra_outcomes} duplicate outcomes, more than {a.max_duplicates}")
     if a.exactly_once and dups:
         k = next(iter(dups))
         die(f"{len(dups)} requests have more than one outcome, e.g. {k}: {dups[k]}")
@@ -210,6 +214,7 @@ def main():
     o.add_argument("--max-failed", type=int)
     o.add_argument("--max-rejected", type=int)
     o.add_argument("--expect-rejected", type=int)
+    o.add_argument("--max-duplicates", type=int)
     c = sub.add_parser("contacts")
     c.add_argument("--source", required=True)
     c.add_argument("--results", required=True)
