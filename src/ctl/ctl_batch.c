@@ -141,6 +141,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
                 free(r->error);
                 r->error = strdup(rd_kafka_err2str(m->err));
                 b->delivery_failed++;
+                if (m->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT)
+                        b->timed_out++;
         } else {
                 r->delivered = 1;
                 r->partition = m->partition;
@@ -154,8 +156,15 @@ static rd_kafka_t *make_producer(ctl_batch_t *b)
         char errstr[512];
         rd_kafka_t *rk = ctl_producer_new(b->cfg, dr_cb, b, errstr, sizeof(errstr));
 
-        if (!rk)
+        size_t len = sizeof(b->msg_timeout);
+
+        if (!rk) {
                 fprintf(stderr, "cxonectl: kafka producer: %s\n", errstr);
+                return NULL;
+        }
+        if (rd_kafka_conf_get(rd_kafka_conf(rk), "message.timeout.ms", b->msg_timeout,
+                              &len) != RD_KAFKA_CONF_OK)
+                cxw_strlcpy(b->msg_timeout, "?", sizeof(b->msg_timeout));
         return rk;
 }
 
@@ -211,10 +220,19 @@ out:
 
 int ctl_batch_start(ctl_batch_t *b)
 {
-        if (b->wait && start_results_consumer(b) != 0)
-                return -1;
+        char errstr[1024];
+
         b->producer = make_producer(b);
         if (!b->producer)
+                return -1;
+        /* An unreachable cluster is said at once, naming it, rather than
+         * after every message has timed out. */
+        if (ctl_kafka_probe(b->producer, b->cfg, b->topic, CTL_PROBE_TIMEOUT_MS, errstr,
+                            sizeof(errstr)) != 0) {
+                fprintf(stderr, "cxonectl: %s\n", errstr);
+                return -1;
+        }
+        if (b->wait && start_results_consumer(b) != 0)
                 return -1;
         printf("%s\n", b->batch_id);
         fflush(stdout);
@@ -543,6 +561,13 @@ int ctl_batch_finish(ctl_batch_t *b, int produce_rc)
                         fprintf(stderr, "%s: %s %s: no delivery report (interrupted)\n",
                                 where, b->kind->noun, key);
         }
+        if (b->timed_out)
+                fprintf(stderr,
+                        "cxonectl: Kafka at %s (kafka.bootstrap_servers or "
+                        "KAFKA_BOOTSTRAP_SERVERS) did not acknowledge %zu message%s "
+                        "within message.timeout.ms (%s ms)\n",
+                        b->cfg->bootstrap_servers, b->timed_out,
+                        b->timed_out == 1 ? "" : "s", b->msg_timeout);
         if (!b->quiet || !all_acked || produce_rc != 0) {
                 fprintf(stderr, "batch %s: produced %zu, skipped %zu", b->batch_id,
                         b->acked, b->skipped);
