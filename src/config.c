@@ -83,6 +83,11 @@ static const prop_t props[] = {
      NULL, "librdkafka properties for the consumer only, each `name=value`."},
     {"kafka.producer_properties", PT_LIST, OFF(producer_props), "", 0, 0, NULL, PF_PROPS,
      NULL, "librdkafka properties for the producer only, each `name=value`."},
+    {"kafka.statistics_interval_ms", PT_INT, OFF(kafka_stats_interval_ms), "5000", 100,
+     MS_MAX, NULL, 0, NULL,
+     "How often the worker's consumer takes librdkafka's statistics: the consumer lag "
+     "of each assigned partition (`cxw_consumer_lag` on /metrics) and whether brokers "
+     "are up (`/readyz`)."},
     {"kafka.topics.contact_updates", PT_STR, OFF(topic_contacts), "cxone.contact-updates",
      0, 0, NULL, PF_NONEMPTY | PF_TOPIC, NULL, "Topic of contact update requests."},
     {"kafka.topics.schedule_imports", PT_STR, OFF(topic_schedules),
