@@ -1119,6 +1119,12 @@ cxw_config_t *cxw_config_load(const char *path, cxw_config_purpose_t purpose,
                 ctx->dropped++;
                 add_err(ctx, "... and %zu more problems", ctx->dropped);
         }
+        cfg->from_env = calloc(NPROPS, sizeof(*cfg->from_env));
+        if (!cfg->from_env)
+                ctx->oom = true;
+        for (size_t i = 0; cfg->from_env && i < NPROPS; i++)
+                if (ctx->orig[i].from == FROM_ENV)
+                        cfg->from_env[i] = ctx->orig[i].env; /* a table string */
         if (ctx->oom)
                 goto fail;
         if (ctx->lc_live)
@@ -1153,6 +1159,7 @@ void cxw_config_destroy(cxw_config_t *cfg)
                 }
         }
         free(cfg->source);
+        free(cfg->from_env);
         free(cfg);
 }
 
@@ -1343,6 +1350,15 @@ void cxw_config_dump(const cxw_config_t *cfg, FILE *out)
                         break;
                 }
                 }
+                if (cfg->from_env && cfg->from_env[i])
+                        fprintf(out, "  # env %s", cfg->from_env[i]);
                 fputc('\n', out);
         }
+}
+
+void cxw_config_print_env(FILE *out, const char *indent)
+{
+        for (size_t i = 0; i < NPROPS; i++)
+                if (props[i].env)
+                        fprintf(out, "%s%-26s %s\n", indent, props[i].env, props[i].path);
 }
