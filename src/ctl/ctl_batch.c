@@ -451,26 +451,48 @@ static bool record(const ctl_batch_t *b, ctl_req_t *r, const ctl_outcome_t *o,
         return true;
 }
 
-/* "[##########----------] 512/1024  50%  (118 s left)" on a terminal,
- * "outcomes: 512 of 1024 (50%), 118 s left" as a plain line otherwise. */
-static void show_progress(bool tty, size_t got, size_t total, int64_t deadline)
+/* The time left at the rate outcomes came in since the first one (the
+ * workers' start-up is no part of the rate): "~42s left", or "estimating"
+ * before two have come; "(timeout in 30s)" when the estimate goes past the
+ * --timeout deadline. */
+static void eta_text(char *buf, size_t size, size_t got, size_t total, int64_t first,
+                     int64_t deadline)
 {
-        enum { WIDTH = 30 };
+        int64_t now = cxw_now_ms();
+        double elapsed_s = (double)(now - first) / 1000.0;
+        long long eta, left = (long long)(deadline - now) / 1000;
+
+        if (got < 2 || elapsed_s <= 0) {
+                snprintf(buf, size, "estimating");
+                return;
+        }
+        eta = (long long)((double)(total - got) * elapsed_s / (double)(got - 1) + 0.5);
+        if (eta > left)
+                snprintf(buf, size, "~%llds left (timeout in %llds)", eta, left);
+        else
+                snprintf(buf, size, "~%llds left", eta);
+}
+
+/* "[##########----------] 512/1024  50%  ~42s left" on a terminal,
+ * "outcomes: 512 of 1024 (50%), ~42s left" as a plain line otherwise. */
+static void show_progress(bool tty, size_t got, size_t total, int64_t first,
+                          int64_t deadline)
+{
+        enum { WIDTH = 20 }; /* the line stays within 80 columns */
         int pct = total ? (int)(got * 100 / total) : 100;
-        long long left = (long long)(deadline - cxw_now_ms()) / 1000;
-        char bar[WIDTH + 1];
+        char bar[WIDTH + 1], eta[96];
         size_t fill = total ? got * WIDTH / total : WIDTH;
 
+        eta_text(eta, sizeof(eta), got, total, first, deadline);
         if (!tty) {
-                fprintf(stderr, "outcomes: %zu of %zu (%d%%), %llds left\n", got, total,
-                        pct, left);
+                fprintf(stderr, "outcomes: %zu of %zu (%d%%), %s\n", got, total, pct,
+                        eta);
                 return;
         }
         for (size_t i = 0; i < WIDTH; i++)
                 bar[i] = i < fill ? '#' : '-';
         bar[WIDTH] = '\0';
-        fprintf(stderr, "\r[%s] %zu/%zu %3d%%  (%llds left) ", bar, got, total, pct,
-                left);
+        fprintf(stderr, "\r[%s] %zu/%zu %3d%%  %-32s", bar, got, total, pct, eta);
 }
 
 static int wait_outcomes(ctl_batch_t *b)
@@ -479,6 +501,7 @@ static int wait_outcomes(ctl_batch_t *b)
         source_t *src = index_sources(b, &nsrc);
         counts_t c = {0};
         int64_t deadline = cxw_now_ms() + (int64_t)b->timeout_s * 1000;
+        int64_t first = 0; /* when the first outcome came */
         int64_t next_progress = 0;
         /* A bar on a terminal, a plain line every 5 s otherwise. */
         bool tty = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
@@ -497,7 +520,7 @@ static int wait_outcomes(ctl_batch_t *b)
 
                 if (progress &&
                     ((tty && got != shown) || cxw_now_ms() >= next_progress)) {
-                        show_progress(tty, got, nsrc, deadline);
+                        show_progress(tty, got, nsrc, first, deadline);
                         shown = got;
                         next_progress = cxw_now_ms() + (tty ? 1000 : 5000);
                 }
@@ -516,13 +539,13 @@ static int wait_outcomes(ctl_batch_t *b)
                         continue;
                 }
                 r = match(b, src, nsrc, &o);
-                if (r && record(b, r, &o, &c))
-                        got++;
+                if (r && record(b, r, &o, &c) && got++ == 0)
+                        first = cxw_now_ms();
                 ctl_outcome_clear(&o);
                 rd_kafka_message_destroy(m);
         }
         if (progress && tty)
-                fprintf(stderr, "\r%72s\r", "");
+                fprintf(stderr, "\r%79s\r", "");
 
         print_summary(b, &c);
         if (got == nsrc)
