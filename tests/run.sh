@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The second command: installs what is missing, builds, runs the whole ctest
+# The second command: installs what is missing (the build's packages and the
+# tests' own: scripts/install-deps.sh --test), builds, runs the whole ctest
 # suite (unit + integration), then the suite again built with ASan+UBSan
 # (all unit tests; the integration tests but the valgrind one, which cannot
 # run a sanitizer build, and the 10k load test). An integration test fails
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
