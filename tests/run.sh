@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The second command: installs what is missing, builds, runs the whole ctest
+# The second command: installs what is missing (the build's packages and the
+# tests' own: scripts/install-deps.sh --test), builds, runs the whole ctest
 # suite (unit + integration), then the suite again built with ASan+UBSan
 # (all unit tests; the integration tests but the valgrind one, which cannot
 # run a sanitizer build, and the 10k load test). An integration test fails
 # when any process it started logged a sanitizer report.
 #   tests/run.sh            everything
 #   tests/run.sh -L unit    only the unit tests (any ctest arguments pass through)
+#   tests/run.sh --long       the fault suite's long forms (e.g. 60 s of kills,
+#                             30,000 updates) instead of the short ones
 #   tests/run.sh --container  then also the container image and compose stack
 #                             with podman (tests/container/run.sh; minutes, root)
 set -euo pipefail
@@ -13,12 +16,15 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 container=0
-if [ "${1:-}" = "--container" ]; then
-  container=1
-  shift
-fi
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --container) container=1; shift ;;
+    --long) export CXW_LONG=1; shift ;;
+    *) break ;;
+  esac
+done
 
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

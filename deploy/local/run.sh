@@ -8,26 +8,63 @@
 #   deploy/local/run.sh                 run the demo and stop
 #   deploy/local/run.sh --keep-running  leave the stack up (Ctrl-C stops it)
 #   REPLICAS=3 deploy/local/run.sh      more worker replicas
+#   BUILD_DIR=DIR deploy/local/run.sh   build in DIR instead of build/
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-root=$PWD
 
 keep=0
 for arg in "$@"; do
   case "$arg" in
     --keep-running) keep=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
 replicas=${REPLICAS:-2}
 
-scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
-bin=$root/build/bin
+# Says what it does from the first second: each step on stderr before it
+# starts (the packages, the build, each process of the stack).
+say() { echo "run.sh: $*" >&2; }
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/cxone-local.XXXXXX")
+say "checking the Debian packages of the build (scripts/install-deps.sh)"
+scripts/install-deps.sh
+build=${BUILD_DIR:-build}
+jobs=$(nproc 2>/dev/null || echo 2)
+say "building in $build/ with $jobs jobs (the first build takes a minute or two; log in $run/build.log)"
+t0=$SECONDS
+# progress: passes cmake's output to the log and shows, at most every 2 s,
+# what it is at: the configure step ("-- Detecting C compiler ABI info") or
+# the build's percentage ("[ 45%] Building C object ...").
+progress() {
+  local line last=$SECONDS
+  while IFS= read -r line; do
+    printf '%s\n' "$line" >>"$run/build.log"
+    [ $((SECONDS - last)) -ge 2 ] || continue
+    if [[ "$line" =~ ^\[\ *([0-9]+)%\]\ (.*)$ ]]; then
+      say "building: ${BASH_REMATCH[1]}% (${BASH_REMATCH[2]})"
+      last=$SECONDS
+    elif [[ "$line" =~ ^--\ (.*)$ ]]; then
+      say "configuring: ${BASH_REMATCH[1]}"
+      last=$SECONDS
+    fi
+  done
+}
+build_failed() {
+  tail -n 30 "$run/build.log" >&2
+  say "the build failed; the whole log is $run/build.log"
+  exit 1
+}
+# Configured once; later builds re-run cmake by themselves when needed.
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  say "configuring with cmake"
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo 2>&1 | progress || build_failed
+fi
+# (pipefail: the pipeline fails when the build does)
+cmake --build "$build" -j"$jobs" 2>&1 | progress || build_failed
+say "built in $((SECONDS - t0)) s"
+bin=$(cd "$build" && pwd)/bin
+
 pids=()
 stop_stack() {
   for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
@@ -51,11 +88,13 @@ first_line() { # FILE: waits (bounded) for the first line of FILE
 export CXONE_CLIENT_ID=local-demo
 export CXONE_CLIENT_SECRET=local-demo-secret
 
+say "starting dev-kafka (a Kafka in one process, on loopback)"
 "$bin/cxonectl" dev-kafka --partitions 6 >"$run/kafka.out" 2>"$run/kafka.log" &
 pids+=($!)
 KAFKA_BOOTSTRAP_SERVERS=$(first_line "$run/kafka.out")
 export KAFKA_BOOTSTRAP_SERVERS
 
+say "starting cxone-sim (the CXone simulator)"
 "$bin/cxone-sim" --listen 127.0.0.1:0 --client-id "$CXONE_CLIENT_ID" \
   --client-secret "$CXONE_CLIENT_SECRET" --latency-ms 30 --latency-jitter-ms 20 \
   --unknown-contact-prefix unknown- --job-duration-ms 1500 >"$run/sim.out" 2>"$run/sim.log" &
@@ -63,6 +102,7 @@ pids+=($!)
 line=$(first_line "$run/sim.out")
 export CXONE_BASE_URL=${line#listening on }
 
+say "starting $replicas cxone-worker replicas (they join the group in a few seconds)"
 for i in $(seq 1 "$replicas"); do
   "$bin/cxone-worker" -c config/cxone-worker.conf 2>"$run/worker-$i.log" &
   pids+=($!)

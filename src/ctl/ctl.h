@@ -64,6 +64,23 @@ void ctl_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
 int ctl_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
                  size_t errstr_size);
 
+/** cxonectl's message.timeout.ms unless the configuration sets it (librdkafka's
+ *  default is 300000, five minutes). */
+#define CTL_MESSAGE_TIMEOUT_MS_STR "60000"
+
+/** How long cxonectl waits for a first answer from Kafka before giving up. */
+#define CTL_PROBE_TIMEOUT_MS 10000
+
+/**
+ * @brief Checks that Kafka answers: a metadata request for topic, bounded by
+ *        timeout_ms. Only the cluster's answer counts: a topic-level error
+ *        (unknown topic) is left to the caller's own use of the topic.
+ * @returns 0, or -1 with errstr naming the bootstrap servers, where they come
+ *          from, and librdkafka's reason.
+ */
+int ctl_kafka_probe(rd_kafka_t *rk, const cxw_config_t *cfg, const char *topic,
+                    int timeout_ms, char *errstr, size_t errstr_size);
+
 /** A delivery report callback (rd_kafka_conf_set_dr_msg_cb). */
 typedef void(ctl_dr_cb_t)(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 
@@ -263,6 +280,8 @@ typedef struct {
         size_t nreqs, cap;
         size_t skipped; /**< rows or elements not sent; the command counts them */
         size_t acked, delivery_failed;
+        size_t timed_out;     /**< deliveries failed for message.timeout.ms */
+        char msg_timeout[32]; /**< the producer's message.timeout.ms */
 
         rd_kafka_t *producer;
         rd_kafka_t *consumer; /**< with --wait: the results topic */

@@ -141,6 +141,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
                 free(r->error);
                 r->error = strdup(rd_kafka_err2str(m->err));
                 b->delivery_failed++;
+                if (m->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT)
+                        b->timed_out++;
         } else {
                 r->delivered = 1;
                 r->partition = m->partition;
@@ -154,8 +156,15 @@ static rd_kafka_t *make_producer(ctl_batch_t *b)
         char errstr[512];
         rd_kafka_t *rk = ctl_producer_new(b->cfg, dr_cb, b, errstr, sizeof(errstr));
 
-        if (!rk)
+        size_t len = sizeof(b->msg_timeout);
+
+        if (!rk) {
                 fprintf(stderr, "cxonectl: kafka producer: %s\n", errstr);
+                return NULL;
+        }
+        if (rd_kafka_conf_get(rd_kafka_conf(rk), "message.timeout.ms", b->msg_timeout,
+                              &len) != RD_KAFKA_CONF_OK)
+                cxw_strlcpy(b->msg_timeout, "?", sizeof(b->msg_timeout));
         return rk;
 }
 
@@ -211,10 +220,19 @@ out:
 
 int ctl_batch_start(ctl_batch_t *b)
 {
-        if (b->wait && start_results_consumer(b) != 0)
-                return -1;
+        char errstr[1024];
+
         b->producer = make_producer(b);
         if (!b->producer)
+                return -1;
+        /* An unreachable cluster is said at once, naming it, rather than
+         * after every message has timed out. */
+        if (ctl_kafka_probe(b->producer, b->cfg, b->topic, CTL_PROBE_TIMEOUT_MS, errstr,
+                            sizeof(errstr)) != 0) {
+                fprintf(stderr, "cxonectl: %s\n", errstr);
+                return -1;
+        }
+        if (b->wait && start_results_consumer(b) != 0)
                 return -1;
         printf("%s\n", b->batch_id);
         fflush(stdout);
@@ -433,26 +451,48 @@ static bool record(const ctl_batch_t *b, ctl_req_t *r, const ctl_outcome_t *o,
         return true;
 }
 
-/* "[##########----------] 512/1024  50%  (118 s left)" on a terminal,
- * "outcomes: 512 of 1024 (50%), 118 s left" as a plain line otherwise. */
-static void show_progress(bool tty, size_t got, size_t total, int64_t deadline)
+/* The time left at the rate outcomes came in since the first one (the
+ * workers' start-up is no part of the rate): "~42s left", or "estimating"
+ * before two have come; "(timeout in 30s)" when the estimate goes past the
+ * --timeout deadline. */
+static void eta_text(char *buf, size_t size, size_t got, size_t total, int64_t first,
+                     int64_t deadline)
 {
-        enum { WIDTH = 30 };
+        int64_t now = cxw_now_ms();
+        double elapsed_s = (double)(now - first) / 1000.0;
+        long long eta, left = (long long)(deadline - now) / 1000;
+
+        if (got < 2 || elapsed_s <= 0) {
+                snprintf(buf, size, "estimating");
+                return;
+        }
+        eta = (long long)((double)(total - got) * elapsed_s / (double)(got - 1) + 0.5);
+        if (eta > left)
+                snprintf(buf, size, "~%llds left (timeout in %llds)", eta, left);
+        else
+                snprintf(buf, size, "~%llds left", eta);
+}
+
+/* "[##########----------] 512/1024  50%  ~42s left" on a terminal,
+ * "outcomes: 512 of 1024 (50%), ~42s left" as a plain line otherwise. */
+static void show_progress(bool tty, size_t got, size_t total, int64_t first,
+                          int64_t deadline)
+{
+        enum { WIDTH = 20 }; /* the line stays within 80 columns */
         int pct = total ? (int)(got * 100 / total) : 100;
-        long long left = (long long)(deadline - cxw_now_ms()) / 1000;
-        char bar[WIDTH + 1];
+        char bar[WIDTH + 1], eta[96];
         size_t fill = total ? got * WIDTH / total : WIDTH;
 
+        eta_text(eta, sizeof(eta), got, total, first, deadline);
         if (!tty) {
-                fprintf(stderr, "outcomes: %zu of %zu (%d%%), %llds left\n", got, total,
-                        pct, left);
+                fprintf(stderr, "outcomes: %zu of %zu (%d%%), %s\n", got, total, pct,
+                        eta);
                 return;
         }
         for (size_t i = 0; i < WIDTH; i++)
                 bar[i] = i < fill ? '#' : '-';
         bar[WIDTH] = '\0';
-        fprintf(stderr, "\r[%s] %zu/%zu %3d%%  (%llds left) ", bar, got, total, pct,
-                left);
+        fprintf(stderr, "\r[%s] %zu/%zu %3d%%  %-32s", bar, got, total, pct, eta);
 }
 
 static int wait_outcomes(ctl_batch_t *b)
@@ -461,6 +501,7 @@ static int wait_outcomes(ctl_batch_t *b)
         source_t *src = index_sources(b, &nsrc);
         counts_t c = {0};
         int64_t deadline = cxw_now_ms() + (int64_t)b->timeout_s * 1000;
+        int64_t first = 0; /* when the first outcome came */
         int64_t next_progress = 0;
         /* A bar on a terminal, a plain line every 5 s otherwise. */
         bool tty = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
@@ -479,7 +520,7 @@ static int wait_outcomes(ctl_batch_t *b)
 
                 if (progress &&
                     ((tty && got != shown) || cxw_now_ms() >= next_progress)) {
-                        show_progress(tty, got, nsrc, deadline);
+                        show_progress(tty, got, nsrc, first, deadline);
                         shown = got;
                         next_progress = cxw_now_ms() + (tty ? 1000 : 5000);
                 }
@@ -498,13 +539,13 @@ static int wait_outcomes(ctl_batch_t *b)
                         continue;
                 }
                 r = match(b, src, nsrc, &o);
-                if (r && record(b, r, &o, &c))
-                        got++;
+                if (r && record(b, r, &o, &c) && got++ == 0)
+                        first = cxw_now_ms();
                 ctl_outcome_clear(&o);
                 rd_kafka_message_destroy(m);
         }
         if (progress && tty)
-                fprintf(stderr, "\r%72s\r", "");
+                fprintf(stderr, "\r%79s\r", "");
 
         print_summary(b, &c);
         if (got == nsrc)
@@ -543,6 +584,13 @@ int ctl_batch_finish(ctl_batch_t *b, int produce_rc)
                         fprintf(stderr, "%s: %s %s: no delivery report (interrupted)\n",
                                 where, b->kind->noun, key);
         }
+        if (b->timed_out)
+                fprintf(stderr,
+                        "cxonectl: Kafka at %s (kafka.bootstrap_servers or "
+                        "KAFKA_BOOTSTRAP_SERVERS) did not acknowledge %zu message%s "
+                        "within message.timeout.ms (%s ms)\n",
+                        b->cfg->bootstrap_servers, b->timed_out,
+                        b->timed_out == 1 ? "" : "s", b->msg_timeout);
         if (!b->quiet || !all_acked || produce_rc != 0) {
                 fprintf(stderr, "batch %s: produced %zu, skipped %zu", b->batch_id,
                         b->acked, b->skipped);

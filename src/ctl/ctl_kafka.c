@@ -78,6 +78,15 @@ rd_kafka_conf_t *ctl_kafka_conf(const cxw_config_t *cfg, ctl_client_t kind, char
                 if (ctl_conf_set(conf, "group.id", group, errstr, errstr_size) != 0)
                         goto fail;
         }
+        /* A CLI should not hang five minutes (librdkafka's default) on a
+         * cluster that went away: one minute, unless the configuration's
+         * properties, applied next, say otherwise. Set before them, as
+         * rd_kafka_conf_get() cannot tell librdkafka's default from a
+         * configured value. */
+        if (kind == CTL_PRODUCER &&
+            ctl_conf_set(conf, "message.timeout.ms", CTL_MESSAGE_TIMEOUT_MS_STR, errstr,
+                         errstr_size) != 0)
+                goto fail;
         if (apply_props(conf, "kafka.properties", &cfg->kafka_props, errstr,
                         errstr_size) != 0)
                 goto fail;
@@ -115,20 +124,11 @@ static void producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
 rd_kafka_t *ctl_producer_new(const cxw_config_t *cfg, ctl_dr_cb_t *dr_cb, void *opaque,
                              char *errstr, size_t errstr_size)
 {
-        char cur[64];
-        size_t cur_len = sizeof(cur);
         rd_kafka_conf_t *conf = ctl_kafka_conf(cfg, CTL_PRODUCER, errstr, errstr_size);
         rd_kafka_t *rk;
 
         if (!conf)
                 return NULL;
-        /* A CLI should not hang five minutes on an unreachable cluster: one
-         * minute unless the configuration says otherwise. */
-        if (rd_kafka_conf_get(conf, "message.timeout.ms", cur, &cur_len) ==
-                RD_KAFKA_CONF_OK &&
-            !strcmp(cur, "300000") &&
-            ctl_conf_set(conf, "message.timeout.ms", "60000", errstr, errstr_size))
-                goto fail;
         /* Not negotiable: no duplicates, no reordering, every replica. */
         if (ctl_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
             ctl_conf_set(conf, "acks", "all", errstr, errstr_size))
@@ -213,6 +213,31 @@ int ctl_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, char
                 rd_kafka_metadata_destroy(md);
         rd_kafka_topic_destroy(rkt);
         return cnt;
+}
+
+int ctl_kafka_probe(rd_kafka_t *rk, const cxw_config_t *cfg, const char *topic,
+                    int timeout_ms, char *errstr, size_t errstr_size)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        rd_kafka_resp_err_t err;
+
+        if (!rkt) {
+                snprintf(errstr, errstr_size, "topic %s: %s", topic,
+                         rd_kafka_err2str(rd_kafka_last_error()));
+                return -1;
+        }
+        err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                return 0;
+        snprintf(errstr, errstr_size,
+                 "Kafka at %s (kafka.bootstrap_servers or KAFKA_BOOTSTRAP_SERVERS) did "
+                 "not answer within %d s: %s",
+                 cfg->bootstrap_servers, timeout_ms / 1000, rd_kafka_err2str(err));
+        return -1;
 }
 
 ctl_status_t ctl_status_parse(const char *s)

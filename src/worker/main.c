@@ -15,26 +15,27 @@ static void usage(FILE *out)
 {
         fprintf(
             out,
-            "Usage: cxone-worker [-c FILE] [--check-config]\n"
+            "Usage: cxone-worker [-c FILE] [--check-config | --print-config]\n"
             "\n"
-            "Consumes contact-update requests from Kafka, applies them to NICE CXone\n"
-            "and publishes an outcome for each to the results topic.\n"
+            "Consumes contact-update and schedule-import requests from Kafka, applies\n"
+            "them to NICE CXone (contact updates; schedule imports validated, submitted\n"
+            "and followed to the end of their job) and publishes an outcome for each\n"
+            "to the results topic.\n"
             "\n"
             "  -c, --config FILE          libconfig file (default: built-in defaults)\n"
             "      --check-config         validate the config and the environment, "
             "print\n"
             "                             every problem as file:line, exit 0 or 1\n"
-            "      --print-config         print the effective config (secret hidden)\n"
+            "      --print-config         print the effective config (secrets hidden;\n"
+            "                             values set by the environment marked # env)\n"
             "      --print-config-reference  print the configuration reference "
             "(Markdown)\n"
             "  -V, --version              print the version\n"
             "  -h, --help                 this text\n"
             "\n"
-            "Environment overrides (win over the file): KAFKA_BOOTSTRAP_SERVERS,\n"
-            "KAFKA_GROUP_ID, CXONE_BASE_URL, CXONE_TOKEN_URL, CXONE_CLIENT_ID,\n"
-            "CXONE_CLIENT_SECRET, CXONE_CLIENT_SECRET_FILE, CXONE_RATE_LIMIT_RPS,\n"
-            "CXONE_WORKER_ADMIN_LISTEN.\n"
-            "See docs/configuration.md.\n");
+            "Environment overrides (set and not empty, they win over the file):\n");
+        cxw_config_print_env(out, "  ");
+        fprintf(out, "See docs/configuration.md.\n");
 }
 
 int main(int argc, char **argv)

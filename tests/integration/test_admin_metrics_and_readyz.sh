@@ -79,11 +79,30 @@ not_ready() { [ "$(curl -s -o "$T/ready.txt" -w '%{http_code}' "$ADMIN/readyz")"
 wait_until 30 not_ready || fail "/readyz stayed ready while no token could be had"
 log "/readyz during the outage: $(cat "$T/ready.txt")"
 grep -q "no access token" "$T/ready.txt" || fail "the reason does not name the token"
+# Requests published now wait for a token: the consumer lags behind, and
+# cxw_consumer_lag (librdkafka's statistics, every 5 s by default) says so.
+python3 "$CXW_SRC/tests/integration/gen_contacts.py" 200 200 lag >"$T/lag.csv"
+"$CXW_BIN/cxonectl" contacts import "$T/lag.csv" --batch-id lag >/dev/null 2>>"$T/ctl.log" ||
+  fail "import during the outage"
+lagging() {
+  curl -fsS --max-time 5 "$ADMIN/metrics" >"$T/lag.prom" &&
+    grep -Eq '^cxw_consumer_lag\{topic="cxone.contact-updates",partition="[0-9]+"\} [1-9]' "$T/lag.prom"
+}
+wait_until 30 lagging || fail "no cxw_consumer_lag sample above 0 while requests wait: $(grep consumer_lag "$T/lag.prom")"
+log "lag during the outage: $(grep -c '^cxw_consumer_lag{' "$T/lag.prom") samples, $(grep -E '^cxw_consumer_lag\{topic="cxone.contact-updates"' "$T/lag.prom" | awk '{s+=$2} END {print s}') messages on contact-updates"
+promtool check metrics <"$T/lag.prom" || fail "/metrics with lag samples does not pass promtool"
 curl -fsS --max-time 5 "$ADMIN/healthz" >/dev/null || fail "/healthz failed while only the token is missing"
 curl -fsS -X POST -d '{"tokenFailRate":0}' "$CXONE_BASE_URL/_sim/config" >/dev/null
 is_ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$ADMIN/readyz")" = 200 ]; }
 wait_until 60 is_ready || fail "/readyz did not come back after the token endpoint did"
 log "/readyz ready again"
+caught_up() {
+  curl -fsS --max-time 5 "$ADMIN/metrics" >"$T/lag.prom" &&
+    grep -q '^cxw_consumer_lag{topic="cxone.contact-updates"' "$T/lag.prom" &&
+    ! grep -Eq '^cxw_consumer_lag\{.*\} [1-9]' "$T/lag.prom"
+}
+wait_until 60 caught_up || fail "cxw_consumer_lag did not return to 0: $(grep '^cxw_consumer_lag' "$T/lag.prom")"
+log "cxw_consumer_lag back to 0"
 stop_pid "$W" 30 || fail "worker did not exit 0"
 check nosecret "$T"/*.log "$T"/*.json "$T"/*.prom --secret "$CXONE_CLIENT_SECRET"
 log "PASS"

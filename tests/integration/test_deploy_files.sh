@@ -697,8 +697,9 @@ run_worker() { # ENVFILE [NAME=VALUE...] -- ARGS...
   env -i PATH="$PATH" "${fvars[@]}" "${vars[@]}" "$W" "$@"
 }
 
-# effective KEY < print-config output: the value, quotes removed.
-effective() { sed -n "s/^$1 = //p" "$2" | sed 's/^"\(.*\)"$/\1/'; }
+# effective KEY < print-config output: the value, without the "  # env NAME"
+# mark of a value from the environment, quotes removed.
+effective() { sed -n "s/^$1 = //p" "$2" | sed 's/  # env [A-Z0-9_]*$//; s/^"\(.*\)"$/\1/'; }
 
 printf '%s\n' "$SECRET" >"$T/secret"
 

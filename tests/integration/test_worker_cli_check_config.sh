@@ -2,7 +2,8 @@
 # cxone-worker's command line: --check-config lists every problem with
 # file:line and exits 1, accepts the shipped example with a secret, never
 # prints the secret; --version and --help work; a bad URL or a missing secret
-# is a clear error at start, not a crash later.
+# is a clear error at start, not a crash later; --help lists every env
+# override of src/config.c, --print-config marks the values they set.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 W="$CXW_BIN/cxone-worker"
@@ -38,6 +39,23 @@ rc=0
 "$W" --check-config -c "$T/does-not-exist.conf" >"$T/missing.out" 2>&1 || rc=$?
 [ $rc -eq 1 ] || fail "a missing file is not an error"
 
-"$W" --print-config >"$T/print.out" 2>&1 || fail "--print-config"
+# --help lists every environment variable src/config.c reads (the names in
+# its property table) and says it runs schedule imports.
+"$W" --help >"$T/help.out" || fail "--help"
+envs=$(grep -oE '"(KAFKA|CXONE)_[A-Z0-9_]+"' "$CXW_SRC/src/config.c" | tr -d '"' | sort -u)
+[ "$(wc -l <<<"$envs")" -ge 10 ] || fail "found only $(wc -l <<<"$envs") env names in src/config.c"
+for e in $envs; do
+  grep -qw -- "$e" "$T/help.out" || fail "--help does not mention $e"
+done
+grep -q "schedule-import" "$T/help.out" || fail "--help does not mention schedule imports"
+
+# --print-config marks what the environment set, and only that.
+CXONE_WEBHOOK_SECRET=hook-$$-do-not-log KAFKA_GROUP_ID=env-group \
+  "$W" --print-config -c "$CXW_SRC/config/cxone-worker.conf" >"$T/print.out" 2>&1 || fail "--print-config"
+grep -qx 'kafka.group_id = "env-group"  # env KAFKA_GROUP_ID' "$T/print.out" || fail "KAFKA_GROUP_ID not marked"
+grep -qx 'webhooks.secret = (set)  # env CXONE_WEBHOOK_SECRET' "$T/print.out" || fail "CXONE_WEBHOOK_SECRET not marked"
+grep -qx 'cxone.client_secret = (set)  # env CXONE_CLIENT_SECRET' "$T/print.out" || fail "CXONE_CLIENT_SECRET not marked"
+grep -qx 'http.max_in_flight = 64' "$T/print.out" || fail "a file value is marked"
+check nosecret "$T"/*.out --secret "hook-$$-do-not-log"
 check nosecret "$T"/*.out --secret "$CXONE_CLIENT_SECRET"
 log "PASS"

@@ -28,6 +28,7 @@ static const char *const env_vars[] = {
     "KAFKA_BOOTSTRAP_SERVERS",  "KAFKA_GROUP_ID",       "CXONE_BASE_URL",
     "CXONE_TOKEN_URL",          "CXONE_CLIENT_ID",      "CXONE_CLIENT_SECRET",
     "CXONE_CLIENT_SECRET_FILE", "CXONE_RATE_LIMIT_RPS", "CXONE_WORKER_ADMIN_LISTEN",
+    "CXONE_WEBHOOK_SECRET",
 };
 
 static int clear_env(void **state)
@@ -683,7 +684,8 @@ static void test_secret_never_appears_in_errors_or_dump(void **state)
         setenv("CXONE_BASE_URL", "EnvSecret-77", 1);
         cfg = load_bad(NULL, CXW_CONFIG_FOR_WORKER, &errs);
         dump = dump_to_string(cfg);
-        assert_non_null(strstr(dump, "cxone.client_secret = (set)\n"));
+        assert_non_null(
+            strstr(dump, "cxone.client_secret = (set)  # env CXONE_CLIENT_SECRET\n"));
         free(dump);
         cxw_config_errors_clear(&errs);
         cxw_config_destroy(cfg);
@@ -698,6 +700,51 @@ static void test_secret_never_appears_in_errors_or_dump(void **state)
             dump, "cxone.contacts.fields = [\"firstName\", \"lastName\", \"email\"]\n"));
         free(dump);
         cxw_config_destroy(cfg);
+}
+
+/* --print-config says which values the environment set, and only those;
+ * the webhook secret from the environment stays hidden too. */
+static void test_dump_marks_values_from_the_environment(void **state)
+{
+        const char *path = "/tmp/cxone-test-config-env.conf";
+        cxw_config_t *cfg;
+        char *dump, *env = NULL;
+        size_t env_len = 0;
+        FILE *f;
+
+        (void)state;
+        write_file(path, "kafka = { group_id = \"from-file\"; };\n");
+        setenv("KAFKA_BOOTSTRAP_SERVERS", "k1:9092", 1);
+        setenv("CXONE_RATE_LIMIT_RPS", "7", 1);
+        setenv("CXONE_WEBHOOK_SECRET", "Hook-Secret-91", 1);
+        cfg = load_clean(path, CXW_CONFIG_FOR_CTL);
+        dump = dump_to_string(cfg);
+        assert_non_null(strstr(
+            dump,
+            "kafka.bootstrap_servers = \"k1:9092\"  # env KAFKA_BOOTSTRAP_SERVERS\n"));
+        assert_non_null(strstr(dump, "rate.rps = 7  # env CXONE_RATE_LIMIT_RPS\n"));
+        assert_non_null(
+            strstr(dump, "webhooks.secret = (set)  # env CXONE_WEBHOOK_SECRET\n"));
+        assert_non_null(strstr(dump, "kafka.group_id = \"from-file\"\n"));
+        assert_non_null(strstr(dump, "http.max_in_flight = 64\n"));
+        assert_non_null(strstr(dump, "cxone.client_secret = (unset)\n"));
+        assert_null(strstr(dump, "Hook-Secret"));
+        free(dump);
+        cxw_config_destroy(cfg);
+        unlink(path);
+        clear_env(NULL);
+
+        /* Every variable of the table, with its key, for --help. */
+        f = open_memstream(&env, &env_len);
+        assert_non_null(f);
+        cxw_config_print_env(f, "  ");
+        fclose(f);
+        for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
+                if (!strstr(env, env_vars[i]))
+                        fail_msg("%s is not listed:\n%s", env_vars[i], env);
+        assert_non_null(strstr(env, "CXONE_WEBHOOK_SECRET"));
+        assert_non_null(strstr(env, " webhooks.secret\n"));
+        free(env);
 }
 
 /* ---- the example config and the documentation -------------------------- */
@@ -834,6 +881,8 @@ int main(void)
             cmocka_unit_test_setup(test_example_config_loads_clean_and_sets_every_key,
                                    clear_env),
             cmocka_unit_test_setup(test_docs_match_the_table, clear_env),
+            cmocka_unit_test_setup(test_dump_marks_values_from_the_environment,
+                                   clear_env),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

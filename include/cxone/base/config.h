@@ -31,6 +31,7 @@ typedef struct cxw_config_s {
         cxw_strlist_t kafka_props;    /**< kafka.properties: "name=value", both clients */
         cxw_strlist_t consumer_props; /**< kafka.consumer_properties: "name=value" */
         cxw_strlist_t producer_props; /**< kafka.producer_properties: "name=value" */
+        int kafka_stats_interval_ms;  /**< kafka.statistics_interval_ms, default 5000 */
         char *topic_contacts;         /**< kafka.topics.contact_updates */
         char *topic_schedules;        /**< kafka.topics.schedule_imports */
         char *topic_results;          /**< kafka.topics.results */
@@ -111,6 +112,9 @@ typedef struct cxw_config_s {
                                off */
 
         char *source; /**< the file read, or NULL for defaults only */
+        /** Private to config.c: for each key of its table, in order, the
+         *  environment variable that set it, or NULL (cxw_config_dump()). */
+        const char **from_env;
 } cxw_config_t;
 
 /** What the caller needs of the config; decides which keys are required. */
@@ -154,9 +158,16 @@ void cxw_config_print_reference(FILE *out);
 
 /**
  * @brief Writes the effective configuration, one "key = value" a line, the
- *        client secret shown as "(set)" or "(unset)".
+ *        secrets shown as "(set)" or "(unset)"; a value set by an
+ *        environment variable ends with "  # env NAME".
  */
 void cxw_config_dump(const cxw_config_t *cfg, FILE *out);
+
+/**
+ * @brief Writes every environment override, one a line: indent, the
+ *        variable's name, then the key it sets (for --help).
+ */
+void cxw_config_print_env(FILE *out, const char *indent);
 
 /**
  * @brief Splits "name=value" into name and value (pointers into a copy).

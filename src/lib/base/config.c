@@ -83,6 +83,11 @@ static const prop_t props[] = {
      NULL, "librdkafka properties for the consumer only, each `name=value`."},
     {"kafka.producer_properties", PT_LIST, OFF(producer_props), "", 0, 0, NULL, PF_PROPS,
      NULL, "librdkafka properties for the producer only, each `name=value`."},
+    {"kafka.statistics_interval_ms", PT_INT, OFF(kafka_stats_interval_ms), "5000", 100,
+     MS_MAX, NULL, 0, NULL,
+     "How often the worker's consumer takes librdkafka's statistics: the consumer lag "
+     "of each assigned partition (`cxw_consumer_lag` on /metrics) and whether brokers "
+     "are up (`/readyz`)."},
     {"kafka.topics.contact_updates", PT_STR, OFF(topic_contacts), "cxone.contact-updates",
      0, 0, NULL, PF_NONEMPTY | PF_TOPIC, NULL, "Topic of contact update requests."},
     {"kafka.topics.schedule_imports", PT_STR, OFF(topic_schedules),
@@ -1114,6 +1119,12 @@ cxw_config_t *cxw_config_load(const char *path, cxw_config_purpose_t purpose,
                 ctx->dropped++;
                 add_err(ctx, "... and %zu more problems", ctx->dropped);
         }
+        cfg->from_env = calloc(NPROPS, sizeof(*cfg->from_env));
+        if (!cfg->from_env)
+                ctx->oom = true;
+        for (size_t i = 0; cfg->from_env && i < NPROPS; i++)
+                if (ctx->orig[i].from == FROM_ENV)
+                        cfg->from_env[i] = ctx->orig[i].env; /* a table string */
         if (ctx->oom)
                 goto fail;
         if (ctx->lc_live)
@@ -1148,6 +1159,7 @@ void cxw_config_destroy(cxw_config_t *cfg)
                 }
         }
         free(cfg->source);
+        free(cfg->from_env);
         free(cfg);
 }
 
@@ -1338,6 +1350,15 @@ void cxw_config_dump(const cxw_config_t *cfg, FILE *out)
                         break;
                 }
                 }
+                if (cfg->from_env && cfg->from_env[i])
+                        fprintf(out, "  # env %s", cfg->from_env[i]);
                 fputc('\n', out);
         }
+}
+
+void cxw_config_print_env(FILE *out, const char *indent)
+{
+        for (size_t i = 0; i < NPROPS; i++)
+                if (props[i].env)
+                        fprintf(out, "%s%-26s %s\n", indent, props[i].env, props[i].path);
 }

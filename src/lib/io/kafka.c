@@ -353,7 +353,7 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
 
         {
                 const char *defaults[16];
-                char kbytes[64], msgs[64];
+                char kbytes[64], msgs[64], stats[64];
                 size_t n = 0;
 
                 for (; consumer_defaults[n]; n++)
@@ -361,6 +361,10 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
                 prefetch_props(cfg, kbytes, msgs, sizeof(kbytes));
                 defaults[n++] = kbytes;
                 defaults[n++] = msgs;
+                /* stats_cb (lag, brokers up) runs only when this is set. */
+                snprintf(stats, sizeof(stats), "statistics.interval.ms=%d",
+                         cfg->kafka_stats_interval_ms);
+                defaults[n++] = stats;
                 defaults[n] = NULL;
                 cconf = make_conf(cfg, defaults, &cfg->consumer_props,
                                   "kafka.consumer_properties", "consumer", errstr,
