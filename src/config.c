@@ -50,6 +50,7 @@ enum {
         PF_SECRET = 1 << 10,   /* never shown anywhere */
         PF_FILE = 1 << 11,     /* path of a file holding the secret */
         PF_DERIVED = 1 << 12,  /* "" means: computed after loading */
+        PF_VALUES = 1 << 13,   /* (worker) non-empty list of API values */
 };
 
 typedef struct prop_s {
@@ -153,6 +154,19 @@ static const prop_t props[] = {
      10080, NULL, 0, NULL, "Longest shift accepted by validation."},
     {"schedules.max_entries", PT_INT, OFF(schedules_max_entries), "5000", 1, 1000000,
      NULL, 0, NULL, "Most schedule entries in one import."},
+    {"schedules.validation_modes", PT_LIST, OFF(schedules_validation_modes),
+     "STRICT,LENIENT", 0, 0, NULL, PF_VALUES, NULL,
+     "Values an import's `validationMode` may have (matched exactly); any other is "
+     "rejected. Passed to CXone unchanged: `STRICT` asks it to refuse an import with "
+     "any invalid entry, `LENIENT` to import the valid entries (the worker validates "
+     "every entry before sending either way)."},
+    {"schedules.conflict_resolutions", PT_LIST, OFF(schedules_conflict_resolutions),
+     "AUTO_RESOLVE,OVERWRITE,SKIP,FAIL", 0, 0, NULL, PF_VALUES, NULL,
+     "Values an import's `conflictResolution` may have (matched exactly); any other is "
+     "rejected. Passed to CXone unchanged, which decides what to do with shifts that "
+     "overlap shifts already in the calendar: `AUTO_RESOLVE` lets CXone resolve them, "
+     "`OVERWRITE` replaces the old shifts, `SKIP` leaves the import's conflicting "
+     "entries out, `FAIL` fails the import."},
     {"webhooks.secret", PT_STR, OFF(webhook_secret), "", 0, 0, "CXONE_WEBHOOK_SECRET",
      PF_SECRET, NULL,
      "Shared secret of the HMAC-SHA256 signature of CXone's webhooks (POST "
@@ -959,6 +973,19 @@ static bool ident_ok(const char *s)
         return true;
 }
 
+/* An API value such as STRICT or AUTO_RESOLVE (CXW_SCHED_ENUM_MAX). */
+static bool value_ok(const char *s)
+{
+        size_t len = strlen(s);
+
+        if (len == 0 || len > 32)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+                        return false;
+        return true;
+}
+
 static bool listen_ok(const char *s)
 {
         const char *colon = strrchr(s, ':');
@@ -1031,6 +1058,13 @@ static void check_list(ctx_t *ctx, const prop_t *p, const origin_t *o,
                                  l->v[i]);
                 free(name);
         }
+        for (size_t i = 0; worker && (p->flags & PF_VALUES) && i < l->cnt; i++)
+                if (!value_ok(l->v[i]))
+                        prop_err(ctx, p, o,
+                                 "item %zu: '%.64s' is not 1-32 of A-Z a-z 0-9 _ -",
+                                 i + 1, l->v[i]);
+        if (worker && (p->flags & PF_VALUES) && l->cnt == 0)
+                prop_err(ctx, p, o, "must name at least one value");
         if (!worker || !(p->flags & PF_IDENTS))
                 return;
         if (l->cnt == 0)
@@ -1217,6 +1251,7 @@ static void print_rules(FILE *out, const prop_t *p)
             {PF_METHOD, "`PATCH`, `PUT`, `POST`"},
             {PF_CONTACTID, "contains `{contactId}`"},
             {PF_IDENTS, "non-empty; names of letters, digits, `_`"},
+            {PF_VALUES, "non-empty; each 1-32 of letters, digits, `_`, `-`"},
             {PF_FILE, "readable file, at most 4 KiB"},
         };
         const char *sep = "";

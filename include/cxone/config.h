@@ -63,6 +63,9 @@ typedef struct cxw_config_s {
         int schedules_max_wait_ms;          /**< schedules.max_wait_ms, default 1800000 */
         int schedules_max_shift_minutes; /**< schedules.max_shift_minutes, default 960 */
         int schedules_max_entries;       /**< schedules.max_entries, default 5000 */
+        cxw_strlist_t schedules_validation_modes; /**< schedules.validation_modes */
+        cxw_strlist_t
+            schedules_conflict_resolutions; /**< schedules.conflict_resolutions */
         char *webhook_secret; /**< webhooks.secret, env CXONE_WEBHOOK_SECRET; "" = off */
         int webhook_tolerance_s; /**< webhooks.tolerance_s, default 300 */
 

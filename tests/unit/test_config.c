@@ -617,6 +617,48 @@ static void test_worker_checks_on_contacts(void **state)
         clear_env(NULL);
 }
 
+static void test_schedule_value_lists_default_to_the_seeds_and_are_checked(void **state)
+{
+        char path[] = "/tmp/cxw-test-conf-XXXXXX";
+        cxw_config_errors_t errs = {0};
+        cxw_config_t *cfg;
+        int fd = mkstemp(path);
+
+        (void)state;
+        assert_true(fd >= 0);
+        close(fd);
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_CTL);
+        assert_int_equal(cfg->schedules_validation_modes.cnt, 2);
+        assert_string_equal(cfg->schedules_validation_modes.v[0], "STRICT");
+        assert_string_equal(cfg->schedules_validation_modes.v[1], "LENIENT");
+        assert_int_equal(cfg->schedules_conflict_resolutions.cnt, 4);
+        assert_string_equal(cfg->schedules_conflict_resolutions.v[0], "AUTO_RESOLVE");
+        assert_string_equal(cfg->schedules_conflict_resolutions.v[1], "OVERWRITE");
+        assert_string_equal(cfg->schedules_conflict_resolutions.v[2], "SKIP");
+        assert_string_equal(cfg->schedules_conflict_resolutions.v[3], "FAIL");
+        cxw_config_destroy(cfg);
+
+        setenv("CXONE_CLIENT_ID", "id", 1);
+        setenv("CXONE_CLIENT_SECRET", "x", 1);
+        write_file(path, "schedules = { conflict_resolutions = [ \"MERGE\" ]; };\n");
+        cfg = load_clean(path, CXW_CONFIG_FOR_WORKER);
+        assert_int_equal(cfg->schedules_conflict_resolutions.cnt, 1);
+        assert_string_equal(cfg->schedules_conflict_resolutions.v[0], "MERGE");
+        cxw_config_destroy(cfg);
+
+        write_file(path, "schedules = {\n  validation_modes = [];\n"
+                         "  conflict_resolutions = [ \"AUTO RESOLVE\" ];\n};\n");
+        cxw_config_destroy(load_bad(path, CXW_CONFIG_FOR_WORKER, &errs));
+        assert_true(
+            has_err(&errs, ":2: schedules.validation_modes", "at least one", NULL));
+        assert_true(
+            has_err(&errs, ":3: schedules.conflict_resolutions", "'AUTO RESOLVE'", NULL));
+        assert_int_equal(errs.cnt, 2);
+        cxw_config_errors_clear(&errs);
+        unlink(path);
+        clear_env(NULL);
+}
+
 static void test_problem_list_is_bounded(void **state)
 {
         char path[] = "/tmp/cxw-test-conf-XXXXXX";
@@ -827,6 +869,9 @@ int main(void)
             cmocka_unit_test_setup(test_several_problems_in_one_file_are_all_reported,
                                    clear_env),
             cmocka_unit_test_setup(test_worker_checks_on_contacts, clear_env),
+            cmocka_unit_test_setup(
+                test_schedule_value_lists_default_to_the_seeds_and_are_checked,
+                clear_env),
             cmocka_unit_test_setup(test_problem_list_is_bounded, clear_env),
             cmocka_unit_test_setup(test_secret_never_appears_in_errors_or_dump,
                                    clear_env),
