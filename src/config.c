@@ -723,19 +723,21 @@ static void walk(ctx_t *ctx, const config_setting_t *grp, const char *prefix)
         }
 }
 
-static void load_file(ctx_t *ctx, const char *path)
+/* Reads path into the config. @returns 0, or -1 when the file could not be
+ * read or parsed (the problem is recorded). */
+static int load_file(ctx_t *ctx, const char *path)
 {
         config_t *lc = &ctx->lc;
         struct stat st;
 
         if (stat(path, &st) != 0) {
                 add_err(ctx, "%s: cannot read: %s", path, strerror(errno));
-                return;
+                return -1;
         }
         if (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE_BYTES) {
                 add_err(ctx, "%s: not a regular file of at most %d bytes", path,
                         MAX_FILE_BYTES);
-                return;
+                return -1;
         }
         config_init(lc);
         ctx->lc_live = true;
@@ -749,9 +751,10 @@ static void load_file(ctx_t *ctx, const char *path)
                                 config_error_line(lc), config_error_text(lc));
                 else
                         add_err(ctx, "%s: cannot read: %s", path, config_error_text(lc));
-                return;
+                return -1;
         }
         walk(ctx, config_root_setting(lc), "");
+        return 0;
 }
 
 /* ---- the environment --------------------------------------------------- */
@@ -1136,12 +1139,15 @@ cxw_config_t *cxw_config_load(const char *path, cxw_config_purpose_t purpose,
         }
         if (ctx->oom)
                 goto fail;
-        if (path)
-                load_file(ctx, path);
-        load_env(ctx);
-        read_secret_file(ctx);
-        derive(ctx);
-        validate(ctx);
+        /* A file that cannot be read or parsed is the one problem reported:
+         * checking on without its keys would add false ones ("client_id is
+         * required" for a key that is in the file). */
+        if (!path || load_file(ctx, path) == 0) {
+                load_env(ctx);
+                read_secret_file(ctx);
+                derive(ctx);
+                validate(ctx);
+        }
         if (ctx->dropped) {
                 ctx->errs->cnt--; /* make room for the count */
                 free(ctx->errs->v[ctx->errs->cnt]);

@@ -132,7 +132,9 @@ typedef struct cxw_config_errors_s {
  * @brief Loads defaults, then path (if not NULL), then the environment, then
  *        validates for purpose.
  * @param path a libconfig file, or NULL to run on defaults and env alone.
- * @param errs receives every problem found (not only the first).
+ * @param errs receives every problem found (not only the first); when the
+ *        file cannot be read or does not parse, that is the only problem
+ *        (libconfig's text, with file and line), and nothing else is checked.
  * @returns a config (also when there are problems, so that all can be listed)
  *          or NULL on out-of-memory. The caller checks errs->cnt == 0 before
  *          using it.

@@ -423,6 +423,38 @@ static void test_syntax_error_names_file_and_line(void **state)
         cxw_config_errors_clear(&errs);
 }
 
+/* A file that does not parse is reported with libconfig's text alone: no
+ * "client_id is required" for the keys it holds but could not be read. */
+static void test_syntax_error_is_the_only_problem_reported(void **state)
+{
+        static const char text[] = "cxone = {\n  client_id = \"c\";\n"
+                                   "  client_secret = \"s\";\n"
+                                   "  base_url = \"http://127.0.0.1:1\";\n"
+                                   "  scope = = \"x\";\n"
+                                   "};\nhttp = { max_in_flight = 8; };\n";
+        char path[] = "/tmp/cxw-test-conf-XXXXXX";
+        cxw_config_errors_t errs = {0};
+        int fd = mkstemp(path);
+
+        (void)state;
+        assert_true(fd >= 0);
+        close(fd);
+        write_file(path, text); /* line 5: "= =" */
+        cxw_config_destroy(load_bad(path, CXW_CONFIG_FOR_WORKER, &errs));
+        assert_true(has_err(&errs, path, ":5: ", "syntax error", NULL));
+        print_errs(&errs);
+        assert_int_equal(errs.cnt, 1);
+        cxw_config_errors_clear(&errs);
+
+        /* so is a file that cannot be read */
+        cxw_config_destroy(
+            load_bad(DATA "no-such-file.conf", CXW_CONFIG_FOR_WORKER, &errs));
+        assert_true(has_err(&errs, DATA "no-such-file.conf", "cannot read", NULL));
+        assert_int_equal(errs.cnt, 1);
+        cxw_config_errors_clear(&errs);
+        unlink(path);
+}
+
 static void test_unknown_keys_name_key_and_line_with_a_hint(void **state)
 {
         cxw_config_errors_t errs = {0};
@@ -858,6 +890,8 @@ int main(void)
             cmocka_unit_test_setup(
                 test_secret_file_problems_name_the_path_not_the_content, clear_env),
             cmocka_unit_test_setup(test_syntax_error_names_file_and_line, clear_env),
+            cmocka_unit_test_setup(test_syntax_error_is_the_only_problem_reported,
+                                   clear_env),
             cmocka_unit_test_setup(test_unknown_keys_name_key_and_line_with_a_hint,
                                    clear_env),
             cmocka_unit_test_setup(test_wrong_types_name_key_and_line, clear_env),
