@@ -507,8 +507,15 @@ static int wait_outcomes(ctl_batch_t *b)
                 fprintf(stderr, "\r%72s\r", "");
 
         print_summary(b, &c);
+        /* A skipped row is a request that did not go through, as a
+         * rejected one: a script must not take the batch as done. */
+        if (b->skipped)
+                printf("  %zu %s%s skipped before sending (reported above)\n", b->skipped,
+                       b->kind->pos_kind == CTL_POS_LINE ? "row" : "element",
+                       b->skipped == 1 ? "" : "s");
         if (got == nsrc)
-                rc = (c.rejected || c.failed) ? CTL_EXIT_REJECTED : CTL_EXIT_OK;
+                rc = (c.rejected || c.failed || b->skipped) ? CTL_EXIT_REJECTED
+                                                            : CTL_EXIT_OK;
         else if (ctl_stop) {
                 printf("interrupted while waiting for %zu outcomes\n", nsrc - got);
                 rc = CTL_EXIT_ERROR;
