@@ -22,8 +22,9 @@ static void usage(const ctl_batch_t *b)
 {
         fprintf(stderr,
                 "usage: cxonectl %s %s [--batch-id ID] [--wait] [--timeout SECONDS] "
-                "[--quiet] [--verbose]\n",
-                b->kind->cmd, b->kind->file_arg);
+                "[--quiet] [--verbose]%s\n",
+                b->kind->cmd, b->kind->file_arg,
+                b->kind->option_usage ? b->kind->option_usage : "");
 }
 
 static bool batch_id_ok(const char *s)
@@ -62,8 +63,13 @@ int ctl_batch_init(ctl_batch_t *b, const cxw_config_t *cfg, const ctl_batch_kind
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
                 const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+                int used = kind->option ? kind->option(b, a, v) : 0;
 
-                if (!strcmp(a, "--batch-id")) {
+                if (used < 0)
+                        return -1;
+                if (used > 0) {
+                        i += used - 1;
+                } else if (!strcmp(a, "--batch-id")) {
                         if (!v || !batch_id_ok(v)) {
                                 fprintf(stderr,
                                         "cxonectl: --batch-id: 1-%d printable "
