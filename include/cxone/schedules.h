@@ -72,8 +72,7 @@
 #define CXW_SCHED_ERRSTR_SIZE  2048 /**< a good errstr size: fits an outcome */
 #define CXW_SCHED_IDEMKEY_MAX  255  /**< longest idempotency-key header */
 #define CXW_SCHED_IDEMKEY_SIZE 512  /**< a buffer that holds any derived key */
-#define CXW_SCHED_ENUM_MAX     32 /**< longest allowed validationMode / conflictResolution \
-                                   */
+#define CXW_SCHED_ENUM_MAX     32   /**< longest validationMode, conflictResolution */
 
 /** @brief The bounds of one import and the allowed values of its enumerated
  *         members; cxw_schedule_limits_default() fills them. */
