@@ -242,6 +242,8 @@ typedef enum {
         CTL_POS_INDEX, /**< a 0-based JSON array index: "FILE #3", "(#3)" */
 } ctl_pos_kind_t;
 
+struct ctl_batch_s;
+
 /** What differs between the imports; constant for one command. */
 typedef struct {
         const char *cmd;          /**< "contacts import", for messages */
@@ -250,6 +252,12 @@ typedef struct {
         const char *outcome_type; /**< "contact-update": outcomes of this type */
         ctl_pos_kind_t pos_kind;
         bool idempotency_key; /**< also send the header idempotency-key */
+        /** The command's own options, or NULL: called with each argument a
+         *  (v the next one, or NULL); returns how many it used (1 or 2), 0
+         *  when a is not one of them, -1 after printing the problem. b is
+         *  the first member of the command's own state. */
+        int (*option)(struct ctl_batch_s *b, const char *a, const char *v);
+        const char *option_usage; /**< " [--strict]", for the usage line, or NULL */
 } ctl_batch_kind_t;
 
 /** One produced request. */
@@ -265,7 +273,7 @@ typedef struct {
 } ctl_req_t;
 
 /** A batch of requests: arguments, producer, deliveries, outcomes. */
-typedef struct {
+typedef struct ctl_batch_s {
         const cxw_config_t *cfg;
         const ctl_batch_kind_t *kind;
         const char *topic; /**< the request topic */
@@ -278,7 +286,8 @@ typedef struct {
 
         ctl_req_t *reqs;
         size_t nreqs, cap;
-        size_t skipped; /**< rows or elements not sent; the command counts them */
+        size_t skipped; /**< rows or elements not sent; the command counts them;
+                             with --wait any makes the exit code 3 */
         size_t acked, delivery_failed;
         size_t timed_out;     /**< deliveries failed for message.timeout.ms */
         char msg_timeout[32]; /**< the producer's message.timeout.ms */
@@ -289,8 +298,8 @@ typedef struct {
 
 /**
  * @brief Parses the arguments common to the imports: FILE [--batch-id ID]
- *        [--wait] [--timeout S] [--quiet] [--verbose]; generates a batch id
- *        when none is given.
+ *        [--wait] [--timeout S] [--quiet] [--verbose], and the command's
+ *        own through kind->option; generates a batch id when none is given.
  * @returns 0, 1 after printing the usage for --help, or -1 after printing
  *          the problem.
  * @remark b must be zeroed; kind and topic must outlive b.

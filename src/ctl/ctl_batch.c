@@ -22,8 +22,9 @@ static void usage(const ctl_batch_t *b)
 {
         fprintf(stderr,
                 "usage: cxonectl %s %s [--batch-id ID] [--wait] [--timeout SECONDS] "
-                "[--quiet] [--verbose]\n",
-                b->kind->cmd, b->kind->file_arg);
+                "[--quiet] [--verbose]%s\n",
+                b->kind->cmd, b->kind->file_arg,
+                b->kind->option_usage ? b->kind->option_usage : "");
 }
 
 static bool batch_id_ok(const char *s)
@@ -62,8 +63,13 @@ int ctl_batch_init(ctl_batch_t *b, const cxw_config_t *cfg, const ctl_batch_kind
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
                 const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+                int used = kind->option ? kind->option(b, a, v) : 0;
 
-                if (!strcmp(a, "--batch-id")) {
+                if (used < 0)
+                        return -1;
+                if (used > 0) {
+                        i += used - 1;
+                } else if (!strcmp(a, "--batch-id")) {
                         if (!v || !batch_id_ok(v)) {
                                 fprintf(stderr,
                                         "cxonectl: --batch-id: 1-%d printable "
@@ -548,8 +554,15 @@ static int wait_outcomes(ctl_batch_t *b)
                 fprintf(stderr, "\r%79s\r", "");
 
         print_summary(b, &c);
+        /* A skipped row is a request that did not go through, as a
+         * rejected one: a script must not take the batch as done. */
+        if (b->skipped)
+                printf("  %zu %s%s skipped before sending (reported above)\n", b->skipped,
+                       b->kind->pos_kind == CTL_POS_LINE ? "row" : "element",
+                       b->skipped == 1 ? "" : "s");
         if (got == nsrc)
-                rc = (c.rejected || c.failed) ? CTL_EXIT_REJECTED : CTL_EXIT_OK;
+                rc = (c.rejected || c.failed || b->skipped) ? CTL_EXIT_REJECTED
+                                                            : CTL_EXIT_OK;
         else if (ctl_stop) {
                 printf("interrupted while waiting for %zu outcomes\n", nsrc - got);
                 rc = CTL_EXIT_ERROR;

@@ -13,7 +13,8 @@
  * → that agent's shifts in that calendar, each remembering the job that
  * imported it. A later import with an overlapping shift of the same agent in
  * the same calendar fails (conflictResolution FAIL), replaces the old shifts
- * (OVERWRITE) or leaves its own conflicting entries out (SKIP).
+ * (OVERWRITE, and AUTO_RESOLVE: the simulator resolves a conflict in favour of
+ * the newer import) or leaves its own conflicting entries out (SKIP).
  *
  * Memory is bounded: at most JOBS_MAX jobs and ENTRIES_MAX parsed entries
  * are held; to make room the oldest finished jobs are evicted, with their
@@ -42,10 +43,11 @@
 #define ID_LEN      36  /* "job-" + 32 hex */
 
 typedef enum { ST_RUNNING = 0, ST_COMPLETED, ST_FAILED } job_status_t;
-typedef enum { RES_FAIL = 0, RES_OVERWRITE, RES_SKIP } resolution_t;
+typedef enum { RES_FAIL = 0, RES_OVERWRITE, RES_SKIP, RES_AUTO, RES__CNT } resolution_t;
 
 static const char *const status_names[] = {"IN_PROGRESS", "COMPLETED", "FAILED"};
-static const char *const resolution_names[] = {"FAIL", "OVERWRITE", "SKIP"};
+static const char *const resolution_names[] = {"FAIL", "OVERWRITE", "SKIP",
+                                               "AUTO_RESOLVE"};
 
 struct job;
 
@@ -302,16 +304,29 @@ static int parse_request(job_t *jb, json_t *body)
         jb->n_request_entries = json_array_size(list);
         if ((s = short_text(mode)) && !(jb->validation_mode = strdup(s)))
                 return -1;
-        if (res) {
+        if (!mode || json_is_null(mode)) {
+                set_invalid(jb, "validationMode is missing");
+                return 0;
+        }
+        if (!s) {
+                set_invalid(jb, "validationMode must be a string of 1-%d characters",
+                            TEXT_MAX);
+                return 0;
+        }
+        {
                 const char *r = json_string_value(res);
                 size_t i;
-                for (i = 0; r && i < 3; i++) {
+                for (i = 0; r && i < RES__CNT; i++) {
                         if (strcmp(r, resolution_names[i]) == 0)
                                 break;
                 }
-                if (!r || i == 3) {
-                        set_invalid(jb, "conflictResolution must be FAIL, OVERWRITE or "
-                                        "SKIP");
+                if (!res || json_is_null(res)) {
+                        set_invalid(jb, "conflictResolution is missing");
+                        return 0;
+                }
+                if (!r || i == RES__CNT) {
+                        set_invalid(jb, "conflictResolution must be AUTO_RESOLVE, FAIL, "
+                                        "OVERWRITE or SKIP");
                         return 0;
                 }
                 jb->resolution = (resolution_t)i;
@@ -425,7 +440,7 @@ static int import_shifts(cxw_sim_jobs_t *j, job_t *jb, char *conflict, size_t si
                 const entry_t *e = &jb->entries[i];
                 if (jb->resolution == RES_SKIP && conflict_of(j, e, jb))
                         continue;
-                if (jb->resolution == RES_OVERWRITE)
+                if (jb->resolution == RES_OVERWRITE || jb->resolution == RES_AUTO)
                         agent_remove(j, e, jb, true);
                 if (agent_add(j, e, jb) != 0)
                         goto oom;

@@ -55,6 +55,11 @@ void worker_sched_on_message(cxw_worker_t *w, job_t *job)
         lim.max_bytes = (size_t)cfg->max_message_bytes;
         lim.max_entries = (size_t)cfg->schedules_max_entries;
         lim.max_shift_minutes = cfg->schedules_max_shift_minutes;
+        lim.validation_modes = (const char *const *)cfg->schedules_validation_modes.v;
+        lim.nvalidation_modes = cfg->schedules_validation_modes.cnt;
+        lim.conflict_resolutions =
+            (const char *const *)cfg->schedules_conflict_resolutions.v;
+        lim.nconflict_resolutions = cfg->schedules_conflict_resolutions.cnt;
         rc = cxw_schedule_decode(job->value, job->len, &lim, &sc->imp, NULL, err,
                                  sizeof(err));
         sc->validation_ms = (now_us() - t0) / 1000;

@@ -2,7 +2,8 @@
 """Writes N schedule imports as a JSON array for `cxonectl schedules import`:
 every `bad_every`-th one invalid (an overlapping shift of one agent), the
 rest valid. Agents are distinct per import, so valid imports never
-conflict with each other in the simulator.
+conflict with each other in the simulator. Every other import is built the
+seed's way (conflictResolution AUTO_RESOLVE), the rest with OVERWRITE.
 
   gen_schedules.py N BAD_EVERY [PREFIX] > imports.json
 """
@@ -35,7 +36,7 @@ for i in range(n):
     out.append({
         "targetCalendarId": f"cal-{prefix}-{i % 20}",
         "validationMode": "STRICT",
-        "conflictResolution": "OVERWRITE",
+        "conflictResolution": "AUTO_RESOLVE" if i % 2 else "OVERWRITE",
         "requiredCapacityMinutes": 2000,
         "scheduleEntries": entries,
     })

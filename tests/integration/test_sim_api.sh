@@ -474,14 +474,29 @@ submit "$(import_body cal-1 FAIL a-1/13:00/14:00)"
 wait_job "$JOB"
 expect "after OVERWRITE the new shift holds: conflict at 13:00" \
         "$(jget "${JOB_OUT#* }" '[j["status"], j["error"]["code"]]')" '["FAILED", "SCHEDULE_CONFLICT"]'
-submit '{"targetCalendarId":"cal-1","conflictResolution":"FAIL","scheduleEntries":[{"agentId":"a-9","startDateTime":"2026-02-30T08:00:00Z","endDateTime":"2026-03-01T08:00:00Z"}]}'
+submit "$(import_body cal-3 FAIL a-1/08:00/16:00)"
+wait_job "$JOB"
+submit "$(import_body cal-3 AUTO_RESOLVE a-1/12:00/20:00)"
+wait_job "$JOB"
+expect "AUTO_RESOLVE (the seed's value): COMPLETED" \
+        "$(jget "${JOB_OUT#* }" '[j["status"], j["entriesImported"]]')" '["COMPLETED", 1]'
+submit "$(import_body cal-3 FAIL a-1/09:00/10:00)"
+wait_job "$JOB"
+expect "AUTO_RESOLVE resolves as OVERWRITE: the old shift is gone" \
+        "$(jget "${JOB_OUT#* }" 'j["status"]')" COMPLETED
+submit '{"targetCalendarId":"cal-3","validationMode":"STRICT","scheduleEntries":[{"agentId":"a-8","startDateTime":"2026-01-05T08:00:00Z","endDateTime":"2026-01-05T09:00:00Z"}]}'
+wait_job "$JOB"
+expect "import without conflictResolution: FAILED, naming it" \
+        "$(jget "${JOB_OUT#* }" '[j["status"], j["error"]["code"], j["error"]["message"]]')" \
+        '["FAILED", "VALIDATION_ERROR", "conflictResolution is missing"]'
+submit '{"targetCalendarId":"cal-1","validationMode":"STRICT","conflictResolution":"FAIL","scheduleEntries":[{"agentId":"a-9","startDateTime":"2026-02-30T08:00:00Z","endDateTime":"2026-03-01T08:00:00Z"}]}'
 expect "import with a bad date is accepted" "${SUB%% *}" 202
 wait_job "$JOB"
 expect "... and its job fails naming the entry" \
         "$(jget "${JOB_OUT#* }" '[j["status"], j["error"]["code"], j["error"]["message"].startswith("scheduleEntries[0]: startDateTime")]')" \
         '["FAILED", "VALIDATION_ERROR", true]'
-SUBMITTED=9 # jobs created so far (2 repeats of imp-1 were deduplicated)
-COMPLETED=6
+SUBMITTED=13 # jobs created so far (2 repeats of imp-1 were deduplicated)
+COMPLETED=9
 
 out=$(req POST /api/v2/wfm/schedules/import "${AUTH[@]}" -d '{"targetCalendarId":')
 expect "import with broken JSON" "${out%% *}" 400

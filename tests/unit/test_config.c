@@ -424,6 +424,38 @@ static void test_syntax_error_names_file_and_line(void **state)
         cxw_config_errors_clear(&errs);
 }
 
+/* A file that does not parse is reported with libconfig's text alone: no
+ * "client_id is required" for the keys it holds but could not be read. */
+static void test_syntax_error_is_the_only_problem_reported(void **state)
+{
+        static const char text[] = "cxone = {\n  client_id = \"c\";\n"
+                                   "  client_secret = \"s\";\n"
+                                   "  base_url = \"http://127.0.0.1:1\";\n"
+                                   "  scope = = \"x\";\n"
+                                   "};\nhttp = { max_in_flight = 8; };\n";
+        char path[] = "/tmp/cxw-test-conf-XXXXXX";
+        cxw_config_errors_t errs = {0};
+        int fd = mkstemp(path);
+
+        (void)state;
+        assert_true(fd >= 0);
+        close(fd);
+        write_file(path, text); /* line 5: "= =" */
+        cxw_config_destroy(load_bad(path, CXW_CONFIG_FOR_WORKER, &errs));
+        assert_true(has_err(&errs, path, ":5: ", "syntax error", NULL));
+        print_errs(&errs);
+        assert_int_equal(errs.cnt, 1);
+        cxw_config_errors_clear(&errs);
+
+        /* so is a file that cannot be read */
+        cxw_config_destroy(
+            load_bad(DATA "no-such-file.conf", CXW_CONFIG_FOR_WORKER, &errs));
+        assert_true(has_err(&errs, DATA "no-such-file.conf", "cannot read", NULL));
+        assert_int_equal(errs.cnt, 1);
+        cxw_config_errors_clear(&errs);
+        unlink(path);
+}
+
 static void test_unknown_keys_name_key_and_line_with_a_hint(void **state)
 {
         cxw_config_errors_t errs = {0};
@@ -613,6 +645,48 @@ static void test_worker_checks_on_contacts(void **state)
         cxw_config_destroy(load_bad(path, CXW_CONFIG_FOR_WORKER, &errs));
         assert_true(has_err(&errs, ":1: cxone.contacts.fields", "at least one", NULL));
         assert_true(has_err(&errs, ":2: retry.max_delay_ms", "base_delay_ms", NULL));
+        cxw_config_errors_clear(&errs);
+        unlink(path);
+        clear_env(NULL);
+}
+
+static void test_schedule_value_lists_default_to_the_seeds_and_are_checked(void **state)
+{
+        char path[] = "/tmp/cxw-test-conf-XXXXXX";
+        cxw_config_errors_t errs = {0};
+        cxw_config_t *cfg;
+        int fd = mkstemp(path);
+
+        (void)state;
+        assert_true(fd >= 0);
+        close(fd);
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_CTL);
+        assert_int_equal(cfg->schedules_validation_modes.cnt, 2);
+        assert_string_equal(cfg->schedules_validation_modes.v[0], "STRICT");
+        assert_string_equal(cfg->schedules_validation_modes.v[1], "LENIENT");
+        assert_int_equal(cfg->schedules_conflict_resolutions.cnt, 4);
+        assert_string_equal(cfg->schedules_conflict_resolutions.v[0], "AUTO_RESOLVE");
+        assert_string_equal(cfg->schedules_conflict_resolutions.v[1], "OVERWRITE");
+        assert_string_equal(cfg->schedules_conflict_resolutions.v[2], "SKIP");
+        assert_string_equal(cfg->schedules_conflict_resolutions.v[3], "FAIL");
+        cxw_config_destroy(cfg);
+
+        setenv("CXONE_CLIENT_ID", "id", 1);
+        setenv("CXONE_CLIENT_SECRET", "x", 1);
+        write_file(path, "schedules = { conflict_resolutions = [ \"MERGE\" ]; };\n");
+        cfg = load_clean(path, CXW_CONFIG_FOR_WORKER);
+        assert_int_equal(cfg->schedules_conflict_resolutions.cnt, 1);
+        assert_string_equal(cfg->schedules_conflict_resolutions.v[0], "MERGE");
+        cxw_config_destroy(cfg);
+
+        write_file(path, "schedules = {\n  validation_modes = [];\n"
+                         "  conflict_resolutions = [ \"AUTO RESOLVE\" ];\n};\n");
+        cxw_config_destroy(load_bad(path, CXW_CONFIG_FOR_WORKER, &errs));
+        assert_true(
+            has_err(&errs, ":2: schedules.validation_modes", "at least one", NULL));
+        assert_true(
+            has_err(&errs, ":3: schedules.conflict_resolutions", "'AUTO RESOLVE'", NULL));
+        assert_int_equal(errs.cnt, 2);
         cxw_config_errors_clear(&errs);
         unlink(path);
         clear_env(NULL);
@@ -864,6 +938,8 @@ int main(void)
             cmocka_unit_test_setup(
                 test_secret_file_problems_name_the_path_not_the_content, clear_env),
             cmocka_unit_test_setup(test_syntax_error_names_file_and_line, clear_env),
+            cmocka_unit_test_setup(test_syntax_error_is_the_only_problem_reported,
+                                   clear_env),
             cmocka_unit_test_setup(test_unknown_keys_name_key_and_line_with_a_hint,
                                    clear_env),
             cmocka_unit_test_setup(test_wrong_types_name_key_and_line, clear_env),
@@ -875,6 +951,9 @@ int main(void)
             cmocka_unit_test_setup(test_several_problems_in_one_file_are_all_reported,
                                    clear_env),
             cmocka_unit_test_setup(test_worker_checks_on_contacts, clear_env),
+            cmocka_unit_test_setup(
+                test_schedule_value_lists_default_to_the_seeds_and_are_checked,
+                clear_env),
             cmocka_unit_test_setup(test_problem_list_is_bounded, clear_env),
             cmocka_unit_test_setup(test_secret_never_appears_in_errors_or_dump,
                                    clear_env),

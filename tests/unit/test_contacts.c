@@ -236,6 +236,68 @@ static void binary_and_invalid_utf8_are_reported_not_crashed_on(void **state)
                          -1);
 }
 
+static void every_unknown_field_is_named_at_once(void **state)
+{
+        (void)state;
+        /* a CRM export's extra columns, as cxonectl passed them through */
+        expect_rejected("{\"contactId\":\"c-1\",\"firstName\":\"A\",\"Company\":\"X\","
+                        "\"email\":\"a@b.co\",\"Notes\":\"\",\"Phone\":null}",
+                        NULL,
+                        "unknown fields 'Company', 'Notes', 'Phone' (allowed: firstName, "
+                        "lastName, email)");
+        /* one is still "field" */
+        expect_rejected("{\"contactId\":\"c-1\",\"Phone\":\"1\"}", NULL,
+                        "unknown field 'Phone' (allowed");
+}
+
+/* Decodes value (key optional) expecting a rejection; returns the id kept. */
+static const char *id_of_rejected(const char *value, const char *key,
+                                  cxw_contact_update_t *u)
+{
+        char err[256];
+
+        assert_int_equal(decode(value, key, u, err, sizeof(err)), -1);
+        assert_null(u->body);
+        assert_null(u->fields);
+        return u->contact_id;
+}
+
+static void a_rejection_keeps_the_contact_id_when_it_can_be_read(void **state)
+{
+        cxw_contact_update_t u;
+        (void)state;
+
+        /* the contactId is valid, something else is not */
+        assert_string_equal(
+            id_of_rejected("{\"contactId\":\"c-7\",\"Phone\":\"1\"}", NULL, &u), "c-7");
+        assert_string_equal(
+            id_of_rejected("{\"contactId\":\"c-7\",\"email\":\"nope\"}", "c-7", &u),
+            "c-7");
+        assert_string_equal(id_of_rejected("{\"contactId\":\"c-7\"}", NULL, &u), "c-7");
+        assert_string_equal(
+            id_of_rejected("{\"firstName\":\"A\",\"contactId\":\"c-7\",\"x\":[1]}", NULL,
+                           &u),
+            "c-7");
+        /* key and contactId differ: the contactId */
+        assert_string_equal(
+            id_of_rejected("{\"contactId\":\"c-7\",\"firstName\":\"A\"}", "c-8", &u),
+            "c-7");
+        /* no usable contactId: the key, when it is a valid id */
+        assert_string_equal(id_of_rejected("{\"firstName\":\"A\"}", "c-9", &u), "c-9");
+        assert_string_equal(
+            id_of_rejected("{\"contactId\":\"bad id\",\"firstName\":\"A\"}", "c-9", &u),
+            "c-9");
+        /* nothing readable */
+        assert_string_equal(
+            id_of_rejected("{\"contactId\":\"bad id\",\"firstName\":\"A\"}", NULL, &u),
+            "");
+        assert_string_equal(id_of_rejected("{\"firstName\":\"A\"}", "bad key", &u), "");
+        assert_string_equal(id_of_rejected("not json", "c-9", &u), "c-9");
+        assert_string_equal(id_of_rejected("not json", NULL, &u), "");
+        cxw_contact_update_clear(&u);
+        assert_string_equal(u.contact_id, "");
+}
+
 static void contact_id_edge_cases(void **state)
 {
         char id[200];
@@ -435,7 +497,12 @@ static void deeply_nested_and_huge_json_do_not_crash(void **state)
         assert_int_equal(cxw_contact_decode(huge, n, NULL, 0, allowed, NALLOWED, n, &u,
                                             err, sizeof(err)),
                          -1);
-        assert_non_null(strstr(err, "unknown field 'k0'"));
+        assert_non_null(strstr(err, "unknown fields 'k0', 'k1', "));
+        char big_err[1024];
+        assert_int_equal(cxw_contact_decode(huge, n, NULL, 0, allowed, NALLOWED, n, &u,
+                                            big_err, sizeof(big_err)),
+                         -1);
+        assert_non_null(strstr(big_err, " more (allowed: firstName, lastName, email)"));
         free(huge);
 }
 
@@ -530,7 +597,7 @@ static void unusual_but_valid_messages_still_decode(void **state)
                 off += (size_t)snprintf(msg + off, sizeof(msg) - off, ",\"f%d\":null", i);
         snprintf(msg + off, sizeof(msg) - off, "}");
         assert_int_equal(decode(msg, NULL, &u, err, sizeof(err)), -1);
-        assert_non_null(strstr(err, "unknown field 'f0'"));
+        assert_non_null(strstr(err, "unknown fields 'f0', 'f1', "));
 
         /* a duplicate is named whichever reader sees it first */
         assert_int_equal(decode("{\"contactId\":\"c-1\",\"email\":\"a@b.example\","
@@ -554,6 +621,8 @@ int main(void)
             cmocka_unit_test(key_equal_or_absent_is_accepted_and_different_is_rejected),
             cmocka_unit_test(each_rejection_names_its_problem),
             cmocka_unit_test(binary_and_invalid_utf8_are_reported_not_crashed_on),
+            cmocka_unit_test(every_unknown_field_is_named_at_once),
+            cmocka_unit_test(a_rejection_keeps_the_contact_id_when_it_can_be_read),
             cmocka_unit_test(contact_id_edge_cases),
             cmocka_unit_test(email_validation_table),
             cmocka_unit_test(message_over_max_bytes_is_rejected_with_both_sizes),

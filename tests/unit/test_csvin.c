@@ -439,10 +439,80 @@ static void test_large_file_across_chunks_keeps_every_record_and_line(void **sta
         unlink(path);
 }
 
+static size_t parse_delim(const char *csv, char delim, item_t *items)
+{
+        char err[256];
+        cxw_csvin_t *r = cxw_csvin_open_mem(csv, strlen(csv), "t.csv", err, sizeof(err));
+        size_t n;
+
+        assert_non_null(r);
+        assert_int_equal(cxw_csvin_set_delimiter(r, delim), 0);
+        n = read_all(r, items);
+        /* too late once reading has started */
+        assert_int_equal(cxw_csvin_set_delimiter(r, ','), -1);
+        cxw_csvin_close(r);
+        return n;
+}
+
+static void test_semicolon_and_tab_delimiters_split_fields(void **state)
+{
+        item_t it[MAX_ITEMS];
+        char err[256];
+        cxw_csvin_t *r;
+        (void)state;
+
+        assert_int_equal(
+            parse_delim("contactId;firstName\nc1;\"A;B\"\nc2;x,y\n", ';', it), 3);
+        assert_record(&it[0], 1, 2, "contactId|firstName");
+        assert_record(&it[1], 2, 2, "c1|A;B");
+        assert_record(&it[2], 3, 2, "c2|x,y");
+        assert_int_equal(parse_delim("id\tmail\r\nc1\t\"a\"\"b\"\r\n", '\t', it), 2);
+        assert_record(&it[1], 2, 2, "c1|a\"b");
+        /* a malformed quote is still found and skipped with its line */
+        assert_int_equal(parse_delim("a;b\nx\"y;z\nc;d\n", ';', it), 3);
+        assert_bad(&it[1], 2, "malformed quote");
+        assert_record(&it[2], 3, 2, "c|d");
+
+        r = cxw_csvin_open_mem("a", 1, "t.csv", err, sizeof(err));
+        assert_non_null(r);
+        assert_int_equal(cxw_csvin_set_delimiter(r, '"'), -1);
+        assert_int_equal(cxw_csvin_set_delimiter(r, '\n'), -1);
+        assert_int_equal(cxw_csvin_set_delimiter(r, '\r'), -1);
+        assert_int_equal(cxw_csvin_set_delimiter(r, '\0'), -1);
+        cxw_csvin_close(r);
+}
+
+static void test_a_one_column_header_tells_the_likely_delimiter(void **state)
+{
+        char err[256];
+        const char *cases[][2] = {
+            {"contactId;firstName;email\n", ";"},
+            {"contactId\tfirstName\temail\n", "\t"},
+            {"Name;Title\tid\tmail\n", "\t"}, /* the more frequent */
+            {"contactId,firstName\n", ""},    /* comma-separated: fine */
+            {"contactId\n", ""},              /* one column, no sign */
+        };
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                cxw_csvin_t *r = cxw_csvin_open_mem(cases[i][0], strlen(cases[i][0]),
+                                                    "t.csv", err, sizeof(err));
+                cxw_csv_record_t *rec = NULL;
+
+                assert_non_null(r);
+                assert_int_equal(cxw_csvin_next(r, &rec, err, sizeof(err)), 1);
+                assert_int_equal(cxw_csvin_guess_delimiter(rec), cases[i][1][0]);
+                cxw_csvin_close(r);
+        }
+        assert_int_equal(cxw_csvin_guess_delimiter(NULL), '\0');
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_plain_records_with_line_numbers),
+            cmocka_unit_test(test_semicolon_and_tab_delimiters_split_fields),
+            cmocka_unit_test(test_a_one_column_header_tells_the_likely_delimiter),
             cmocka_unit_test(test_quotes_are_removed_and_doubled_quotes_unescaped),
             cmocka_unit_test(test_embedded_comma_stays_in_the_field),
             cmocka_unit_test(

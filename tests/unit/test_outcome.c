@@ -8,6 +8,7 @@
 #include "cxone/requests/outcome.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +135,54 @@ static void audit_event_names_fields_only(void **state)
         free(s);
 }
 
+static const char *header(const rd_kafka_headers_t *h, const char *name, char *buf,
+                          size_t size)
+{
+        const void *v;
+        size_t len;
+
+        if (rd_kafka_header_get_last(h, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return NULL;
+        snprintf(buf, size, "%.*s", (int)len, (const char *)v);
+        return buf;
+}
+
+static void rejected_contact_is_named_in_outcome_audit_and_dlq_headers(void **state)
+{
+        cxw_outcome_t o = contact_outcome();
+        const char *const fields[] = {"firstName"};
+        rd_kafka_headers_t *orig = rd_kafka_headers_new(1), *h;
+        char buf[256], *s;
+        (void)state;
+
+        o.status = CXW_OUTCOME_REJECTED;
+        o.http_status = 0;
+        o.attempts = 0;
+        o.error = "unknown field 'Phone' (allowed: firstName, lastName, email)";
+        s = cxw_outcome_json(&o);
+        assert_non_null(strstr(s, "\"status\":\"rejected\",\"contactId\":\"c-1\""));
+        free(s);
+        s = cxw_audit_json("contact.rejected", "w-1", &o, fields, 0, -1);
+        assert_non_null(strstr(s, "\"contactId\":\"c-1\""));
+        free(s);
+
+        rd_kafka_header_add(orig, "batch-id", -1, "b-7", -1);
+        h = cxw_dlq_headers(orig, &o, "w-1");
+        assert_string_equal(header(h, "dlq-contact-id", buf, sizeof(buf)), "c-1");
+        assert_string_equal(header(h, "dlq-reason", buf, sizeof(buf)), o.error);
+        assert_string_equal(header(h, "dlq-status", buf, sizeof(buf)), "rejected");
+        assert_string_equal(header(h, "batch-id", buf, sizeof(buf)), "b-7");
+        rd_kafka_headers_destroy(h);
+
+        /* no id read: no header */
+        o.contact_id = NULL;
+        h = cxw_dlq_headers(NULL, &o, "w-1");
+        assert_null(header(h, "dlq-contact-id", buf, sizeof(buf)));
+        assert_string_equal(header(h, "dlq-worker", buf, sizeof(buf)), "w-1");
+        rd_kafka_headers_destroy(h);
+        rd_kafka_headers_destroy(orig);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -141,6 +190,7 @@ int main(void)
             cmocka_unit_test(rejected_without_call_has_null_status_and_escaped_error),
             cmocka_unit_test(schedule_outcome_has_job_fields_and_timings),
             cmocka_unit_test(audit_event_names_fields_only),
+            cmocka_unit_test(rejected_contact_is_named_in_outcome_audit_and_dlq_headers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -347,7 +347,21 @@ static const struct tcase cases[] = {
      "'scheduleEntries':[" E("a-1", D "08:00:00Z", D "12:00:00Z") "]}",
      0,
      {"validationMode 'strict' is not one of STRICT, LENIENT",
-      "conflictResolution 'MERGE' is not one of OVERWRITE, SKIP, FAIL"},
+      "conflictResolution 'MERGE' is not one of AUTO_RESOLVE, OVERWRITE, SKIP, FAIL"},
+     2,
+     -1},
+    {"the seed's import (STRICT, AUTO_RESOLVE) is accepted",
+     "{'targetCalendarId':'c','validationMode':'STRICT','conflictResolution':"
+     "'AUTO_RESOLVE','scheduleEntries':[" E("a-1", D "08:00:00Z", D "12:00:00Z") "]}",
+     1,
+     {NULL},
+     0,
+     240},
+    {"validationMode and conflictResolution are required",
+     "{'targetCalendarId':'c','scheduleEntries':[" E("a-1", D "08:00:00Z",
+                                                     D "12:00:00Z") "]}",
+     0,
+     {"validationMode is missing", "conflictResolution is missing"},
      2,
      -1},
     {"LENIENT and SKIP are accepted",
@@ -873,6 +887,46 @@ static void idempotency_key_is_the_header_or_the_source_position(void **state)
 
 /* ---- bounds ---------------------------------------------------------- */
 
+static void allowed_values_come_from_the_limits(void **state)
+{
+        static const char *const modes[] = {"STRICT"};
+        static const char *const res[] = {"MERGE", "AUTO_RESOLVE"};
+        cxw_schedule_limits_t lim;
+        struct result r;
+        (void)state;
+
+        cxw_schedule_limits_default(&lim);
+        assert_int_equal(lim.nvalidation_modes, 2);
+        assert_string_equal(lim.validation_modes[0], "STRICT");
+        assert_string_equal(lim.validation_modes[1], "LENIENT");
+        assert_int_equal(lim.nconflict_resolutions, 4);
+        assert_string_equal(lim.conflict_resolutions[0], "AUTO_RESOLVE");
+        assert_string_equal(lim.conflict_resolutions[1], "OVERWRITE");
+        assert_string_equal(lim.conflict_resolutions[2], "SKIP");
+        assert_string_equal(lim.conflict_resolutions[3], "FAIL");
+
+        lim.validation_modes = modes;
+        lim.nvalidation_modes = 1;
+        lim.conflict_resolutions = res;
+        lim.nconflict_resolutions = 2;
+        run_q("{'targetCalendarId':'c','validationMode':'STRICT','conflictResolution':"
+              "'MERGE','scheduleEntries':[" E("a-1", D "08:00:00Z", D "12:00:00Z") "]}",
+              &lim, &r);
+        assert_int_equal(r.rc, 0);
+        assert_string_equal(r.imp.validation_mode, "STRICT");
+        assert_string_equal(r.imp.conflict_resolution, "MERGE");
+        cxw_schedule_import_clear(&r.imp);
+
+        run_q(
+            "{'targetCalendarId':'c','validationMode':'LENIENT','conflictResolution':"
+            "'OVERWRITE','scheduleEntries':[" E("a-1", D "08:00:00Z", D "12:00:00Z") "]}",
+            &lim, &r);
+        assert_int_equal(r.rc, -1);
+        assert_non_null(strstr(r.err, "validationMode 'LENIENT' is not one of STRICT"));
+        assert_non_null(strstr(
+            r.err, "conflictResolution 'OVERWRITE' is not one of MERGE, AUTO_RESOLVE"));
+}
+
 static void limits_are_enforced_and_named(void **state)
 {
         cxw_schedule_limits_t lim;
@@ -1195,6 +1249,7 @@ int main(void)
             cmocka_unit_test(rfc3339_times_parse_to_the_right_instant),
             cmocka_unit_test(available_time_merges_windows_and_clips_them_to_the_shift),
             cmocka_unit_test(idempotency_key_is_the_header_or_the_source_position),
+            cmocka_unit_test(allowed_values_come_from_the_limits),
             cmocka_unit_test(limits_are_enforced_and_named),
             cmocka_unit_test(huge_entries_count_is_rejected_before_any_entry_work),
             cmocka_unit_test(five_thousand_entries_are_checked_quickly),

@@ -64,6 +64,9 @@ typedef struct cxw_config_s {
         int schedules_max_wait_ms;          /**< schedules.max_wait_ms, default 1800000 */
         int schedules_max_shift_minutes; /**< schedules.max_shift_minutes, default 960 */
         int schedules_max_entries;       /**< schedules.max_entries, default 5000 */
+        cxw_strlist_t schedules_validation_modes; /**< schedules.validation_modes */
+        cxw_strlist_t
+            schedules_conflict_resolutions; /**< schedules.conflict_resolutions */
         char *webhook_secret; /**< webhooks.secret, env CXONE_WEBHOOK_SECRET; "" = off */
         int webhook_tolerance_s; /**< webhooks.tolerance_s, default 300 */
 
@@ -133,7 +136,9 @@ typedef struct cxw_config_errors_s {
  * @brief Loads defaults, then path (if not NULL), then the environment, then
  *        validates for purpose.
  * @param path a libconfig file, or NULL to run on defaults and env alone.
- * @param errs receives every problem found (not only the first).
+ * @param errs receives every problem found (not only the first); when the
+ *        file cannot be read or does not parse, that is the only problem
+ *        (libconfig's text, with file and line), and nothing else is checked.
  * @returns a config (also when there are problems, so that all can be listed)
  *          or NULL on out-of-memory. The caller checks errs->cnt == 0 before
  *          using it.

@@ -32,15 +32,19 @@ typedef struct cxw_contact_update_s {
  * Rejected, with a message naming the problem: value over max_bytes, not
  * JSON or not an object, contactId missing / not a string / empty / over
  * 128 chars / outside [A-Za-z0-9._-], a key present and different from
- * contactId, a field not in allowed (named), a value that is not a string
- * (null is taken as "leave out") or longer than CXW_CONTACT_VALUE_MAX, an
- * "email" that is not addr-spec-like (local@domain.tld, no spaces), and an
- * update with no field left to change.
+ * contactId, fields not in allowed (all of them named at once), a value
+ * that is not a string (null is taken as "leave out") or longer than
+ * CXW_CONTACT_VALUE_MAX, an "email" that is not addr-spec-like
+ * (local@domain.tld, no spaces), and an update with no field left to change.
  *
  * @param key the message key, or NULL; keylen its length.
  * @param allowed the field names accepted; out->fields points into it, so
  *        it must outlive out.
- * @param out filled on success; clear with cxw_contact_update_clear().
+ * @param out filled on success; clear with cxw_contact_update_clear(). On
+ *        failure nothing is allocated, and out->contact_id holds the id when
+ *        it could be read, for the outcome: the message's contactId when it
+ *        is valid (even if something else is not), else the key when it is a
+ *        valid id, else "".
  * @returns 0, or -1 with errstr set.
  */
 int cxw_contact_decode(const void *value, size_t len, const void *key, size_t keylen,

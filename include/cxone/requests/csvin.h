@@ -3,6 +3,9 @@
  * @brief A streaming RFC 4180 CSV reader (over libcsv) that yields one record
  *        at a time together with the line it starts on.
  *
+ * The field separator is ',' unless cxw_csvin_set_delimiter() sets another
+ * (';' and tab are common in exports from spreadsheets in many locales).
+ *
  * What it accepts: quoted fields, doubled quotes inside them, embedded commas
  * and newlines (a record spanning lines reports its first line), CRLF, LF or
  * CR line ends, a UTF-8 byte order mark at the very start (skipped), empty
@@ -58,6 +61,22 @@ cxw_csvin_t *cxw_csvin_open(const char *path, char *errstr, size_t errstr_size);
  */
 cxw_csvin_t *cxw_csvin_open_mem(const void *buf, size_t len, const char *name,
                                 char *errstr, size_t errstr_size);
+
+/**
+ * @brief Sets the field separator (default ',').
+ * @param delim any byte but '"', CR, LF and NUL: ';' and '\t' are the usual.
+ * @returns 0, or -1 when delim is not allowed or reading has started.
+ */
+int cxw_csvin_set_delimiter(cxw_csvin_t *r, char delim);
+
+/**
+ * @brief Guesses the separator of a file read with another one, from its
+ *        header record: a header read as one field that holds ';' or tabs
+ *        was most likely separated by them.
+ * @returns ';' or '\t' (the more frequent in the field), or '\0' when the
+ *          header has more than one field or holds neither.
+ */
+char cxw_csvin_guess_delimiter(const cxw_csv_record_t *header);
 
 /**
  * @brief Reads the next record.

@@ -25,7 +25,8 @@ typedef enum {
 typedef struct cxw_outcome_s {
         const char *type; /**< "contact-update" | "schedule-import" */
         cxw_outcome_status_t status;
-        const char *contact_id; /**< or NULL (left out) */
+        const char *contact_id; /**< or NULL (left out); set for a rejected
+                                     request too when its id could be read */
         const char *job_id;     /**< or NULL (left out) */
         long http_status;       /**< 0 = no call made (null) */
         int attempts;
@@ -68,9 +69,10 @@ rd_kafka_headers_t *cxw_outcome_headers(const cxw_outcome_t *o);
 
 /**
  * @brief Headers for the DLQ copy: the original headers (may be NULL) plus
- *        dlq-reason, dlq-status, dlq-http-status, dlq-source-topic,
- *        dlq-source-partition, dlq-source-offset, dlq-attempts, dlq-worker,
- *        dlq-at. @returns a new list.
+ *        dlq-reason, dlq-contact-id (when o->contact_id is set), dlq-status,
+ *        dlq-http-status, dlq-source-topic, dlq-source-partition,
+ *        dlq-source-offset, dlq-attempts, dlq-worker, dlq-at.
+ *        @returns a new list.
  */
 rd_kafka_headers_t *cxw_dlq_headers(const rd_kafka_headers_t *orig,
                                     const cxw_outcome_t *o, const char *worker);

@@ -15,10 +15,13 @@
  * after the shift"). Indexes are 0-based, as JSON paths. The rules:
  *
  * - targetCalendarId and agentId: 1-128 of [A-Za-z0-9._-].
- * - validationMode: one of STRICT, LENIENT; conflictResolution: one of
- *   OVERWRITE, SKIP, FAIL. These are the seeds' API shape (DESIGN.md), kept
- *   in one table each in schedules.c (modes[], resolutions[]); a profile for
- *   the real CXone WFM API changes those tables only.
+ * - validationMode and conflictResolution: both required, each one of its
+ *   list of allowed values (cxw_schedule_limits_t: from the configuration,
+ *   schedules.validation_modes and schedules.conflict_resolutions). The
+ *   defaults are the seeds' API shape: validationMode STRICT or LENIENT;
+ *   conflictResolution AUTO_RESOLVE (what the seed sends), OVERWRITE, SKIP or
+ *   FAIL. Matched exactly (case included); the values are passed to CXone
+ *   unchanged, the worker gives them no meaning of its own.
  * - Date-times (startDateTime, endDateTime, override start/end): RFC 3339
  *   "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)", 'T'/'Z' in either case,
  *   any number of fraction digits (kept to the millisecond, truncated),
@@ -69,8 +72,10 @@
 #define CXW_SCHED_ERRSTR_SIZE  2048 /**< a good errstr size: fits an outcome */
 #define CXW_SCHED_IDEMKEY_MAX  255  /**< longest idempotency-key header */
 #define CXW_SCHED_IDEMKEY_SIZE 512  /**< a buffer that holds any derived key */
+#define CXW_SCHED_ENUM_MAX     32   /**< longest validationMode, conflictResolution */
 
-/** @brief The bounds of one import; cxw_schedule_limits_default() fills them. */
+/** @brief The bounds of one import and the allowed values of its enumerated
+ *         members; cxw_schedule_limits_default() fills them. */
 typedef struct cxw_schedule_limits_s {
         size_t max_bytes;          /**< message bytes (1 MiB); 0: no limit */
         size_t max_entries;        /**< scheduleEntries per import (5,000) */
@@ -78,6 +83,15 @@ typedef struct cxw_schedule_limits_s {
         size_t max_overrides;      /**< availabilityOverrides per entry (16) */
         size_t max_reason_len;     /**< override reason bytes (256) */
         int64_t max_shift_minutes; /**< longest shift (16 h = 960) */
+        /** validationMode values accepted (STRICT, LENIENT); the strings must
+         *  outlive the decode call; NULL: the defaults. The import's copy of a
+         *  value holds CXW_SCHED_ENUM_MAX bytes (the body is sent as is). */
+        const char *const *validation_modes;
+        size_t nvalidation_modes;
+        /** conflictResolution values accepted (AUTO_RESOLVE, OVERWRITE, SKIP,
+         *  FAIL); as validation_modes. */
+        const char *const *conflict_resolutions;
+        size_t nconflict_resolutions;
 } cxw_schedule_limits_t;
 
 /** @brief One validation problem. */
@@ -97,8 +111,8 @@ typedef struct cxw_schedule_problems_s {
 /** @brief A valid import. */
 typedef struct cxw_schedule_import_s {
         char calendar_id[CXW_SCHED_ID_MAX + 1];
-        char validation_mode[16];
-        char conflict_resolution[16];
+        char validation_mode[CXW_SCHED_ENUM_MAX + 1];
+        char conflict_resolution[CXW_SCHED_ENUM_MAX + 1];
         size_t nentries;
         size_t nagents;                    /**< distinct agentIds */
         int64_t capacity_minutes;          /**< see the file comment */
@@ -115,7 +129,8 @@ typedef struct cxw_schedule_window_s {
         int64_t end_ms;
 } cxw_schedule_window_t;
 
-/** @brief Fills l with the defaults (1 MiB, 5000, 16, 16, 256, 960). */
+/** @brief Fills l with the defaults (1 MiB, 5000, 16, 16, 256, 960, the
+ *         default value lists above, which are static). */
 void cxw_schedule_limits_default(cxw_schedule_limits_t *l);
 
 /**

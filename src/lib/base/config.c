@@ -50,6 +50,7 @@ enum {
         PF_SECRET = 1 << 10,   /* never shown anywhere */
         PF_FILE = 1 << 11,     /* path of a file holding the secret */
         PF_DERIVED = 1 << 12,  /* "" means: computed after loading */
+        PF_VALUES = 1 << 13,   /* (worker) non-empty list of API values */
 };
 
 typedef struct prop_s {
@@ -158,6 +159,19 @@ static const prop_t props[] = {
      10080, NULL, 0, NULL, "Longest shift accepted by validation."},
     {"schedules.max_entries", PT_INT, OFF(schedules_max_entries), "5000", 1, 1000000,
      NULL, 0, NULL, "Most schedule entries in one import."},
+    {"schedules.validation_modes", PT_LIST, OFF(schedules_validation_modes),
+     "STRICT,LENIENT", 0, 0, NULL, PF_VALUES, NULL,
+     "Values an import's `validationMode` may have (matched exactly); any other is "
+     "rejected. Passed to CXone unchanged: `STRICT` asks it to refuse an import with "
+     "any invalid entry, `LENIENT` to import the valid entries (the worker validates "
+     "every entry before sending either way)."},
+    {"schedules.conflict_resolutions", PT_LIST, OFF(schedules_conflict_resolutions),
+     "AUTO_RESOLVE,OVERWRITE,SKIP,FAIL", 0, 0, NULL, PF_VALUES, NULL,
+     "Values an import's `conflictResolution` may have (matched exactly); any other is "
+     "rejected. Passed to CXone unchanged, which decides what to do with shifts that "
+     "overlap shifts already in the calendar: `AUTO_RESOLVE` lets CXone resolve them, "
+     "`OVERWRITE` replaces the old shifts, `SKIP` leaves the import's conflicting "
+     "entries out, `FAIL` fails the import."},
     {"webhooks.secret", PT_STR, OFF(webhook_secret), "", 0, 0, "CXONE_WEBHOOK_SECRET",
      PF_SECRET, NULL,
      "Shared secret of the HMAC-SHA256 signature of CXone's webhooks (POST "
@@ -714,19 +728,21 @@ static void walk(ctx_t *ctx, const config_setting_t *grp, const char *prefix)
         }
 }
 
-static void load_file(ctx_t *ctx, const char *path)
+/* Reads path into the config. @returns 0, or -1 when the file could not be
+ * read or parsed (the problem is recorded). */
+static int load_file(ctx_t *ctx, const char *path)
 {
         config_t *lc = &ctx->lc;
         struct stat st;
 
         if (stat(path, &st) != 0) {
                 add_err(ctx, "%s: cannot read: %s", path, strerror(errno));
-                return;
+                return -1;
         }
         if (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE_BYTES) {
                 add_err(ctx, "%s: not a regular file of at most %d bytes", path,
                         MAX_FILE_BYTES);
-                return;
+                return -1;
         }
         config_init(lc);
         ctx->lc_live = true;
@@ -740,9 +756,10 @@ static void load_file(ctx_t *ctx, const char *path)
                                 config_error_line(lc), config_error_text(lc));
                 else
                         add_err(ctx, "%s: cannot read: %s", path, config_error_text(lc));
-                return;
+                return -1;
         }
         walk(ctx, config_root_setting(lc), "");
+        return 0;
 }
 
 /* ---- the environment --------------------------------------------------- */
@@ -964,6 +981,19 @@ static bool ident_ok(const char *s)
         return true;
 }
 
+/* An API value such as STRICT or AUTO_RESOLVE (CXW_SCHED_ENUM_MAX). */
+static bool value_ok(const char *s)
+{
+        size_t len = strlen(s);
+
+        if (len == 0 || len > 32)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+                        return false;
+        return true;
+}
+
 static bool listen_ok(const char *s)
 {
         const char *colon = strrchr(s, ':');
@@ -1036,6 +1066,13 @@ static void check_list(ctx_t *ctx, const prop_t *p, const origin_t *o,
                                  l->v[i]);
                 free(name);
         }
+        for (size_t i = 0; worker && (p->flags & PF_VALUES) && i < l->cnt; i++)
+                if (!value_ok(l->v[i]))
+                        prop_err(ctx, p, o,
+                                 "item %zu: '%.64s' is not 1-32 of A-Z a-z 0-9 _ -",
+                                 i + 1, l->v[i]);
+        if (worker && (p->flags & PF_VALUES) && l->cnt == 0)
+                prop_err(ctx, p, o, "must name at least one value");
         if (!worker || !(p->flags & PF_IDENTS))
                 return;
         if (l->cnt == 0)
@@ -1107,12 +1144,15 @@ cxw_config_t *cxw_config_load(const char *path, cxw_config_purpose_t purpose,
         }
         if (ctx->oom)
                 goto fail;
-        if (path)
-                load_file(ctx, path);
-        load_env(ctx);
-        read_secret_file(ctx);
-        derive(ctx);
-        validate(ctx);
+        /* A file that cannot be read or parsed is the one problem reported:
+         * checking on without its keys would add false ones ("client_id is
+         * required" for a key that is in the file). */
+        if (!path || load_file(ctx, path) == 0) {
+                load_env(ctx);
+                read_secret_file(ctx);
+                derive(ctx);
+                validate(ctx);
+        }
         if (ctx->dropped) {
                 ctx->errs->cnt--; /* make room for the count */
                 free(ctx->errs->v[ctx->errs->cnt]);
@@ -1229,6 +1269,7 @@ static void print_rules(FILE *out, const prop_t *p)
             {PF_METHOD, "`PATCH`, `PUT`, `POST`"},
             {PF_CONTACTID, "contains `{contactId}`"},
             {PF_IDENTS, "non-empty; names of letters, digits, `_`"},
+            {PF_VALUES, "non-empty; each 1-32 of letters, digits, `_`, `-`"},
             {PF_FILE, "readable file, at most 4 KiB"},
         };
         const char *sep = "";

@@ -324,19 +324,63 @@ tail:
         return p == end ? n : -1;
 }
 
+/* Names every member that is neither contactId nor an allowed field, at
+ * once: a CSV export with extra columns should be fixed in one go, not one
+ * rejection per column. @returns 1 (errstr set) if there is any. */
+static int unknown_fields(const member_t *m, size_t n, const member_t *cid,
+                          const char *const *allowed, size_t nallowed, char *errstr,
+                          size_t errstr_size)
+{
+        char ebuf[ECHO_MAX + 4], names[600], list[256];
+        size_t off = 0, count = 0, shown = 0;
+
+        names[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+                const member_t *f = &m[i];
+                int k;
+
+                if (f == cid || allowed_name(f->name, f->nlen, allowed, nallowed))
+                        continue;
+                count++;
+                /* room for this name and a closing " and N more" */
+                if (off + ECHO_MAX + 8 + 32 > sizeof(names))
+                        continue;
+                k = snprintf(names + off, sizeof(names) - off, "%s'%s'",
+                             shown ? ", " : "", echo(f->name, f->nlen, ebuf));
+                if (k > 0)
+                        off += (size_t)k;
+                shown++;
+        }
+        if (count == 0)
+                return 0;
+        if (count > shown)
+                snprintf(names + off, sizeof(names) - off, " and %zu more",
+                         count - shown);
+        allowed_list(allowed, nallowed, list, sizeof(list));
+        cxw_set_err(errstr, errstr_size, "unknown field%s %s (allowed: %s)",
+                    count > 1 ? "s" : "", names, list);
+        return 1;
+}
+
 /* Checks the members and builds the update (DESIGN.md): contactId, the
  * key, then each field in the message's order. */
 static int check_members(const member_t *m, size_t n, const void *key, size_t keylen,
                          const char *const *allowed, size_t nallowed, size_t len,
                          cxw_contact_update_t *out, char *errstr, size_t errstr_size)
 {
-        char ebuf[ECHO_MAX + 4], ebuf2[ECHO_MAX + 4], list[256];
+        char ebuf[ECHO_MAX + 4], ebuf2[ECHO_MAX + 4];
         const member_t *cid = NULL;
         cxw_jsonw_t body = {0};
 
         for (size_t i = 0; i < n && !cid; i++)
                 if (m[i].nlen == 9 && memcmp(m[i].name, "contactId", 9) == 0)
                         cid = &m[i];
+        /* The id the outcome names, whatever else is wrong: the contactId
+         * when it is valid (else the key, set by the caller). */
+        if (cid && cid->type == M_STRING && cxw_contact_id_valid(cid->val, cid->vlen)) {
+                memcpy(out->contact_id, cid->val, cid->vlen);
+                out->contact_id[cid->vlen] = '\0';
+        }
         if (!cid) {
                 cxw_set_err(errstr, errstr_size, "contactId is missing");
                 goto fail;
@@ -357,6 +401,9 @@ static int check_members(const member_t *m, size_t n, const void *key, size_t ke
                 goto fail;
         }
 
+        if (unknown_fields(m, n, cid, allowed, nallowed, errstr, errstr_size))
+                goto fail;
+
         /* The body is written as the fields are checked, in the message's
          * order; the field names point into allowed[], which outlives the
          * update. Each field is a distinct allowed name: nallowed entries
@@ -376,13 +423,8 @@ static int check_members(const member_t *m, size_t n, const void *key, size_t ke
                 if (f == cid)
                         continue;
                 known = allowed_name(f->name, f->nlen, allowed, nallowed);
-                if (!known) {
-                        allowed_list(allowed, nallowed, list, sizeof(list));
-                        cxw_set_err(errstr, errstr_size,
-                                    "unknown field '%s' (allowed: %s)",
-                                    echo(f->name, f->nlen, ebuf), list);
-                        goto fail;
-                }
+                if (!known)
+                        continue; /* not reached: unknown_fields() said so */
                 if (f->type == M_NULL)
                         continue;
                 if (f->type != M_STRING) {
@@ -431,8 +473,6 @@ static int check_members(const member_t *m, size_t n, const void *key, size_t ke
                 cxw_set_err(errstr, errstr_size, "out of memory");
                 goto fail;
         }
-        memcpy(out->contact_id, cid->val, cid->vlen);
-        out->contact_id[cid->vlen] = '\0';
         return 0;
 fail:
         cxw_jsonw_free(&body);
@@ -443,7 +483,7 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                        const char *const *allowed, size_t nallowed, size_t max_bytes,
                        cxw_contact_update_t *out, char *errstr, size_t errstr_size)
 {
-        char ebuf[ECHO_MAX + 4];
+        char ebuf[ECHO_MAX + 4], id[CXW_CONTACT_ID_MAX + 1];
         member_t fast[FAST_MEMBERS], *m = fast;
         json_error_t jerr;
         json_t *root = NULL;
@@ -454,6 +494,11 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
         memset(out, 0, sizeof(*out));
         if (errstr && errstr_size)
                 errstr[0] = '\0';
+        /* A valid key names the request until a valid contactId does. */
+        if (key && cxw_contact_id_valid(key, keylen)) {
+                memcpy(out->contact_id, key, keylen);
+                out->contact_id[keylen] = '\0';
+        }
 
         if (max_bytes && len > max_bytes) {
                 cxw_set_err(errstr, errstr_size,
@@ -525,7 +570,10 @@ check:
         return 0;
 
 fail:
+        /* The id, if it could be read, stays for the outcome. */
+        memcpy(id, out->contact_id, sizeof(id));
         cxw_contact_update_clear(out);
+        memcpy(out->contact_id, id, sizeof(id));
         if (m != fast)
                 free(m);
         json_decref(root);

@@ -38,6 +38,8 @@ struct cxw_csvin_s {
         int input_done; /* no more bytes to come */
         int finished;   /* csv_fini done, 0 from now on */
         int bom_checked;
+        int started;         /* cxw_csvin_next() was called */
+        unsigned char delim; /* the field separator, ',' unless set */
 
         struct csv_parser parser;
         int parser_live;
@@ -75,6 +77,7 @@ static int parser_init(cxw_csvin_t *r)
         if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
                 return -1;
         csv_set_space_func(&r->parser, never_space);
+        csv_set_delim(&r->parser, r->delim);
         r->parser_live = 1;
         return 0;
 }
@@ -162,7 +165,7 @@ static int shadow_step(cxw_csvin_t *r, unsigned char c)
                 if (c == '"') {
                         r->state = S_QUOTED;
                         r->quote_line = r->line;
-                } else if (c == ',') {
+                } else if (c == r->delim) {
                         r->state = S_FIELD_START;
                 } else if (term) {
                         return 1;
@@ -172,7 +175,7 @@ static int shadow_step(cxw_csvin_t *r, unsigned char c)
                 }
                 return 0;
         case S_UNQUOTED:
-                if (c == ',')
+                if (c == r->delim)
                         r->state = S_FIELD_START;
                 else if (term)
                         return 1;
@@ -189,7 +192,7 @@ static int shadow_step(cxw_csvin_t *r, unsigned char c)
                 if (c == '"') {
                         r->state = S_QUOTED;
                         r->field_len++;
-                } else if (c == ',') {
+                } else if (c == r->delim) {
                         r->state = S_FIELD_START;
                 } else if (term) {
                         return 1;
@@ -304,6 +307,7 @@ static cxw_csvin_t *reader_new(const char *name, char *errstr, size_t errstr_siz
 
         if (!r)
                 goto fail;
+        r->delim = ',';
         r->name = strdup(name ? name : "(csv)");
         r->rec.fields = calloc(CXW_CSVIN_MAX_FIELDS, sizeof(*r->rec.fields));
         r->rec.lens = calloc(CXW_CSVIN_MAX_FIELDS, sizeof(*r->rec.lens));
@@ -393,6 +397,7 @@ int cxw_csvin_next(cxw_csvin_t *r, cxw_csv_record_t **rec, char *errstr,
         *rec = NULL;
         if (errstr_size > 0)
                 errstr[0] = '\0';
+        r->started = 1;
         if (r->finished)
                 return 0;
         rec_clear(r);
@@ -432,6 +437,31 @@ io_error:
         r->finished = 1;
         snprintf(errstr, errstr_size, "%s: read error: %s", r->name, strerror(errno));
         return -2;
+}
+
+int cxw_csvin_set_delimiter(cxw_csvin_t *r, char delim)
+{
+        if (!r || r->started || delim == '"' || delim == '\r' || delim == '\n' ||
+            delim == '\0')
+                return -1;
+        r->delim = (unsigned char)delim;
+        csv_set_delim(&r->parser, r->delim);
+        return 0;
+}
+
+char cxw_csvin_guess_delimiter(const cxw_csv_record_t *header)
+{
+        size_t semi = 0, tab = 0;
+
+        if (!header || header->count != 1)
+                return '\0';
+        for (size_t i = 0; i < header->lens[0]; i++) {
+                semi += header->fields[0][i] == ';';
+                tab += header->fields[0][i] == '\t';
+        }
+        if (semi == 0 && tab == 0)
+                return '\0';
+        return tab > semi ? '\t' : ';';
 }
 
 unsigned long cxw_csvin_line(const cxw_csvin_t *r)

@@ -130,6 +130,8 @@ rd_kafka_headers_t *cxw_dlq_headers(const rd_kafka_headers_t *orig,
         char ts[40];
 
         add_str(h, "dlq-reason", o->error ? o->error : "");
+        if (o->contact_id)
+                add_str(h, "dlq-contact-id", o->contact_id);
         add_str(h, "dlq-status", cxw_outcome_status_str(o->status));
         add_num(h, "dlq-http-status", o->http_status);
         add_str(h, "dlq-source-topic", o->topic);

@@ -16,9 +16,10 @@
 #define PREFIX_SIZE   (CXW_SCHED_ID_MAX + 64)
 #define NELEM(a)      (sizeof(a) / sizeof((a)[0]))
 
-/* The allowed values, one table each (see schedules.h). */
+/* The default allowed values (see schedules.h); the configuration may
+ * replace the first two lists. */
 static const char *const modes[] = {"STRICT", "LENIENT"};
-static const char *const resolutions[] = {"OVERWRITE", "SKIP", "FAIL"};
+static const char *const resolutions[] = {"AUTO_RESOLVE", "OVERWRITE", "SKIP", "FAIL"};
 static const char *const override_types[] = {"UNAVAILABLE", "AVAILABLE", "PARTIAL"};
 
 /* The members of each object of the message. */
@@ -56,6 +57,10 @@ void cxw_schedule_limits_default(cxw_schedule_limits_t *l)
         l->max_overrides = 16;
         l->max_reason_len = 256;
         l->max_shift_minutes = 16 * 60;
+        l->validation_modes = modes;
+        l->nvalidation_modes = NELEM(modes);
+        l->conflict_resolutions = resolutions;
+        l->nconflict_resolutions = NELEM(resolutions);
 }
 
 void cxw_schedule_import_clear(cxw_schedule_import_t *imp)
@@ -134,7 +139,7 @@ static int lookup(const json_t *v, const char *const *names, size_t n)
         size_t len = json_string_length(v);
 
         for (size_t i = 0; s && i < n; i++)
-                if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+                if (names[i] && strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
                         return (int)i;
         return -1;
 }
@@ -149,7 +154,7 @@ static json_t *get_opt(const json_t *obj, const char *name)
 static void check_members(cxw_schedule_problems_t *p, long entry, const char *where,
                           const json_t *obj, const char *const *allowed, size_t nallowed)
 {
-        char ebuf[ECHO_MAX + 4], list[160];
+        char ebuf[ECHO_MAX + 4], list[200];
         const char *key;
         json_t *v;
 
@@ -172,7 +177,7 @@ static void check_enum(cxw_schedule_problems_t *p, long entry, const char *where
                        const json_t *obj, const char *name, const char *const *names,
                        size_t n, int *which)
 {
-        char ebuf[ECHO_MAX + 4], list[160];
+        char ebuf[ECHO_MAX + 4], list[200];
         json_t *v = json_object_get(obj, name);
 
         *which = -1;
@@ -808,6 +813,8 @@ int cxw_schedule_decode(const void *value, size_t len,
         size_t nentries = 0, nagents = 0;
         int64_t avail_ms = 0, required = -1;
         int mode = -1, resolution = -1, all_countable = 1, rc = -1;
+        const char *const *vmodes = modes, *const *cres = resolutions;
+        size_t nvmodes = NELEM(modes), ncres = NELEM(resolutions);
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (errstr && errstr_size)
@@ -820,6 +827,15 @@ int cxw_schedule_decode(const void *value, size_t len,
         if (!limits) {
                 cxw_schedule_limits_default(&defaults);
                 limits = &defaults;
+        }
+        /* Limits filled by hand without the lists get the default lists. */
+        if (limits->validation_modes) {
+                vmodes = limits->validation_modes;
+                nvmodes = limits->nvalidation_modes;
+        }
+        if (limits->conflict_resolutions) {
+                cres = limits->conflict_resolutions;
+                ncres = limits->nconflict_resolutions;
         }
         if (!p) {
                 p = malloc(sizeof(*p));
@@ -864,9 +880,8 @@ int cxw_schedule_decode(const void *value, size_t len,
                         "targetCalendarId '%s' must be 1-128 characters of A-Z a-z 0-9 . "
                         "_ -",
                         echo_json(cal, ebuf));
-        check_enum(p, -1, "", root, "validationMode", modes, NELEM(modes), &mode);
-        check_enum(p, -1, "", root, "conflictResolution", resolutions, NELEM(resolutions),
-                   &resolution);
+        check_enum(p, -1, "", root, "validationMode", vmodes, nvmodes, &mode);
+        check_enum(p, -1, "", root, "conflictResolution", cres, ncres, &resolution);
         req = get_opt(root, "requiredCapacityMinutes");
         if (req && (!json_is_integer(req) || json_integer_value(req) < 0))
                 problem(p, -1, -1, "requiredCapacityMinutes must be an integer >= 0");
@@ -923,9 +938,9 @@ done:
         out->body_len = strlen(out->body);
         snprintf(out->calendar_id, sizeof(out->calendar_id), "%s",
                  json_string_value(cal));
-        snprintf(out->validation_mode, sizeof(out->validation_mode), "%s", modes[mode]);
+        snprintf(out->validation_mode, sizeof(out->validation_mode), "%s", vmodes[mode]);
         snprintf(out->conflict_resolution, sizeof(out->conflict_resolution), "%s",
-                 resolutions[resolution]);
+                 cres[resolution]);
         out->nentries = nentries;
         out->nagents = nagents;
         out->capacity_minutes = avail_ms / MS_PER_MIN;
