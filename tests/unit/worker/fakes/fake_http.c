@@ -98,6 +98,8 @@ int cxw_http_start(cxw_http_t *h, const cxw_http_request_t *req, cxw_http_done_c
         else
                 S.head = r;
         S.tail = r;
+        if (S.responder)
+                curl_multi_wakeup(h->multi); /* it may answer at the next perform */
         return 0;
 }
 
@@ -196,6 +198,8 @@ void fh_answer(fh_req_t *r, long status, const char *body, const char *retry_aft
         r->status = status;
         r->resp_body = dup_or_null(body);
         r->retry_after = dup_or_null(retry_after);
+        if (S.h) /* as an answer arriving on a socket would */
+                curl_multi_wakeup(S.h->multi);
 }
 
 void fh_fail(fh_req_t *r, int curlcode, const char *error)
@@ -204,6 +208,8 @@ void fh_fail(fh_req_t *r, int curlcode, const char *error)
         r->answered = 1;
         r->transport_error = curlcode;
         r->resp_body = strdup(error);
+        if (S.h)
+                curl_multi_wakeup(S.h->multi);
 }
 
 void fh_set_responder(fh_responder_t *fn, void *opaque)

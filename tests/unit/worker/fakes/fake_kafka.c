@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A topic object: rd_kafka_topic_t is opaque, this is ours. */
 typedef struct fk_topic_s {
@@ -47,6 +48,7 @@ typedef struct fk_part_s {
 struct cxw_kafka_s {
         cxw_kafka_hooks_t hooks;
         void *opaque;
+        int wakeup_fd;
 };
 
 struct cxw_kafka_reader_s {
@@ -66,6 +68,16 @@ static struct {
         int total_partitions;
         int live_msgs; /* handed out, not destroyed */
 } S;
+
+/* As librdkafka's queues do when something arrives: wakes the loop. */
+static void wakeup(void)
+{
+        char c = 1;
+
+        if (S.k && S.k->wakeup_fd != -1 && write(S.k->wakeup_fd, &c, 1) < 0) {
+                /* full: a wakeup is pending anyway */
+        }
+}
 
 static fk_topic_t *topic_get(const char *name)
 {
@@ -177,10 +189,10 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
         (void)cfg;
         (void)topics;
         (void)ntopics;
-        (void)wakeup_fd;
         (void)errstr;
         (void)errstr_size;
         assert_null(S.k);
+        k->wakeup_fd = wakeup_fd;
         k->hooks = *hooks;
         k->opaque = opaque;
         S.k = k;
@@ -295,6 +307,8 @@ rd_kafka_resp_err_t cxw_kafka_produce(cxw_kafka_t *k, const char *topic, const v
         rec = record(topic, key, keylen, value, len);
         rec->headers = headers;
         rec->opaque = opaque;
+        if (!S.manual_ack)
+                wakeup(); /* the broker's acknowledgement comes */
         return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
@@ -486,6 +500,7 @@ int64_t fk_inject(const char *topic, int32_t partition, const char *key,
         else
                 S.qhead = fm;
         S.qtail = fm;
+        wakeup();
         return fm->m.offset;
 }
 
@@ -542,6 +557,8 @@ size_t fk_ack(rd_kafka_resp_err_t err)
                 rec->err = err;
                 n++;
         }
+        if (n)
+                wakeup();
         return n;
 }
 
