@@ -7,7 +7,7 @@
  * within the bounds of the problem list and errstr; an accepted one has a
  * body equal (as JSON) to the message, sane counts, and a capacity not
  * below the one required. A parsed time formats back (UTC, milliseconds)
- * to text that parses to the same instant. */
+ * to text that parses to the same instant (when its UTC year has 4 digits). */
 #include "fuzz_common.h"
 
 #include "cxone/schedules.h"
@@ -46,8 +46,10 @@ static void check_rejected(const cxw_schedule_problems_t *p, const char *err,
         FUZZ_CHECK(fuzz_errstr_ok(err, errsize) && err[0]);
 }
 
-/* Formats ms as UTC with milliseconds, by its own arithmetic. */
-static void format_utc(int64_t ms, char *buf, size_t size)
+/* Formats ms as UTC with milliseconds, by its own arithmetic. @returns 0,
+ * or -1 when the UTC year is outside 0000-9999 (a local time near either
+ * end with an offset: valid, but not writable in UTC). */
+static int format_utc(int64_t ms, char *buf, size_t size)
 {
         int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
         int frac = (int)(ms - secs * 1000);
@@ -55,8 +57,11 @@ static void format_utc(int64_t ms, char *buf, size_t size)
         struct tm tm;
 
         FUZZ_CHECK(gmtime_r(&t, &tm) != NULL);
+        if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+                return -1;
         snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+        return 0;
 }
 
 static void check_time(const uint8_t *data, size_t size)
@@ -69,7 +74,8 @@ static void check_time(const uint8_t *data, size_t size)
                 FUZZ_CHECK(why && why[0]);
                 return;
         }
-        format_utc(ms, buf, sizeof(buf));
+        if (format_utc(ms, buf, sizeof(buf)) != 0)
+                return;
         FUZZ_CHECK(cxw_schedule_parse_time(buf, strlen(buf), &again, NULL) == 0);
         FUZZ_CHECK(again == ms);
 }
