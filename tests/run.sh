@@ -4,7 +4,8 @@
 # suite (unit + integration), then the suite again built with ASan+UBSan
 # (all unit tests; the integration tests but the valgrind one, which cannot
 # run a sanitizer build, and the 10k load test). An integration test fails
-# when any process it started logged a sanitizer report.
+# when any process it started logged a sanitizer report. Then, when clang-14
+# is there, every fuzz harness for about 15 s (tests/fuzz/run.sh).
 #   tests/run.sh            everything
 #   tests/run.sh -L unit    only the unit tests (any ctest arguments pass through)
 #   tests/run.sh --long       the fault suite's long forms (e.g. 60 s of kills,
@@ -41,6 +42,11 @@ cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure --no-tests=error -E 'valgrind|10k' "$@")
+
+if command -v clang-14 >/dev/null 2>&1; then
+  echo "== fuzzing (tests/fuzz/run.sh: every harness about 15 s)"
+  tests/fuzz/run.sh
+fi
 
 if command -v clang-format >/dev/null 2>&1; then
   echo "== clang-format"

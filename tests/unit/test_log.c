@@ -116,12 +116,58 @@ static void test_a_long_message_is_cut_but_stays_json(void **state)
         json_decref(j);
 }
 
+/* The line buffer is 6144 bytes. A message of many control characters
+ * (each escaped to 6 bytes) fills it; with k plain characters in front the
+ * escaped message ends at every byte from 6137 to 6142, the last one
+ * leaving no room for the closing quote, '}' and newline before the fix
+ * (one byte past the buffer: ASan stops the test there). Every length of
+ * the control run around the boundary is written, with and without fields. */
+static char boundary_msg[2048];
+static int boundary_with_fields;
+
+static void write_boundary(void)
+{
+        static const char *const kv[] = {"partition", "3", "contactId", "c-1", NULL};
+
+        if (boundary_with_fields)
+                cxw_log_kv(CXW_LOG_ERROR, "x", kv, "%s", boundary_msg);
+        else
+                CXW_ERROR("x", "%s", boundary_msg);
+}
+
+static void test_a_message_filling_the_line_ends_inside_it(void **state)
+{
+        (void)state;
+        for (int fields = 0; fields <= 1; fields++) {
+                for (size_t k = 0; k < 12; k++) {
+                        for (size_t m = 1000; m <= 1030; m++) {
+                                json_t *j;
+                                const char *msg;
+
+                                memset(boundary_msg, 'x', k);
+                                memset(boundary_msg + k, '\x01', m);
+                                boundary_msg[k + m] = '\0';
+                                boundary_with_fields = fields;
+                                j = capture(write_boundary);
+                                assert_non_null(j);
+                                msg = json_string_value(json_object_get(j, "msg"));
+                                assert_non_null(msg);
+                                /* cut at a whole character, never past it */
+                                assert_true(strlen(msg) <= k + m);
+                                assert_memory_equal(msg, boundary_msg, strlen(msg));
+                                json_decref(j);
+                        }
+                }
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_fields_are_members_and_numbers_are_numbers),
             cmocka_unit_test(test_the_level_is_checked_and_plain_lines_are_json),
             cmocka_unit_test(test_a_long_message_is_cut_but_stays_json),
+            cmocka_unit_test(test_a_message_filling_the_line_ends_inside_it),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,22 +30,34 @@ const char *cxw_log_level_str(cxw_log_level_t level)
         return level_names[level];
 }
 
-/* Appends s to out as the inside of a JSON string, escaping as needed. */
-static size_t json_escape(char *out, size_t size, size_t pos, const char *s)
+/* Appends s to out[pos..] as the inside of a JSON string, escaping as
+ * needed, up to limit: a character goes in whole or not at all, so what
+ * follows the string always has out[limit..] for itself. */
+static size_t json_escape(char *out, size_t limit, size_t pos, const char *s)
 {
-        for (; *s && pos + 7 < size; s++) {
+        for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
+                char esc[8];
+                size_t n;
+
                 if (c == '"' || c == '\\') {
-                        out[pos++] = '\\';
-                        out[pos++] = (char)c;
+                        esc[0] = '\\';
+                        esc[1] = (char)c;
+                        n = 2;
                 } else if (c == '\n') {
-                        out[pos++] = '\\';
-                        out[pos++] = 'n';
+                        esc[0] = '\\';
+                        esc[1] = 'n';
+                        n = 2;
                 } else if (c < 0x20) {
-                        pos += (size_t)snprintf(out + pos, size - pos, "\\u%04x", c);
+                        n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
                 } else {
-                        out[pos++] = (char)c;
+                        esc[0] = (char)c;
+                        n = 1;
                 }
+                if (pos + n > limit)
+                        break;
+                memcpy(out + pos, esc, n);
+                pos += n;
         }
         return pos;
 }
@@ -75,11 +87,16 @@ static void vlog(cxw_log_level_t level, const char *component, const char *const
         pos = (size_t)snprintf(line, sizeof(line),
                                "{\"time\":\"%s\",\"level\":\"%s\",\"component\":\"", ts,
                                cxw_log_level_str(level));
-        pos = json_escape(line, sizeof(line), pos, component ? component : "");
+        /* Each string leaves room for what must follow it: the msg member
+         * (9), and the closing quote, '}' and newline (3). */
+        pos = json_escape(line, sizeof(line) - 12, pos, component ? component : "");
         memcpy(line + pos, "\",\"msg\":\"", 9);
         pos += 9;
-        pos = json_escape(line, sizeof(line), pos, msg);
+        pos = json_escape(line, sizeof(line) - 3, pos, msg);
         line[pos++] = '"';
+        /* A field goes in only with 64 bytes to spare; its name and value
+         * stop 32 bytes before the end, which leaves room for the quotes
+         * and the colon after them and for the closing '}' and newline. */
         for (size_t i = 0; kv && kv[i] && pos + 64 < sizeof(line); i += 2) {
                 const char *v = kv[i + 1];
                 if (!v)
