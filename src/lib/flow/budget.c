@@ -2,6 +2,7 @@
  * this replica's share, with AIMD on 429 (a pure state machine). */
 #include "cxone/flow/budget.h"
 #include "cxone/base/log.h"
+#include "cxone/flow/bucket.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -80,15 +81,8 @@
 /* What take() answers while the share is 0 (no partitions, nothing to do). */
 #define NO_SHARE_WAIT_MS 1000
 
-typedef struct bucket_s {
-        double rate;   /**< tokens per second; 0 = unlimited */
-        double depth;  /**< capacity in tokens */
-        double tokens; /**< current level, <= depth */
-        int64_t last_ms;
-} bucket_t;
-
 typedef struct class_state_s {
-        bucket_t b;
+        cxw_bucket_t b;
         double configured; /**< group-wide class rate, before share and AIMD; 0 =
                               unlimited */
         double burst;      /**< group-wide bucket depth, before share */
@@ -136,7 +130,7 @@ struct cxw_budget_s {
         void *count_opaque;
         double total_rps; /**< group-wide; 0 = unlimited */
         double total_burst;
-        bucket_t total;
+        cxw_bucket_t total;
         class_state_t cls[CXW_CLASS__CNT];
 };
 
@@ -152,18 +146,6 @@ const char *cxw_budget_class_str(cxw_budget_class_t c)
 static double nonneg(double v)
 {
         return isfinite(v) && v > 0 ? v : 0;
-}
-
-static void refill(bucket_t *k, int64_t now_ms)
-{
-        if (now_ms <= k->last_ms)
-                return;
-        if (k->rate > 0) {
-                k->tokens += k->rate * (double)(now_ms - k->last_ms) / 1000.0;
-                if (k->tokens > k->depth)
-                        k->tokens = k->depth;
-        }
-        k->last_ms = now_ms;
 }
 
 /* A replica's bucket holds this fraction of its share of the burst. The
@@ -200,16 +182,12 @@ static double class_rate(const cxw_budget_t *b, const class_state_t *s, double f
  * factors. The buckets must have been refilled to now at the old rates. */
 static void apply(cxw_budget_t *b)
 {
-        b->total.rate = b->total_rps * b->share;
-        b->total.depth = scaled_depth(b->total_burst, b->share);
-        if (b->total.tokens > b->total.depth)
-                b->total.tokens = b->total.depth;
+        cxw_bucket_set(&b->total, b->total_rps * b->share,
+                       scaled_depth(b->total_burst, b->share));
         for (int c = 0; c < CXW_CLASS__CNT; c++) {
                 class_state_t *s = &b->cls[c];
-                s->b.rate = class_rate(b, s, s->aimd);
-                s->b.depth = scaled_depth(s->burst, b->share);
-                if (s->b.tokens > s->b.depth)
-                        s->b.tokens = s->b.depth;
+                cxw_bucket_set(&s->b, class_rate(b, s, s->aimd),
+                               scaled_depth(s->burst, b->share));
         }
 }
 
@@ -225,7 +203,7 @@ cxw_budget_t *cxw_budget_new(const cxw_budget_conf_t *conf, int64_t now_ms)
         b->share = 1.0;
         b->total_rps = nonneg(conf->total_rps);
         b->total_burst = conf->total_burst > 0 ? conf->total_burst : 0;
-        b->total.last_ms = now_ms;
+        cxw_bucket_init(&b->total, now_ms);
         for (int c = 0; c < CXW_CLASS__CNT; c++) {
                 class_state_t *s = &b->cls[c];
                 double rps = nonneg(conf->rps[c]);
@@ -235,7 +213,7 @@ cxw_budget_t *cxw_budget_new(const cxw_budget_conf_t *conf, int64_t now_ms)
                 s->configured = rps;
                 s->burst = conf->burst[c] > 0 ? conf->burst[c] : b->total_burst;
                 s->aimd = 1.0;
-                s->b.last_ms = now_ms;
+                cxw_bucket_init(&s->b, now_ms);
                 s->last_increase_ms = now_ms;
                 s->grow_from = now_ms;
                 s->hold_ms = HOLD_MS;
@@ -245,9 +223,9 @@ cxw_budget_t *cxw_budget_new(const cxw_budget_conf_t *conf, int64_t now_ms)
          * while the server's bucket is already busy with others would
          * otherwise trip it with its first burst, and a bucket running
          * behind the server's by a burst absorbs send-time jitter. */
-        b->total.tokens = b->total.depth < 1 ? b->total.depth : 1;
+        cxw_bucket_set_tokens(&b->total, 1);
         for (int c = 0; c < CXW_CLASS__CNT; c++)
-                b->cls[c].b.tokens = b->cls[c].b.depth < 1 ? b->cls[c].b.depth : 1;
+                cxw_bucket_set_tokens(&b->cls[c].b, 1);
         return b;
 }
 
@@ -258,9 +236,9 @@ void cxw_budget_destroy(cxw_budget_t *b)
 
 static void refill_all(cxw_budget_t *b, int64_t now_ms)
 {
-        refill(&b->total, now_ms);
+        cxw_bucket_refill(&b->total, now_ms);
         for (int c = 0; c < CXW_CLASS__CNT; c++)
-                refill(&b->cls[c].b, now_ms);
+                cxw_bucket_refill(&b->cls[c].b, now_ms);
 }
 
 void cxw_budget_set_share(cxw_budget_t *b, double share, int64_t now_ms)
@@ -286,21 +264,6 @@ void cxw_budget_set_share(cxw_budget_t *b, double share, int64_t now_ms)
                  b->cls[CXW_CLASS_SCHEDULES].b.rate, b->cls[CXW_CLASS_POLLS].b.rate);
 }
 
-/* ms until bucket k holds one token (0 if it does now); k refilled to now. */
-static int64_t wait_for_token(const bucket_t *k)
-{
-        double ms;
-
-        if (k->rate <= 0 || k->tokens >= 1 - EPS)
-                return 0;
-        ms = ceil((1 - k->tokens) * 1000.0 / k->rate - EPS);
-        if (ms < 1)
-                return 1;
-        if (ms > (double)MAX_PAUSE_MS)
-                return MAX_PAUSE_MS;
-        return (int64_t)ms;
-}
-
 /* Sets the AIMD factor of s so that its rate is rps (within the floor and
  * the ceiling); the bucket must be refilled to now at the old rate. */
 static void set_rate(const cxw_budget_t *b, class_state_t *s, double rps)
@@ -313,7 +276,7 @@ static void set_rate(const cxw_budget_t *b, class_state_t *s, double rps)
         if (f > 1.0 - EPS)
                 f = 1.0;
         s->aimd = f;
-        s->b.rate = class_rate(b, s, f);
+        cxw_bucket_set(&s->b, class_rate(b, s, f), s->b.depth);
 }
 
 /* Sets the rate of class c from its last trip's counts: this replica's,
@@ -380,7 +343,7 @@ static void estimate(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
                 hold_max = HOLD_MAX_MS;
         if (s->hold_ms > hold_max)
                 s->hold_ms = hold_max;
-        refill(&s->b, now_ms);
+        cxw_bucket_refill(&s->b, now_ms);
         set_rate(b, s, rps);
         s->step = s->b.rate * AI_SLOW;
         if (est <= 0) {
@@ -472,28 +435,27 @@ int64_t cxw_budget_take(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
         if (now_ms < s->paused_until)
                 return s->paused_until - now_ms;
         settle(b, c, now_ms);
-        refill(&s->b, now_ms);
-        refill(&b->total, now_ms);
-        if (s->b.rate > 0 && s->b.tokens >= s->b.depth - EPS) {
+        cxw_bucket_refill(&s->b, now_ms);
+        cxw_bucket_refill(&b->total, now_ms);
+        if (cxw_bucket_full(&s->b)) {
                 s->busy_since = now_ms; /* the bucket was full: we were idle */
-                if (!s->confirmed && s->b.tokens > 1)
-                        s->b.tokens = 1; /* see CONFIRM_MS */
+                if (!s->confirmed)
+                        cxw_bucket_cap(&s->b, 1); /* see CONFIRM_MS */
         }
-        wc = wait_for_token(&s->b);
-        wt = wait_for_token(&b->total);
+        wc = cxw_bucket_wait(&s->b);
+        wt = cxw_bucket_wait(&b->total);
         if (wc > 0 || wt > 0)
                 return wc > wt ? wc : wt;
         if (s->b.rate > 0) {
                 int64_t anchor = anchor_of(s);
 
-                s->b.tokens -= 1;
+                cxw_bucket_take(&s->b);
                 if (s->anchor_send < anchor)
                         s->anchor_send = now_ms;
                 if (!s->confirmed && !s->ev_pending && now_ms - anchor >= CONFIRM_MS)
                         s->confirmed = 1;
         }
-        if (b->total.rate > 0)
-                b->total.tokens -= 1;
+        cxw_bucket_take(&b->total);
         return 0;
 }
 
@@ -555,7 +517,7 @@ static int pause_class(cxw_budget_t *b, cxw_budget_class_t c, int64_t pause,
         if (sent_ms > now_ms)
                 sent_ms = now_ms;
         settle(b, c, now_ms);
-        refill(&s->b, now_ms);
+        cxw_bucket_refill(&s->b, now_ms);
         old_rate = s->b.rate;
         if (pause > MAX_PAUSE_MS)
                 pause = MAX_PAUSE_MS;
@@ -605,9 +567,8 @@ static int pause_class(cxw_budget_t *b, cxw_budget_class_t c, int64_t pause,
         s->resumed_at = s->paused_until;
         /* Resume with an empty bucket: tokens that accrued during the pause
          * would go out as one burst the moment it ends and trip the limit
-         * again. refill() counts from last_ms, so start it at the pause end. */
-        s->b.tokens = 0;
-        s->b.last_ms = s->paused_until;
+         * again. */
+        cxw_bucket_empty_until(&s->b, s->paused_until);
 
         /* Log when a pause starts or the rate changes, not for every 429 of
          * the requests that were already in flight. */
@@ -740,7 +701,7 @@ void cxw_budget_on_success(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_m
                 step *= 2;
         if (step > max_step)
                 step = max_step;
-        refill(&s->b, now_ms);
+        cxw_bucket_refill(&s->b, now_ms);
         old_rate = s->b.rate;
         set_rate(b, s, old_rate + step * (double)elapsed / 1000.0);
         s->last_increase_ms = now_ms;
