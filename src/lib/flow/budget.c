@@ -3,6 +3,7 @@
 #include "cxone/flow/budget.h"
 #include "cxone/base/log.h"
 #include "cxone/flow/bucket.h"
+#include "cxone/flow/regrow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -46,28 +47,13 @@
 /* Two trips at rates within EST_SAME of each other are the same limit: the
  * estimates are averaged and the hold doubles. */
 #define EST_SAME 0.1
-/* After a pause the rate holds for HOLD_MS (doubling up to HOLD_MAX_MS
- * while trips repeat at the same rate), then regrows additively: first
- * AI_SLOW of the resumed rate per second, the step doubling every
- * AI_ACCEL_MS without a 429, at most AI_PER_SEC of the configured rate per
- * second, in steps of at least AI_INTERVAL_MS (one log line per step). */
-#define HOLD_MS     10000
-#define HOLD_MAX_MS 60000
-/* A probe that trips costs a whole Retry-After of sending nothing: the hold
- * is at least HOLD_PAUSES pauses (and its ceiling 3 x that), so probing
- * costs a few percent of the time whatever the Retry-After. */
-#define HOLD_PAUSES 20
 /* Until a class has taken tokens for CONFIRM_MS without its bucket filling
  * up and without a 429 (its rate is then known not to be above the
  * server's), a bucket that filled up while idle restarts from one token:
  * a burst against a limit below the budget trips within a few ms, too soon
  * to measure the limit, while paced at the rate it trips after
  * burst / (rate - limit), long enough. */
-#define CONFIRM_MS     2000
-#define AI_SLOW        0.005
-#define AI_ACCEL_MS    10000
-#define AI_PER_SEC     0.05
-#define AI_INTERVAL_MS 1000
+#define CONFIRM_MS 2000
 /* The rate never drops below this fraction of the configured one. */
 #define AIMD_FLOOR 0.01
 /* A 429 without Retry-After pauses the class one token interval, at least this. */
@@ -105,7 +91,6 @@ typedef struct class_state_s {
         int ev_same;           /**< the trip came at the rate of the last one */
         double prev_estimate;  /**< last_estimate before this trip */
         double prev_window;
-        int64_t prev_hold;
         int confirmed;               /**< the rate has held CONFIRM_MS (see above) */
         int ev_anchored;             /**< the window starts at anchor_send */
         int ev_resume;               /**< ... and that anchor is a resume */
@@ -117,10 +102,7 @@ typedef struct class_state_s {
         double last_trip_rate;       /**< 0 before the first trip */
         double last_estimate;        /**< server rate for the group, req/s, 0 if none */
         double last_window;          /**< ms behind last_estimate */
-        int64_t hold_ms;
-        int64_t grow_from;        /**< no increase before this */
-        int64_t last_increase_ms; /**< last step (or grow_from) */
-        double step;              /**< first additive step, req/s per s */
+        cxw_regrow_t regrow;
 } class_state_t;
 
 struct cxw_budget_s {
@@ -214,9 +196,7 @@ cxw_budget_t *cxw_budget_new(const cxw_budget_conf_t *conf, int64_t now_ms)
                 s->burst = conf->burst[c] > 0 ? conf->burst[c] : b->total_burst;
                 s->aimd = 1.0;
                 cxw_bucket_init(&s->b, now_ms);
-                s->last_increase_ms = now_ms;
-                s->grow_from = now_ms;
-                s->hold_ms = HOLD_MS;
+                cxw_regrow_init(&s->regrow, now_ms);
         }
         apply(b);
         /* One token, not a full burst: a replica that starts (or joins)
@@ -286,7 +266,7 @@ static void set_rate(const cxw_budget_t *b, class_state_t *s, double rps)
 static void estimate(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
 {
         class_state_t *s = &b->cls[c];
-        int64_t from = s->ev_from, first = s->ev_first, window, hold_max;
+        int64_t from = s->ev_from, first = s->ev_first, window;
         double rps = s->ev_rate * MD_FACTOR, est = 0, burst = s->burst * b->share;
         long accepted = s->ev_acc;
         int measures;
@@ -334,27 +314,10 @@ static void estimate(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
                 if (rps > s->ev_rate * EST_MAX_CUT)
                         rps = s->ev_rate * EST_MAX_CUT;
         }
-        hold_max = HOLD_PAUSES * s->ev_pause;
-        if (hold_max < HOLD_MS)
-                hold_max = HOLD_MS;
-        s->hold_ms = s->ev_same && s->prev_hold > 0 ? s->prev_hold * 2 : hold_max;
-        hold_max *= 3;
-        if (hold_max < HOLD_MAX_MS)
-                hold_max = HOLD_MAX_MS;
-        if (s->hold_ms > hold_max)
-                s->hold_ms = hold_max;
         cxw_bucket_refill(&s->b, now_ms);
         set_rate(b, s, rps);
-        s->step = s->b.rate * AI_SLOW;
-        if (est <= 0) {
-                /* Nothing measured (a short window, e.g. a stray 429 right
-                 * after a start): no reason to hold a blind cut; regrow at
-                 * the full additive step. */
-                s->hold_ms = 0;
-                s->step = 0;
-        }
-        s->grow_from = s->settled_at + s->hold_ms;
-        s->last_increase_ms = s->grow_from;
+        cxw_regrow_hold(&s->regrow, est > 0, s->ev_same, s->ev_pause, s->b.rate,
+                        s->settled_at);
         CXW_INFO("budget",
                  "class %s resumes at %.2f/s (was %.2f/s when the 429 came; %ld accepted "
                  "in the %lld ms before it%s, burst %.1f%s%.2f/s); holds %lld s",
@@ -363,7 +326,7 @@ static void estimate(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
                  est > 0    ? ": server rate for the group >= "
                  : measures ? ", too few to measure; cut to "
                             : ", shared with others: not measured; cut to ",
-                 est > 0 ? est : rps, (long long)(s->hold_ms / 1000));
+                 est > 0 ? est : rps, (long long)(s->regrow.hold_ms / 1000));
 }
 
 /* Counts the accepted answers of the trip's window into ev_acc and
@@ -416,7 +379,6 @@ static void settle(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
                      fabs(s->ev_rate - s->last_trip_rate) <= EST_SAME * s->last_trip_rate;
         s->prev_estimate = s->last_estimate;
         s->prev_window = s->last_window;
-        s->prev_hold = s->hold_ms;
         s->last_trip_rate = s->ev_rate;
         s->settled_at = now_ms;
         if (b->shared_trips && b->count_cb)
@@ -562,7 +524,7 @@ static int pause_class(cxw_budget_t *b, cxw_budget_class_t c, int64_t pause,
         if (trip) {
                 s->confirmed = 0;
                 set_rate(b, s, old_rate * MD_FACTOR); /* provisional, see settle() */
-                s->grow_from = INT64_MAX;
+                cxw_regrow_stop(&s->regrow);
         }
         s->resumed_at = s->paused_until;
         /* Resume with an empty bucket: tokens that accrued during the pause
@@ -674,8 +636,7 @@ void cxw_budget_on_success(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_m
                            int64_t now_ms)
 {
         class_state_t *s;
-        int64_t elapsed, since;
-        double old_rate, step, max_step;
+        double old_rate, add;
 
         if (!b || (unsigned)c >= CXW_CLASS__CNT)
                 return;
@@ -684,27 +645,12 @@ void cxw_budget_on_success(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_m
                 return;
         count_accepted(s, sent_ms, now_ms);
         settle(b, c, now_ms);
-        if (s->ev_pending || now_ms < s->grow_from)
+        if (s->ev_pending || !cxw_regrow_due(&s->regrow, s->aimd >= 1.0,
+                                             class_rate(b, s, 1.0), now_ms, &add))
                 return;
-        if (s->aimd >= 1.0) {
-                /* At the ceiling: time spent here is not credited later. */
-                s->last_increase_ms = now_ms;
-                return;
-        }
-        elapsed = now_ms - s->last_increase_ms;
-        if (elapsed < AI_INTERVAL_MS)
-                return;
-        since = now_ms - s->grow_from;
-        max_step = class_rate(b, s, 1.0) * AI_PER_SEC;
-        step = s->step > 0 ? s->step : max_step;
-        for (int64_t k = since / AI_ACCEL_MS; k > 0 && step < max_step; k--)
-                step *= 2;
-        if (step > max_step)
-                step = max_step;
         cxw_bucket_refill(&s->b, now_ms);
         old_rate = s->b.rate;
-        set_rate(b, s, old_rate + step * (double)elapsed / 1000.0);
-        s->last_increase_ms = now_ms;
+        set_rate(b, s, old_rate + add);
         CXW_INFO("budget", "class %s rate %.2f/s -> %.2f/s, share %.4f", class_names[c],
                  old_rate, s->b.rate, b->share);
 }
