@@ -2,6 +2,7 @@
  * this replica's share, with AIMD on 429 (a pure state machine). */
 #include "cxone/flow/budget.h"
 #include "cxone/base/log.h"
+#include "cxone/flow/accepted.h"
 #include "cxone/flow/bucket.h"
 #include "cxone/flow/regrow.h"
 
@@ -35,12 +36,11 @@
 #define EST_MAX_CUT       0.95
 #define EST_WINDOW_MS     4000
 #define EST_MIN_WINDOW_MS 50
-/* Accepted answers by send time, in slots of ACC_SLOT_MS: the window above
- * must fit (ACC_SLOTS x ACC_SLOT_MS > EST_WINDOW_MS + a pause's answers).
- * One ms: a window can be 100 ms short, and the replicas of a group count
- * over the same window to the ms. */
-#define ACC_SLOTS   8192
-#define ACC_SLOT_MS 1
+/* The accepted answers (accepted.h) are kept in 1 ms slots, as a window can
+ * be 100 ms short and the replicas of a group count over the same window
+ * to the ms; the ring must hold a window and a pause's answers. */
+_Static_assert(CXW_ACCEPTED_SLOTS *CXW_ACCEPTED_SLOT_MS > EST_WINDOW_MS,
+               "the accepted answers' ring is shorter than a window");
 /* The other replicas' counts for a trip (cxw_budget_on_peer_count()) are
  * taken up to this long after the pause ended. */
 #define COUNT_GRACE_MS 1000
@@ -91,17 +91,15 @@ typedef struct class_state_s {
         int ev_same;           /**< the trip came at the rate of the last one */
         double prev_estimate;  /**< last_estimate before this trip */
         double prev_window;
-        int confirmed;               /**< the rate has held CONFIRM_MS (see above) */
-        int ev_anchored;             /**< the window starts at anchor_send */
-        int ev_resume;               /**< ... and that anchor is a resume */
-        int64_t ev_pause;            /**< the pause of the trip, ms */
-        int64_t ev_after;            /**< the end of the pause before it */
-        int64_t acc_slot[ACC_SLOTS]; /**< ACC_SLOT_MS slot number held */
-        uint32_t acc_cnt[ACC_SLOTS]; /**< accepted answers sent in it */
-        uint32_t acc_rtt[ACC_SLOTS]; /**< the fastest of their round trips, ms */
-        double last_trip_rate;       /**< 0 before the first trip */
-        double last_estimate;        /**< server rate for the group, req/s, 0 if none */
-        double last_window;          /**< ms behind last_estimate */
+        int confirmed;    /**< the rate has held CONFIRM_MS (see above) */
+        int ev_anchored;  /**< the window starts at anchor_send */
+        int ev_resume;    /**< ... and that anchor is a resume */
+        int64_t ev_pause; /**< the pause of the trip, ms */
+        int64_t ev_after; /**< the end of the pause before it */
+        cxw_accepted_t accepted;
+        double last_trip_rate; /**< 0 before the first trip */
+        double last_estimate;  /**< server rate for the group, req/s, 0 if none */
+        double last_window;    /**< ms behind last_estimate */
         cxw_regrow_t regrow;
 } class_state_t;
 
@@ -329,41 +327,6 @@ static void estimate(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
                  est > 0 ? est : rps, (long long)(s->regrow.hold_ms / 1000));
 }
 
-/* Counts the accepted answers of the trip's window into ev_acc and
- * ev_first. The ms of the rejected request counts: what was sent in it
- * before that request went out first. The first request's round trip
- * beyond the fastest one of the window is taken as time before the server
- * saw it (its new connection waiting to be accepted), up to a quarter of
- * the window. */
-static void count_window(class_state_t *s)
-{
-        uint32_t rtt_first = 0, rtt_min = UINT32_MAX;
-        int64_t late;
-
-        s->ev_acc = 0;
-        s->ev_first = -1;
-        for (int64_t k = s->ev_from / ACC_SLOT_MS; k <= s->ev_first_sent / ACC_SLOT_MS;
-             k++) {
-                size_t i = (size_t)(k % ACC_SLOTS);
-
-                if (s->acc_slot[i] != k || s->acc_cnt[i] == 0)
-                        continue;
-                s->ev_acc += s->acc_cnt[i];
-                if (s->ev_first < 0) {
-                        s->ev_first = k * ACC_SLOT_MS;
-                        rtt_first = s->acc_rtt[i];
-                }
-                if (s->acc_rtt[i] < rtt_min)
-                        rtt_min = s->acc_rtt[i];
-        }
-        if (s->ev_first < 0)
-                return;
-        late = (int64_t)rtt_first - (int64_t)rtt_min;
-        if (late > (s->ev_first_sent - s->ev_first) / 4)
-                late = (s->ev_first_sent - s->ev_first) / 4;
-        s->ev_first += late;
-}
-
 /* The pause of class c is over and every answer of the trip's window has
  * come in: count them, tell the others, replace the provisional cut by
  * what the server was seen to accept, and start the hold. */
@@ -374,7 +337,10 @@ static void settle(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
         if (!s->ev_pending || now_ms < s->paused_until)
                 return;
         s->ev_pending = 0;
-        count_window(s);
+        /* The ms of the rejected request counts: what was sent in it
+         * before that request went out first. */
+        s->ev_acc =
+            cxw_accepted_count(&s->accepted, s->ev_from, s->ev_first_sent, &s->ev_first);
         s->ev_same = s->last_trip_rate > 0 &&
                      fabs(s->ev_rate - s->last_trip_rate) <= EST_SAME * s->last_trip_rate;
         s->prev_estimate = s->last_estimate;
@@ -419,28 +385,6 @@ int64_t cxw_budget_take(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
         }
         cxw_bucket_take(&b->total);
         return 0;
-}
-
-/* Counts an accepted answer to a request sent at sent_ms. */
-static void count_accepted(class_state_t *s, int64_t sent_ms, int64_t now_ms)
-{
-        int64_t k = sent_ms / ACC_SLOT_MS, rtt = now_ms - sent_ms;
-        size_t i = (size_t)(k % ACC_SLOTS);
-
-        if (sent_ms < 0)
-                return;
-        if (rtt < 0)
-                rtt = 0;
-        if (rtt > UINT32_MAX)
-                rtt = UINT32_MAX;
-        if (s->acc_slot[i] != k) {
-                s->acc_slot[i] = k;
-                s->acc_cnt[i] = 0;
-                s->acc_rtt[i] = UINT32_MAX;
-        }
-        s->acc_cnt[i]++;
-        if ((uint32_t)rtt < s->acc_rtt[i])
-                s->acc_rtt[i] = (uint32_t)rtt;
 }
 
 /* A peer's trip: the window it measures. */
@@ -643,7 +587,7 @@ void cxw_budget_on_success(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_m
         s = &b->cls[c];
         if (s->configured <= 0)
                 return;
-        count_accepted(s, sent_ms, now_ms);
+        cxw_accepted_add(&s->accepted, sent_ms, now_ms);
         settle(b, c, now_ms);
         if (s->ev_pending || !cxw_regrow_due(&s->regrow, s->aimd >= 1.0,
                                              class_rate(b, s, 1.0), now_ms, &add))
