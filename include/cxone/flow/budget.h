@@ -64,10 +64,10 @@ int64_t cxw_budget_take(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms);
  *        shortened), and its bucket resumes empty.
  *
  * A request sent after the last pause ended begins a trip: the rate is cut
- * x0.7 at once, and when the pause ends it becomes what the server was
- * seen to accept (cxw_budget_take() and cxw_budget_on_success() settle the
- * trip then), followed by a hold and a regrowth (cxw_budget_on_success()).
- * A 429 to a request sent before only extends the pause.
+ * x0.7 at once; when the pause ends (seen by the next take, success, 429
+ * or peer call for the class) it becomes what the server was seen to
+ * accept, held for a while, then regrown (cxw_budget_on_success()). A 429
+ * to a request sent before the last pause ended only extends the pause.
  *
  * @returns 1 if this 429 began a trip (worth telling the other replicas,
  *          see cxw_budget_trip() and cxw_budget_on_peer_trip()), else 0.

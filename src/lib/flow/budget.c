@@ -39,9 +39,9 @@
 
 typedef struct class_state_s {
         cxw_bucket_t b;
-        double configured; /**< group-wide rate, before share and AIMD; 0 = unlimited */
-        double burst;      /**< group-wide bucket depth, before share */
-        double aimd;       /**< AIMD factor in [AIMD_FLOOR, 1] */
+        double configured;    /**< group-wide req/s; 0 = unlimited */
+        double burst;         /**< group-wide bucket depth, before share */
+        double aimd;          /**< AIMD factor in [AIMD_FLOOR, 1] */
         int64_t paused_until; /**< monotonic ms */
         int confirmed;        /**< the rate has held CONFIRM_MS (see above) */
         cxw_trip_t trip;      /**< the last 429 trip and its measurement */
