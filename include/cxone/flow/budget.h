@@ -4,12 +4,12 @@
  *        ceiling, this replica's share of the group-wide rate, and AIMD on
  *        429 (a Retry-After pauses the whole class).
  *
- * The configured rates are for the whole consumer group. Each replica takes
- * share = its assigned partitions / all partitions of the subscribed topics
- * (cxw_budget_set_share(), called on every rebalance), so N replicas
- * together stay within the configured rate.
+ * The configured rates are for the whole consumer group; each replica runs
+ * at its share of them (cxw_budget_set_share()). docs/architecture.md,
+ * "The group's rate budget" and "A 429", tells how and why.
  *
- * A pure state machine with the clock passed in; @locality loop thread.
+ * A pure state machine with the clock passed in (monotonic ms);
+ * @locality loop thread.
  */
 #ifndef CXONE_BUDGET_H
 #define CXONE_BUDGET_H
@@ -48,34 +48,29 @@ void cxw_budget_set_share(cxw_budget_t *b, double share, int64_t now_ms);
 
 /**
  * @brief Takes one request's token of class c (and of the total) if both
- *        buckets hold one and the class is not paused. A class bucket
- *        that filled up while idle restarts from one token (no burst)
- *        until the class has taken tokens for 2 s without filling up or a
- *        429: its rate is then known not to be above the server's.
- * @returns 0 when taken, else the ms to wait before trying again (>= 1).
+ *        buckets hold one and the class is not paused. Until the class has
+ *        taken tokens for 2 s without its bucket filling up and without a
+ *        429, a bucket that filled up while idle holds one token, not a
+ *        burst.
+ * @returns 0 when taken, else the ms to wait before trying again (>= 1;
+ *          1000 while the share is 0 or for a bad class).
  */
 int64_t cxw_budget_take(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms);
 
 /**
- * @brief CXone answered 429 to a request of class c sent at sent_ms: pause
- *        the class for retry_after_ms (or, when < 0, for one token
- *        interval, at least 100 ms) and cut its rate multiplicatively — the
- *        "MD" of AIMD.
+ * @brief CXone answered 429 to a request of class c sent at sent_ms: pauses
+ *        the class for retry_after_ms (when < 0: one token interval, at
+ *        least 100 ms; at most an hour; a pause already promised is never
+ *        shortened), and its bucket resumes empty.
  *
- * The first 429 of a request sent after the last pause is a trip: the
- * rate is cut x0.7 at once. When the pause ends, the replica measures what
- * the server accepted from it in the up to 4 s before that request (since
- * it became busy or resumed, if later): (accepted - burst) / window is a
- * lower bound of the server's rate (plus half a token when the window
- * starts at a busy start or resume), and the cut becomes that x0.99,
- * within 0.3-0.95 x the rate that tripped. A replica with a share below 1
- * measures only with shared trips and over a window that starts at a
- * resume; otherwise it keeps the plain cut. 429s of requests sent before
- * the pause ended only extend it. The bucket resumes empty. A pause
- * already promised is never shortened.
+ * A request sent after the last pause ended begins a trip: the rate is cut
+ * x0.7 at once; when the pause ends (seen by the next take, success, 429
+ * or peer call for the class) it becomes what the server was seen to
+ * accept, held for a while, then regrown (cxw_budget_on_success()). A 429
+ * to a request sent before the last pause ended only extends the pause.
  *
  * @returns 1 if this 429 began a trip (worth telling the other replicas,
- *          see cxw_budget_on_peer_trip()), else 0.
+ *          see cxw_budget_trip() and cxw_budget_on_peer_trip()), else 0.
  */
 int cxw_budget_on_429(cxw_budget_t *b, cxw_budget_class_t c, int64_t retry_after_ms,
                       int64_t sent_ms, int64_t now_ms);
@@ -94,8 +89,9 @@ typedef void(cxw_budget_count_cb)(void *opaque, cxw_budget_class_t c,
  * @brief Says whether this replica's trips and counts reach the other
  *        replicas and theirs reach it (cxw_budget_on_peer_trip(),
  *        cxw_budget_on_peer_count()); off at first. With a share below 1, a
- *        replica measures the server's rate after a trip only while this
- *        is on. cb (may be NULL) receives this replica's counts.
+ *        replica measures the server's rate after a trip alone only while
+ *        this is on. cb (may be NULL) receives this replica's counts, from
+ *        within the call that settles a trip.
  */
 void cxw_budget_set_shared_trips(cxw_budget_t *b, int on, cxw_budget_count_cb *cb,
                                  void *opaque);
@@ -111,14 +107,11 @@ int cxw_budget_trip(const cxw_budget_t *b, cxw_budget_class_t c, int64_t *sent_m
 
 /**
  * @brief Another replica of the group tripped class c: its request sent at
- *        sent_ms (on this replica's monotonic clock) was answered 429, and
- *        it pauses until until_ms, measuring over the window from from_ms
- *        (anchored: see cxw_budget_trip()). The server's bucket is the
- *        group's, so this replica pauses until then too and takes it as
- *        its own trip (cut, then measure when the pause ends); of two
- *        trips at once, all replicas measure the earlier one, over the
- *        same window: all resume together at rates in proportion to their
- *        shares.
+ *        sent_ms was answered 429, and it pauses until until_ms, measuring
+ *        over the window from from_ms (anchored: see cxw_budget_trip()); all
+ *        on this replica's monotonic clock. This replica pauses until then
+ *        too and takes it as its own trip; of two trips at once, the
+ *        earlier one's window is measured.
  * @returns 1 if it began a trip here, 0 if it only extended a pause or
  *          was stale (until_ms <= now_ms).
  */
@@ -131,29 +124,27 @@ int cxw_budget_on_peer_trip(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_
  *        first_ms, -1 if none) over the window of the trip named
  *        trip_sent_ms (all on this replica's monotonic clock). If that is
  *        this replica's trip (in its pause, or its pause ended less than
- *        1 s ago), the counts are added: the estimate becomes the group's,
- *        (all accepted - burst) / window, and this replica takes its share
- *        of it.
- * @returns 1 if counted, 0 if it is not this replica's trip.
+ *        1 s ago), the count is added: the estimate becomes the group's,
+ *        and this replica's rate its share of it.
+ * @returns 1 if counted, 0 if it is not this replica's trip (or accepted
+ *          < 0).
  */
 int cxw_budget_on_peer_count(cxw_budget_t *b, cxw_budget_class_t c, int64_t trip_sent_ms,
                              long accepted, int64_t first_ms, int64_t now_ms);
 
 /**
- * @brief A request of class c sent at sent_ms succeeded. After a measured
- *        trip, the rate holds for 20 pauses, at least 10 s (doubling, up
- *        to 3 x that and at least 60 s, while trips repeat at the same
- *        rate), then regrows additively toward the
- *        configured ceiling: +0.5% of the resumed rate per second, the step
- *        doubling every 10 s without a 429, at most +5% of the configured
- *        rate per second. After a blind cut (nothing measured) it regrows
- *        at once by +5% of the configured rate per second.
+ * @brief A request of class c sent at sent_ms succeeded (answered at
+ *        now_ms): counted for the measurement of a trip, and, once the hold
+ *        after a trip is over, the rate regrows additively toward its
+ *        ceiling, at most one step a second — the "AI" of AIMD.
  */
 void cxw_budget_on_success(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_ms,
                            int64_t now_ms);
 
-/** @brief The current effective rate of class c (after share and AIMD), req/s; 0 =
- * unlimited. */
+/**
+ * @brief The current effective rate of class c (after share and AIMD),
+ *        req/s; 0 = unlimited.
+ */
 double cxw_budget_rate(const cxw_budget_t *b, cxw_budget_class_t c);
 
 /** @brief The current share. */
