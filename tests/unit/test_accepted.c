@@ -100,6 +100,25 @@ static void test_unknown_send_times_and_odd_round_trips(void **state)
         free(a);
 }
 
+/* A window from a peer's report is not trusted: a start before the epoch
+ * of the clock or ages before the end is cut to what the ring holds, so
+ * the count is still right and the walk short (before: a negative slot
+ * index read below the ring, and a window of 10^12 ms walked that long). */
+static void test_a_hostile_window_is_cut_to_the_ring(void **state)
+{
+        (void)state;
+        cxw_accepted_t *a = new_ring();
+        int64_t first;
+
+        cxw_accepted_add(a, T0, T0 + 5);
+        cxw_accepted_add(a, T0 + 10, T0 + 15);
+        assert_int_equal(cxw_accepted_count(a, -5000, T0 + 10, &first), 2);
+        assert_int_equal(cxw_accepted_count(a, INT64_MIN / 2, T0 + 10, &first), 2);
+        assert_int_equal(cxw_accepted_count(a, -1000000000000LL, 5000, &first), 0);
+        assert_int_equal(cxw_accepted_count(a, T0 + 20, T0 + 10, &first), 0);
+        free(a);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -108,6 +127,7 @@ int main(void)
             cmocka_unit_test(test_a_slow_first_answer_moves_the_first_send_later),
             cmocka_unit_test(test_a_slot_is_reused_a_ring_later),
             cmocka_unit_test(test_unknown_send_times_and_odd_round_trips),
+            cmocka_unit_test(test_a_hostile_window_is_cut_to_the_ring),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,16 @@ long cxw_accepted_count(const cxw_accepted_t *a, int64_t from_ms, int64_t to_ms,
         int64_t first = -1, late;
         long n = 0;
 
+        /* The ring holds the last CXW_ACCEPTED_SLOTS slots: an older or
+         * negative start (a window from a peer's report is not to be
+         * trusted) is cut to what it can hold, so the walk is bounded and
+         * never indexes below the ring. */
+        if (from_ms < 0)
+                from_ms = 0;
+        if (to_ms >= 0 && to_ms / CXW_ACCEPTED_SLOT_MS - from_ms / CXW_ACCEPTED_SLOT_MS >=
+                              CXW_ACCEPTED_SLOTS)
+                from_ms = (to_ms / CXW_ACCEPTED_SLOT_MS - CXW_ACCEPTED_SLOTS + 1) *
+                          CXW_ACCEPTED_SLOT_MS;
         for (int64_t k = from_ms / CXW_ACCEPTED_SLOT_MS;
              k <= to_ms / CXW_ACCEPTED_SLOT_MS; k++) {
                 size_t i = (size_t)(k % CXW_ACCEPTED_SLOTS);
