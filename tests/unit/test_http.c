@@ -393,12 +393,45 @@ static void test_timers_and_wakeups_during_calls(void **state)
         assert_int_equal(hang.done, 0);
 }
 
+/* Security finding 2: libcurl must send the path the worker built, dot
+ * segments included, never a normalised one (".." would reach another URL:
+ * "/api/v2/contacts/.." became "/api/v2/"). */
+static void test_path_sent_as_is(void **state)
+{
+        static const char *const paths[] = {
+            "/a/../b",
+            "/api/v2/contacts/..",
+            "/api/v2/contacts/.",
+            "/api/v2/wfm/async-jobs/../../x",
+        };
+        enum { N = sizeof(paths) / sizeof(paths[0]) };
+        call_t c[N];
+        char want[300];
+        env_t e;
+
+        (void)state;
+        memset(c, 0, sizeof(c));
+        env_init(&e, 2);
+        for (int i = 0; i < N; i++)
+                start(&e, i % 2 ? "PATCH" : "GET", paths[i], i % 2 ? "{}" : NULL, 0,
+                      &c[i]);
+        run_until_idle(&e);
+        for (int i = 0; i < N; i++) {
+                assert_int_equal(c[i].status, 200);
+                snprintf(want, sizeof(want), "%s %s %s", i % 2 ? "PATCH" : "GET",
+                         paths[i], i % 2 ? "{}" : "");
+                assert_string_equal(c[i].body, want);
+        }
+        env_free(&e);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_many_calls_few_connections),
             cmocka_unit_test(test_retry_after_and_timeout),
             cmocka_unit_test(test_timers_and_wakeups_during_calls),
+            cmocka_unit_test(test_path_sent_as_is),
         };
         int rc;
 

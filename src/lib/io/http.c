@@ -270,6 +270,9 @@ static CURL *easy_new(cxw_http_t *h)
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        /* The path goes out as the worker built it: libcurl would remove dot
+         * segments ("/contacts/.." is "/"), sending a call to another URL. */
+        curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
         /* Only HTTP/1.1 here: one request per connection keeps the
          * connection pool simple and matches what the simulator serves. */
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
