@@ -51,7 +51,7 @@ int main(int argc, char **argv)
         };
         const char *path = NULL;
         int check = 0, print = 0;
-        cxw_config_errors_t errs = {0};
+        cxw_config_errors_t errs = {0}, warns = {0};
         cxw_config_t *cfg = NULL;
         cxw_worker_t *w = NULL;
         char errstr[1024];
@@ -101,7 +101,13 @@ int main(int argc, char **argv)
                         errs.cnt, errs.cnt == 1 ? "" : "s");
                 goto out;
         }
+        if (cxw_config_warnings(cfg, &warns) != 0) {
+                fprintf(stderr, "cxone-worker: out of memory\n");
+                goto out;
+        }
         if (check) {
+                for (size_t i = 0; i < warns.cnt; i++)
+                        fprintf(stderr, "warning: %s\n", warns.v[i]);
                 printf("%s: configuration OK\n",
                        path ? path : "(defaults and environment)");
                 rc = 0;
@@ -113,6 +119,8 @@ int main(int argc, char **argv)
                 goto out;
         }
         cxw_log_set_level(cfg->log_level);
+        for (size_t i = 0; i < warns.cnt; i++)
+                CXW_WARN("config", "%s", warns.v[i]);
 
         /* Block the stop signals before any thread exists (librdkafka's
          * inherit the mask); the loop reads them from a signalfd. */
@@ -139,6 +147,7 @@ int main(int argc, char **argv)
         CXW_INFO("worker", "exit %d", rc);
 out:
         cxw_config_errors_clear(&errs);
+        cxw_config_errors_clear(&warns);
         cxw_config_destroy(cfg);
         return rc;
 }

@@ -110,10 +110,18 @@ static const prop_t props[] = {
 
     /* cxone */
     {"cxone.base_url", PT_STR, OFF(base_url), "http://127.0.0.1:8080", 0, 0,
-     "CXONE_BASE_URL", PF_URL, NULL, "CXone API base URL (http:// or https://)."},
+     "CXONE_BASE_URL", PF_URL, NULL,
+     "CXone API base URL (https://; http:// only to loopback, or with "
+     "cxone.allow_insecure_http)."},
     {"cxone.token_url", PT_STR, OFF(token_url), "", 0, 0, "CXONE_TOKEN_URL",
      PF_URL | PF_DERIVED, "{base_url}/oauth/token",
      "OAuth token endpoint (client credentials); empty means `{base_url}/oauth/token`."},
+    {"cxone.allow_insecure_http", PT_BOOL, OFF(allow_insecure_http), "false", 0, 0,
+     "CXONE_ALLOW_INSECURE_HTTP", 0, NULL,
+     "Accept `http://` in cxone.base_url and cxone.token_url for a host that is not "
+     "loopback (127.0.0.0/8, ::1, localhost), which sends the client secret and the "
+     "access token in clear text; logged as a warning. Off: such a URL is an error. "
+     "Loopback is always accepted over http://."},
     {"cxone.client_id", PT_STR, OFF(client_id), "", 0, 0, "CXONE_CLIENT_ID", PF_REQUIRED,
      NULL, "OAuth client id. Required by the worker."},
     {"cxone.client_secret", PT_STR, OFF(client_secret), "", 0, 0, "CXONE_CLIENT_SECRET",
@@ -940,6 +948,39 @@ static bool url_ok(const char *u)
         return true;
 }
 
+/* Is the host of a well-formed URL (url_ok) a loopback address? */
+static bool url_host_loopback(const char *u)
+{
+        const char *h = strstr(u, "://") + 3;
+        size_t len = strcspn(h, "/?#");
+        char host[256];
+
+        if (*h == '[') {
+                const char *rb = memchr(h, ']', len);
+
+                if (!rb)
+                        return false;
+                h++;
+                len = (size_t)(rb - h);
+        } else {
+                const char *colon = memchr(h, ':', len);
+
+                if (colon)
+                        len = (size_t)(colon - h);
+        }
+        if (len == 0 || len >= sizeof(host))
+                return false;
+        memcpy(host, h, len);
+        host[len] = '\0';
+        return cxw_host_is_loopback(host);
+}
+
+/* http:// to a host that is not loopback: secrets in clear text. */
+static bool url_cleartext_remote(const char *u)
+{
+        return !strncasecmp(u, "http://", 7) && !url_host_loopback(u);
+}
+
 static bool topic_ok(const char *t)
 {
         size_t len = strlen(t);
@@ -1015,6 +1056,14 @@ static void check_str(ctx_t *ctx, const prop_t *p, const origin_t *o, const char
                 prop_err(ctx, p, o,
                          "'%.256s' is not an http:// or https:// URL with a host",
                          shown(p, v));
+        else if ((p->flags & PF_URL) && o->from != FROM_DERIVED &&
+                 url_cleartext_remote(v) && !ctx->cfg->allow_insecure_http)
+                prop_err(ctx, p, o,
+                         "'%.256s' is http:// to a host that is not loopback: the client "
+                         "secret and the access token would cross the network in clear "
+                         "text; use https://, or set cxone.allow_insecure_http = true "
+                         "(CXONE_ALLOW_INSECURE_HTTP=true) to allow it",
+                         v);
         if ((p->flags & PF_METHOD) && strcmp(v, "PATCH") && strcmp(v, "PUT") &&
             strcmp(v, "POST"))
                 prop_err(ctx, p, o, "'%.64s' is not one of PATCH, PUT, POST", v);
@@ -1224,7 +1273,8 @@ static void print_rules(FILE *out, const prop_t *p)
             {PF_PROPS, "each `name=value`"},
             {PF_LOGLEVEL, "`error`, `warn`, `info`, `debug`"},
             {PF_LISTEN, "empty or `HOST:PORT`"},
-            {PF_URL, "`http://` or `https://` URL"},
+            {PF_URL, "`https://` URL; `http://` to loopback only, unless "
+                     "`cxone.allow_insecure_http`"},
             {PF_REQUIRED, "required (worker)"},
             {PF_METHOD, "`PATCH`, `PUT`, `POST`"},
             {PF_CONTACTID, "contains `{contactId}`"},
@@ -1361,4 +1411,51 @@ void cxw_config_print_env(FILE *out, const char *indent)
         for (size_t i = 0; i < NPROPS; i++)
                 if (props[i].env)
                         fprintf(out, "%s%-26s %s\n", indent, props[i].env, props[i].path);
+}
+
+/* ---- warnings ------------------------------------------------------------ */
+
+static int warn_add(cxw_config_errors_t *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int warn_add(cxw_config_errors_t *w, const char *fmt, ...)
+{
+        char *msg = NULL, **v;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -1;
+        v = realloc(w->v, (w->cnt + 1) * sizeof(*v));
+        if (!v) {
+                free(msg);
+                return -1;
+        }
+        v[w->cnt++] = msg;
+        w->v = v;
+        return 0;
+}
+
+int cxw_config_warnings(const cxw_config_t *cfg, cxw_config_errors_t *warns)
+{
+        for (size_t i = 0; i < NPROPS; i++) {
+                const prop_t *p = &props[i];
+                const char *v;
+
+                if (!(p->flags & PF_URL))
+                        continue;
+                v = *(char *const *)cfield(cfg, p);
+                if (cfg->allow_insecure_http && v && url_ok(v) &&
+                    url_cleartext_remote(v) &&
+                    warn_add(
+                        warns,
+                        "%s: '%.256s' is http:// to a host that is not loopback, "
+                        "allowed by cxone.allow_insecure_http: the client secret and "
+                        "the access token cross the network in clear text",
+                        p->path, v) != 0)
+                        return -1;
+        }
+        return 0;
 }

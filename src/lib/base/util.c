@@ -1,9 +1,11 @@
 /* util.c: clocks, time formatting, bounded strings. */
 #include "cxone/base/util.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,4 +116,22 @@ const char *cxw_rate_str(double rps, char *buf, size_t size)
                 return "unlimited";
         snprintf(buf, size, "%.1f/s", rps);
         return buf;
+}
+
+bool cxw_host_is_loopback(const char *host)
+{
+        static const unsigned char loop6[16] = {[15] = 1};
+        static const unsigned char v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+        unsigned char a[16];
+
+        if (!host)
+                return false;
+        if (!strcasecmp(host, "localhost") || !strcasecmp(host, "localhost."))
+                return true;
+        if (inet_pton(AF_INET, host, a) == 1)
+                return a[0] == 127;
+        if (inet_pton(AF_INET6, host, a) == 1)
+                return !memcmp(a, loop6, sizeof(loop6)) ||
+                       (!memcmp(a, v4mapped, sizeof(v4mapped)) && a[12] == 127);
+        return false;
 }
