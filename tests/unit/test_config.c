@@ -808,6 +808,60 @@ static void test_secret_never_appears_in_errors_or_dump(void **state)
         cxw_config_destroy(cfg);
 }
 
+/* Security finding 8: --print-config shows librdkafka properties whose
+ * name says password/secret/key as "name=(set)", in all three lists; a
+ * malformed item that may hold one is hidden in the error too. */
+static void test_dump_hides_kafka_secrets(void **state)
+{
+        const char *path = "/tmp/cxone-test-config-kafka-secrets.conf";
+        static const char *const hidden[] = {"hunter2",   "KeyPass-1", "OauthCS-2",
+                                             "PEMDATA-3", "KsPass-4",  "SaslProd-5"};
+        cxw_config_errors_t errs = {0};
+        cxw_config_t *cfg;
+        char *dump;
+
+        (void)state;
+        write_file(path,
+                   "kafka = {\n"
+                   "  properties = [ \"security.protocol=SASL_SSL\", "
+                   "\"sasl.username=alice\", \"sasl.password=hunter2\",\n"
+                   "    \"ssl.key.password=KeyPass-1\", "
+                   "\"sasl.oauthbearer.client.secret=OauthCS-2\",\n"
+                   "    \"ssl.key.pem=PEMDATA-3\", \"client.id=keyring\" ];\n"
+                   "  consumer_properties = [ \"SSL.KEYSTORE.PASSWORD=KsPass-4\" ];\n"
+                   "  producer_properties = [ \"sasl.password=SaslProd-5\", "
+                   "\"sasl.password=\" ];\n"
+                   "};\n");
+        cfg = load_clean(path, CXW_CONFIG_FOR_CTL);
+        assert_string_equal(cfg->kafka_props.v[2], "sasl.password=hunter2");
+        dump = dump_to_string(cfg);
+        for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+                if (strstr(dump, hidden[i]))
+                        fail_msg("--print-config shows %s:\n%s", hidden[i], dump);
+        assert_non_null(strstr(
+            dump, "kafka.properties = [\"security.protocol=SASL_SSL\", "
+                  "\"sasl.username=alice\", \"sasl.password=(set)\", "
+                  "\"ssl.key.password=(set)\", "
+                  "\"sasl.oauthbearer.client.secret=(set)\", \"ssl.key.pem=(set)\", "
+                  "\"client.id=keyring\"]\n"));
+        assert_non_null(strstr(
+            dump, "kafka.consumer_properties = [\"SSL.KEYSTORE.PASSWORD=(set)\"]\n"));
+        assert_non_null(strstr(dump,
+                               "kafka.producer_properties = "
+                               "[\"sasl.password=(set)\", \"sasl.password=(unset)\"]\n"));
+        free(dump);
+        cxw_config_destroy(cfg);
+
+        write_file(path, "kafka = { properties = [ \"sasl.password:hunter2\" ]; };\n");
+        cfg = load_bad(path, CXW_CONFIG_FOR_CTL, &errs);
+        assert_true(has_err(&errs, "kafka.properties", "item 1", "(hidden)", NULL));
+        for (size_t i = 0; i < errs.cnt; i++)
+                assert_null(strstr(errs.v[i], "hunter2"));
+        cxw_config_errors_clear(&errs);
+        cxw_config_destroy(cfg);
+        unlink(path);
+}
+
 /* --print-config says which values the environment set, and only those;
  * the webhook secret from the environment stays hidden too. */
 static void test_dump_marks_values_from_the_environment(void **state)
@@ -990,6 +1044,7 @@ int main(void)
             cmocka_unit_test_setup(test_docs_match_the_table, clear_env),
             cmocka_unit_test_setup(test_dump_marks_values_from_the_environment,
                                    clear_env),
+            cmocka_unit_test_setup(test_dump_hides_kafka_secrets, clear_env),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -360,6 +360,20 @@ static void prop_err(ctx_t *ctx, const prop_t *p, const origin_t *o, const char 
                 add_err(ctx, "%s: %s", p->path, msg);
 }
 
+/* Does a librdkafka property name (or a "name=value" item that failed to
+ * split) say it holds a secret: sasl.password, ssl.key.password,
+ * ssl.key.pem, sasl.oauthbearer.client.secret, ...? Its value is never
+ * shown. */
+static bool kafka_prop_secret(const char *name)
+{
+        static const char *const words[] = {"password", "secret", "key"};
+
+        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+                if (strcasestr(name, words[i]))
+                        return true;
+        return false;
+}
+
 /* Shows a rejected value, unless it is the secret. Bounded. */
 static const char *shown(const prop_t *p, const char *v)
 {
@@ -368,10 +382,13 @@ static const char *shown(const prop_t *p, const char *v)
 
 /* ---- storing values ---------------------------------------------------- */
 
+/* Wiped: a librdkafka property may hold a password. */
 static void strlist_free(cxw_strlist_t *l)
 {
-        for (size_t i = 0; i < l->cnt; i++)
+        for (size_t i = 0; i < l->cnt; i++) {
+                explicit_bzero(l->v[i], strlen(l->v[i]));
                 free(l->v[i]);
+        }
         free(l->v);
         l->v = NULL;
         l->cnt = 0;
@@ -1082,7 +1099,7 @@ static void check_list(ctx_t *ctx, const prop_t *p, const origin_t *o,
 
                 if (cxw_config_split_prop(l->v[i], &name, &value) != 0)
                         prop_err(ctx, p, o, "item %zu: '%.256s' is not name=value", i + 1,
-                                 l->v[i]);
+                                 kafka_prop_secret(l->v[i]) ? "(hidden)" : l->v[i]);
                 free(name);
         }
         if (!worker || !(p->flags & PF_IDENTS))
@@ -1338,10 +1355,9 @@ void cxw_config_print_reference(FILE *out)
         }
 }
 
-/* A string in libconfig syntax, escaped. */
-static void print_quoted(FILE *out, const char *s)
+/* A string's characters in libconfig syntax, escaped, without quotes. */
+static void print_quoted_body(FILE *out, const char *s)
 {
-        fputc('"', out);
         for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
 
@@ -1352,7 +1368,36 @@ static void print_quoted(FILE *out, const char *s)
                 else
                         fputc(c, out);
         }
+}
+
+/* A string in libconfig syntax, escaped. */
+static void print_quoted(FILE *out, const char *s)
+{
         fputc('"', out);
+        print_quoted_body(out, s);
+        fputc('"', out);
+}
+
+/* A librdkafka property whose name says it is a secret: "name=(set)". An
+ * item without '=' (refused by the checks) is hidden whole. */
+static void print_prop_hidden(FILE *out, const char *item, const char *eq)
+{
+        char name[MAX_STR_BYTES + 1];
+        size_t len = eq ? (size_t)(eq - item) : 0;
+
+        if (!eq || len >= sizeof(name)) {
+                fputs("\"(hidden)\"", out);
+                return;
+        }
+        memcpy(name, item, len);
+        name[len] = '\0';
+        if (!kafka_prop_secret(name)) { /* the word was in the value only */
+                print_quoted(out, item);
+                return;
+        }
+        fputc('"', out);
+        print_quoted_body(out, name);
+        fputs(eq[1] ? "=(set)\"" : "=(unset)\"", out);
 }
 
 void cxw_config_dump(const cxw_config_t *cfg, FILE *out)
@@ -1392,9 +1437,14 @@ void cxw_config_dump(const cxw_config_t *cfg, FILE *out)
 
                         fputc('[', out);
                         for (size_t j = 0; j < l->cnt; j++) {
+                                const char *eq = strchr(l->v[j], '=');
+
                                 if (j)
                                         fputs(", ", out);
-                                print_quoted(out, l->v[j]);
+                                if ((p->flags & PF_PROPS) && kafka_prop_secret(l->v[j]))
+                                        print_prop_hidden(out, l->v[j], eq);
+                                else
+                                        print_quoted(out, l->v[j]);
                         }
                         fputc(']', out);
                         break;
