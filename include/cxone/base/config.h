@@ -87,6 +87,7 @@ typedef struct cxw_config_s {
         /* token.* */
         int token_refresh_ahead_ms; /**< token.refresh_ahead_ms, default 60000 */
         int token_timeout_ms;       /**< token.request_timeout_ms, default 10000 */
+        int token_min_refresh_ms;   /**< token.min_refresh_interval_ms, default 30000 */
 
         /* rate.* : the budget of the whole consumer group */
         double rate_rps; /**< rate.rps, env CXONE_RATE_LIMIT_RPS, total ceiling, 0 = none,

@@ -203,6 +203,12 @@ static const prop_t props[] = {
      NULL, 0, NULL, "Refresh the access token this long before it expires."},
     {"token.request_timeout_ms", PT_INT, OFF(token_timeout_ms), "10000", 1, MS_MAX, NULL,
      0, NULL, "Timeout of one token request."},
+    {"token.min_refresh_interval_ms", PT_INT, OFF(token_min_refresh_ms), "30000", 0,
+     MS_MAX, NULL, 0, NULL,
+     "Least time between two token fetches after the endpoint answered 200, however "
+     "short the token's expires_in (or 0, refused): a token living less than this "
+     "leaves requests waiting for the next fetch rather than fetching in a loop. A "
+     "401 is not held back. 0 = no floor."},
 
     /* rate */
     {"rate.rps", PT_DBL, OFF(rate_rps), "100", 0, 1e6, "CXONE_RATE_LIMIT_RPS", 0, NULL,
