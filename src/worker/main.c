@@ -2,6 +2,7 @@
  * runs one replica until SIGINT/SIGTERM. */
 #include "cxone/base/config.h"
 #include "cxone/base/log.h"
+#include "cxone/base/util.h"
 #include "worker.h"
 
 #include <curl/curl.h>
@@ -101,6 +102,9 @@ int main(int argc, char **argv)
                         errs.cnt, errs.cnt == 1 ? "" : "s");
                 goto out;
         }
+        /* A core would hold the client secret and the access tokens. */
+        if (!cfg->allow_core_dumps && cxw_disable_core_dumps(errstr, sizeof(errstr)) != 0)
+                fprintf(stderr, "cxone-worker: cannot turn core dumps off: %s\n", errstr);
         if (cxw_config_warnings(cfg, &warns) != 0) {
                 fprintf(stderr, "cxone-worker: out of memory\n");
                 goto out;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cxone/base/config.h"
@@ -862,6 +863,54 @@ static void test_dump_hides_kafka_secrets(void **state)
         unlink(path);
 }
 
+/* Security finding 8: a secret file readable by others, or by its group
+ * when the worker owns it, is warned about (never its content). */
+static void test_secret_file_readable_by_others_is_warned(void **state)
+{
+        const char *path = "/tmp/cxone-test-config-secret-mode";
+        cxw_config_errors_t warns = {0};
+        cxw_config_t *cfg;
+
+        (void)state;
+        write_file(path, "Mode-Secret-73\n");
+        setenv("CXONE_CLIENT_ID", "id", 1);
+        setenv("CXONE_CLIENT_SECRET_FILE", path, 1);
+
+        assert_int_equal(chmod(path, 0644), 0);
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+        assert_int_equal(warns.cnt, 1);
+        assert_true(has_err(&warns, "cxone.client_secret_file: ", path,
+                            "readable by others (mode 0644)", "chmod 0400", NULL));
+        assert_null(strstr(warns.v[0], "Mode-Secret"));
+        cxw_config_errors_clear(&warns);
+        cxw_config_destroy(cfg);
+
+        assert_int_equal(chmod(path, 0640), 0); /* ours, and our group's */
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+        assert_true(has_err(&warns, "readable by its group (mode 0640)", NULL));
+        cxw_config_errors_clear(&warns);
+        cxw_config_destroy(cfg);
+
+        assert_int_equal(chmod(path, 0400), 0);
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+        assert_int_equal(warns.cnt, 0);
+        cxw_config_destroy(cfg);
+
+        /* Kubernetes' fsGroup: owned by another user, 0440, group ours. */
+        if (geteuid() == 0 && chown(path, 12345, getegid()) == 0) {
+                assert_int_equal(chmod(path, 0440), 0);
+                cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+                assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+                assert_int_equal(warns.cnt, 0);
+                cxw_config_destroy(cfg);
+        }
+        unlink(path);
+        clear_env(NULL);
+}
+
 /* --print-config says which values the environment set, and only those;
  * the webhook secret from the environment stays hidden too. */
 static void test_dump_marks_values_from_the_environment(void **state)
@@ -1045,6 +1094,8 @@ int main(void)
             cmocka_unit_test_setup(test_dump_marks_values_from_the_environment,
                                    clear_env),
             cmocka_unit_test_setup(test_dump_hides_kafka_secrets, clear_env),
+            cmocka_unit_test_setup(test_secret_file_readable_by_others_is_warned,
+                                   clear_env),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

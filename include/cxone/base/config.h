@@ -113,6 +113,7 @@ typedef struct cxw_config_s {
         char *worker_id;          /**< worker.id, default "<hostname>-<pid>" */
         int shutdown_deadline_ms; /**< worker.shutdown_deadline_ms, default 30000 */
         char *log_level;          /**< worker.log_level: error|warn|info|debug */
+        bool allow_core_dumps;    /**< worker.allow_core_dumps, default false: off */
         char *admin_listen; /**< worker.admin_listen, env CXONE_WORKER_ADMIN_LISTEN, "" =
                                off */
 
@@ -176,8 +177,11 @@ void cxw_config_print_env(FILE *out, const char *indent);
 
 /**
  * @brief The warnings of a loaded configuration (worker): what it allows but
- *        should not be left so, e.g. an http:// URL to a host that is not
- *        loopback allowed by cxone.allow_insecure_http. Each is "key: message"
+ *        should not be left so: an http:// URL to a host that is not
+ *        loopback allowed by cxone.allow_insecure_http; a secret file
+ *        (cxone.client_secret_file, any key holding a secret's path) readable
+ *        by others, or by its group unless the worker reads it through that
+ *        group (not its owner, the group one of its own). Each is "key: message"
  *        and never holds a secret.
  * @param warns receives the warnings (appended); free with
  *        cxw_config_errors_clear().

@@ -64,4 +64,13 @@ uint64_t cxw_rand_seed(void);
  */
 bool cxw_host_is_loopback(const char *host);
 
+/**
+ * @brief Turns core dumps off for this process: RLIMIT_CORE 0 (soft and
+ *        hard) and PR_SET_DUMPABLE 0 (no core, no ptrace by the same user,
+ *        /proc/self owned by root), so the secrets in memory cannot be
+ *        written to disk by a crash.
+ * @returns 0, or -1 with errstr set.
+ */
+int cxw_disable_core_dumps(char *errstr, size_t errstr_size);
+
 #endif

@@ -260,6 +260,11 @@ static const prop_t props[] = {
      NULL, 0, NULL, "On SIGTERM, time given to requests in flight before exiting."},
     {"worker.log_level", PT_STR, OFF(log_level), "info", 0, 0, NULL, PF_LOGLEVEL, NULL,
      "Log threshold."},
+    {"worker.allow_core_dumps", PT_BOOL, OFF(allow_core_dumps), "false", 0, 0, NULL, 0,
+     NULL,
+     "Leave core dumps on. Off (the default), cxone-worker and cxonectl turn them off at "
+     "start (RLIMIT_CORE 0, not dumpable), as a core would hold the client secret and "
+     "access tokens."},
     {"worker.admin_listen", PT_STR, OFF(admin_listen), "", 0, 0,
      "CXONE_WORKER_ADMIN_LISTEN", PF_LISTEN, NULL,
      "HOST:PORT of the admin HTTP server (/metrics, /healthz, /readyz, webhooks); empty "
@@ -1494,12 +1499,50 @@ static int warn_add(cxw_config_errors_t *w, const char *fmt, ...)
         return 0;
 }
 
+/* Is gid the process's effective group or one of its supplementary ones? */
+static bool own_group(gid_t gid)
+{
+        gid_t groups[256];
+        int n = getgroups(256, groups);
+
+        if (gid == getegid())
+                return true;
+        for (int i = 0; i < n; i++)
+                if (groups[i] == gid)
+                        return true;
+        return false;
+}
+
+/* A secret file others can read, or its group when the worker does not need
+ * the group to read it (it owns the file, or the group is not its own:
+ * Kubernetes' fsGroup with defaultMode 0440 is fine). */
+static int warn_secret_file(const prop_t *p, const char *path, cxw_config_errors_t *w)
+{
+        struct stat st;
+
+        if (!*path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                return 0; /* the load reported it */
+        if (!(st.st_mode & S_IROTH) &&
+            !((st.st_mode & S_IRGRP) &&
+              (st.st_uid == geteuid() || !own_group(st.st_gid))))
+                return 0;
+        return warn_add(w,
+                        "%s: '%.512s' is readable by %s (mode %04o): make it readable by "
+                        "the worker alone, e.g. chmod 0400 (0440 with a group only the "
+                        "worker is in)",
+                        p->path, path, (st.st_mode & S_IROTH) ? "others" : "its group",
+                        (unsigned)(st.st_mode & 07777));
+}
+
 int cxw_config_warnings(const cxw_config_t *cfg, cxw_config_errors_t *warns)
 {
         for (size_t i = 0; i < NPROPS; i++) {
                 const prop_t *p = &props[i];
                 const char *v;
 
+                if ((p->flags & PF_FILE) &&
+                    warn_secret_file(p, *(char *const *)cfield(cfg, p), warns) != 0)
+                        return -1;
                 if (!(p->flags & PF_URL))
                         continue;
                 v = *(char *const *)cfield(cfg, p);

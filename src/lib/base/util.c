@@ -2,10 +2,13 @@
 #include "cxone/base/util.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,4 +137,21 @@ bool cxw_host_is_loopback(const char *host)
                 return !memcmp(a, loop6, sizeof(loop6)) ||
                        (!memcmp(a, v4mapped, sizeof(v4mapped)) && a[12] == 127);
         return false;
+}
+
+int cxw_disable_core_dumps(char *errstr, size_t errstr_size)
+{
+        const struct rlimit none = {0, 0};
+
+        if (setrlimit(RLIMIT_CORE, &none) != 0) {
+                cxw_set_err(errstr, errstr_size, "setrlimit(RLIMIT_CORE, 0): %s",
+                            strerror(errno));
+                return -1;
+        }
+        if (prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L) != 0) {
+                cxw_set_err(errstr, errstr_size, "prctl(PR_SET_DUMPABLE, 0): %s",
+                            strerror(errno));
+                return -1;
+        }
+        return 0;
 }
