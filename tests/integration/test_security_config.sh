@@ -68,7 +68,8 @@ env -u CXONE_CLIENT_SECRET CXONE_CLIENT_SECRET_FILE="$T/secret" "$W" --check-con
   fail "--check-config with a 0400 secret file"
 ! grep -q warning "$T/mode400.out" || fail "a warning for a 0400 secret file: $(cat "$T/mode400.out")"
 chmod 0644 "$T/secret"
-start_worker modewarn "$T/kafka.conf" env -u CXONE_CLIENT_SECRET CXONE_CLIENT_SECRET_FILE="$T/secret"
+: >"$T/empty.conf"
+start_worker modewarn "$T/empty.conf" env -u CXONE_CLIENT_SECRET CXONE_CLIENT_SECRET_FILE="$T/secret"
 wait_until 20 grep -q '"level":"warn".*client_secret_file.*readable by others' "$T/modewarn.log" ||
   fail "no warning in the log at start for the secret file"
 stop_pid "$LAST_PID" 30 || fail "the worker did not stop cleanly"
