@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cxone/base/log.h"
+#include "cxone/base/util.h"
 
 volatile sig_atomic_t ctl_stop;
 
@@ -166,6 +167,13 @@ int main(int argc, char **argv)
                 for (size_t k = 0; k < errs.cnt; k++)
                         fprintf(stderr, "cxonectl: config: %s\n", errs.v[k]);
                 goto out;
+        }
+        if (!cfg->allow_core_dumps) { /* a core would hold what Kafka's SASL needs */
+                char err[256];
+
+                if (cxw_disable_core_dumps(err, sizeof(err)) != 0)
+                        fprintf(stderr, "cxonectl: cannot turn core dumps off: %s\n",
+                                err);
         }
         ctl_install_signals();
 

@@ -70,7 +70,8 @@ void worker_ensure_token(cxw_worker_t *w)
         req.body = w->token_body;
         req.body_len = strlen(w->token_body);
         req.timeout_ms = w->cfg->token_timeout_ms;
-        req.urgent = 1; /* every call waits for it */
+        req.urgent = 1;    /* every call waits for it */
+        req.sensitive = 1; /* the answer holds the access token: wiped after */
         if (cxw_http_start(w->http, &req, token_done, w) == -1) {
                 CXW_ERROR("token", "cannot start the token request (out of memory)");
                 return;

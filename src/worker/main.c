@@ -2,6 +2,7 @@
  * runs one replica until SIGINT/SIGTERM. */
 #include "cxone/base/config.h"
 #include "cxone/base/log.h"
+#include "cxone/base/util.h"
 #include "worker.h"
 
 #include <curl/curl.h>
@@ -51,7 +52,7 @@ int main(int argc, char **argv)
         };
         const char *path = NULL;
         int check = 0, print = 0;
-        cxw_config_errors_t errs = {0};
+        cxw_config_errors_t errs = {0}, warns = {0};
         cxw_config_t *cfg = NULL;
         cxw_worker_t *w = NULL;
         char errstr[1024];
@@ -101,7 +102,16 @@ int main(int argc, char **argv)
                         errs.cnt, errs.cnt == 1 ? "" : "s");
                 goto out;
         }
+        /* A core would hold the client secret and the access tokens. */
+        if (!cfg->allow_core_dumps && cxw_disable_core_dumps(errstr, sizeof(errstr)) != 0)
+                fprintf(stderr, "cxone-worker: cannot turn core dumps off: %s\n", errstr);
+        if (cxw_config_warnings(cfg, &warns) != 0) {
+                fprintf(stderr, "cxone-worker: out of memory\n");
+                goto out;
+        }
         if (check) {
+                for (size_t i = 0; i < warns.cnt; i++)
+                        fprintf(stderr, "warning: %s\n", warns.v[i]);
                 printf("%s: configuration OK\n",
                        path ? path : "(defaults and environment)");
                 rc = 0;
@@ -113,6 +123,8 @@ int main(int argc, char **argv)
                 goto out;
         }
         cxw_log_set_level(cfg->log_level);
+        for (size_t i = 0; i < warns.cnt; i++)
+                CXW_WARN("config", "%s", warns.v[i]);
 
         /* Block the stop signals before any thread exists (librdkafka's
          * inherit the mask); the loop reads them from a signalfd. */
@@ -139,6 +151,7 @@ int main(int argc, char **argv)
         CXW_INFO("worker", "exit %d", rc);
 out:
         cxw_config_errors_clear(&errs);
+        cxw_config_errors_clear(&warns);
         cxw_config_destroy(cfg);
         return rc;
 }

@@ -146,6 +146,7 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         bconf.burst[CXW_CLASS_POLLS] = cfg->rate_polls_burst;
         w->budget = cxw_budget_new(&bconf, cxw_now_ms());
         w->token = cxw_token_new(cfg->token_refresh_ahead_ms, 500, 30000);
+        cxw_token_set_min_refresh(w->token, cfg->token_min_refresh_ms); /* NULL-safe */
         w->dispatch = cxw_dispatch_new();
         w->sched_dispatch = cxw_dispatch_new();
         w->offsets = cxw_offsets_new();

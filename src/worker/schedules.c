@@ -255,7 +255,7 @@ static int job_id_ok(const char *s)
 {
         size_t n = s ? strlen(s) : 0;
 
-        if (n == 0 || n > 127)
+        if (n == 0 || n > 127 || strspn(s, ".") == n) /* ".", "..": path segments */
                 return 0;
         for (size_t i = 0; i < n; i++)
                 if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))

@@ -10,7 +10,7 @@ command -v promtool >/dev/null || fail "promtool is not installed (scripts/insta
 
 start_kafka 3
 start_sim --token-ttl 3 --error-rate 0.02 --latency-ms 2
-write_worker_conf "$T/w.conf" 'rate = { rps = 0.0; }; http = { max_in_flight = 32; };'
+write_worker_conf "$T/w.conf" 'token = { min_refresh_interval_ms = 1000; }; rate = { rps = 0.0; }; http = { max_in_flight = 32; };'
 CXONE_WORKER_ADMIN_LISTEN=127.0.0.1:0 start_worker w1 "$T/w.conf"
 W=$LAST_PID
 wait_until 20 grep -q '"admin listener on' "$T/w1.log" || fail "no admin listener"

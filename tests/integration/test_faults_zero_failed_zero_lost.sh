@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 start_kafka 6
 start_sim --error-rate 0.05 --drop-rate 0.01 --token-ttl 3 --rate-limit 400 --burst 20 \
   --retry-after seconds --seed 7
-write_worker_conf "$T/w.conf" 'rate = { rps = 2000.0; burst = 100; }; http = { max_in_flight = 64; request_timeout_ms = 5000; };'
+write_worker_conf "$T/w.conf" 'token = { min_refresh_interval_ms = 1000; }; rate = { rps = 2000.0; burst = 100; }; http = { max_in_flight = 64; request_timeout_ms = 5000; };'
 start_worker w1 "$T/w.conf"
 
 python3 "$CXW_SRC/tests/integration/gen_contacts.py" 3000 1500 f >"$T/f.csv"

@@ -8,7 +8,7 @@ command -v valgrind >/dev/null || fail "valgrind is not installed (scripts/insta
 
 start_kafka 3
 start_sim --error-rate 0.1 --drop-rate 0.02 --token-ttl 2 --seed 3
-write_worker_conf "$T/w.conf" 'rate = { rps = 0.0; }; http = { max_in_flight = 8; };'
+write_worker_conf "$T/w.conf" 'token = { min_refresh_interval_ms = 1000; }; rate = { rps = 0.0; }; http = { max_in_flight = 8; };'
 start_worker vg "$T/w.conf" valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
   --error-exitcode=99 --log-file="$T/valgrind.txt"
 W=$LAST_PID

@@ -2,7 +2,8 @@
 # POST /webhooks/cxone on the worker's admin listener: a good signature is
 # accepted (an untracked job is acknowledged and left to its poller); a bad,
 # expired or missing signature is 401; a body over 64 KiB is 413; malformed
-# JSON with a good signature is 400; the worker keeps running through all.
+# JSON with a good signature is 400, and so is a jobId made only of dots;
+# the worker keeps running through all.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -41,6 +42,11 @@ cases = [
     ("body over 64 KiB", post(b"{" + b" " * 70000 + b"}"), 413, ""),
     ("malformed JSON, good signature", post(b'{"jobId":'), 400, "malformed"),
     ("no jobId, good signature", post(b'{"status":"COMPLETED"}'), 400, "malformed"),
+    # jobIds go into URL paths (cxone.schedules.job_path): dots alone are a
+    # path segment of their own meaning, refused (security finding 2)
+    ("jobId '..', good signature", post(b'{"jobId":"..","status":"COMPLETED"}'), 400, "malformed"),
+    ("jobId '.', good signature", post(b'{"jobId":".","status":"COMPLETED"}'), 400, "malformed"),
+    ("jobId '...', good signature", post(b'{"jobId":"...","status":"COMPLETED"}'), 400, "malformed"),
 ]
 ok = True
 for name, (status, body), want, text in cases:

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cxone/base/config.h"
@@ -25,10 +26,17 @@
 #define DOC_EXPECTED "/tmp/cxone-config-reference.md"
 
 static const char *const env_vars[] = {
-    "KAFKA_BOOTSTRAP_SERVERS",  "KAFKA_GROUP_ID",       "CXONE_BASE_URL",
-    "CXONE_TOKEN_URL",          "CXONE_CLIENT_ID",      "CXONE_CLIENT_SECRET",
-    "CXONE_CLIENT_SECRET_FILE", "CXONE_RATE_LIMIT_RPS", "CXONE_WORKER_ADMIN_LISTEN",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "KAFKA_GROUP_ID",
+    "CXONE_BASE_URL",
+    "CXONE_TOKEN_URL",
+    "CXONE_CLIENT_ID",
+    "CXONE_CLIENT_SECRET",
+    "CXONE_CLIENT_SECRET_FILE",
+    "CXONE_RATE_LIMIT_RPS",
+    "CXONE_WORKER_ADMIN_LISTEN",
     "CXONE_WEBHOOK_SECRET",
+    "CXONE_ALLOW_INSECURE_HTTP",
 };
 
 static int clear_env(void **state)
@@ -254,6 +262,7 @@ static void test_env_overrides_win_over_the_file(void **state)
         setenv("KAFKA_BOOTSTRAP_SERVERS", "env-broker:9093", 1);
         setenv("KAFKA_GROUP_ID", "env-group", 1);
         setenv("CXONE_BASE_URL", "http://env.example:81", 1);
+        setenv("CXONE_ALLOW_INSECURE_HTTP", "true", 1);
         setenv("CXONE_TOKEN_URL", "https://login.example/auth/token", 1);
         setenv("CXONE_CLIENT_ID", "env-id", 1);
         setenv("CXONE_CLIENT_SECRET", "env-secret", 1);
@@ -263,6 +272,7 @@ static void test_env_overrides_win_over_the_file(void **state)
         assert_string_equal(cfg->bootstrap_servers, "env-broker:9093");
         assert_string_equal(cfg->group_id, "env-group");
         assert_string_equal(cfg->base_url, "http://env.example:81");
+        assert_true(cfg->allow_insecure_http);
         assert_string_equal(cfg->token_url, "https://login.example/auth/token");
         assert_string_equal(cfg->client_id, "env-id");
         assert_string_equal(cfg->client_secret, "env-secret");
@@ -561,6 +571,103 @@ static void test_url_shapes(void **state)
         clear_env(NULL);
 }
 
+/* Security finding 7: http:// to a host that is not loopback sends the
+ * Basic secret and the token in clear text: an error naming the key and the
+ * fix, unless cxone.allow_insecure_http, then a warning. */
+static void test_cleartext_http_only_to_loopback(void **state)
+{
+        static const struct {
+                const char *url;
+                bool ok;
+        } cases[] = {
+            {"http://127.0.0.1:8080", true},
+            {"http://127.8.9.10/api", true},
+            {"http://localhost:80", true},
+            {"http://LOCALHOST/x", true},
+            {"http://[::1]:8080/x", true},
+            {"http://[::ffff:127.0.0.1]:80", true},
+            {"https://cxone.example.com", true},
+            {"https://10.0.0.1:8443", true},
+            {"http://cxone.example.com", false},
+            {"HTTP://cxone.example.com:80/", false},
+            {"http://10.0.0.1:8080", false},
+            {"http://127.0.0.1.evil.example", false},
+            {"http://localhost.evil.example", false},
+            {"http://[::2]:80", false},
+            {"http://128.0.0.1", false},
+        };
+        const char *path = "/tmp/cxone-test-config-http.conf";
+        cxw_config_errors_t errs = {0}, warns = {0};
+        cxw_config_t *cfg;
+
+        (void)state;
+        setenv("CXONE_CLIENT_ID", "id", 1);
+        setenv("CXONE_CLIENT_SECRET", "x", 1);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                setenv("CXONE_BASE_URL", cases[i].url, 1);
+                cfg = cxw_config_load(NULL, CXW_CONFIG_FOR_WORKER, &errs);
+                assert_non_null(cfg);
+                if ((errs.cnt == 0) != cases[i].ok) {
+                        print_errs(&errs);
+                        fail_msg("URL '%s' should be %s", cases[i].url,
+                                 cases[i].ok ? "accepted" : "refused");
+                }
+                if (!cases[i].ok)
+                        assert_true(has_err(&errs, "CXONE_BASE_URL (cxone.base_url)",
+                                            "not loopback", "clear text", "https://",
+                                            "cxone.allow_insecure_http = true", NULL));
+                assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+                assert_int_equal(warns.cnt, 0);
+                cxw_config_errors_clear(&errs);
+                cxw_config_destroy(cfg);
+
+                /* allowed: no error, a warning for each remote http:// URL
+                 * (the base URL and the token URL derived from it) */
+                setenv("CXONE_ALLOW_INSECURE_HTTP", "true", 1);
+                cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+                assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+                assert_int_equal(warns.cnt, cases[i].ok ? 0 : 2);
+                if (!cases[i].ok) {
+                        assert_true(has_err(&warns, "cxone.base_url: ", cases[i].url,
+                                            "allowed by cxone.allow_insecure_http",
+                                            NULL));
+                        assert_true(has_err(&warns, "cxone.token_url: ", NULL));
+                }
+                cxw_config_errors_clear(&warns);
+                cxw_config_destroy(cfg);
+                unsetenv("CXONE_ALLOW_INSECURE_HTTP");
+        }
+        unsetenv("CXONE_BASE_URL");
+
+        /* In a file: file:line and the key; the token URL too. */
+        write_file(path, "cxone = {\n"
+                         "  base_url = \"http://cxone.example.com\";\n"
+                         "  token_url = \"http://login.example.com/oauth/token\";\n"
+                         "};\n");
+        cxw_config_destroy(load_bad(path, CXW_CONFIG_FOR_WORKER, &errs));
+        assert_int_equal(errs.cnt, 2);
+        assert_true(has_err(&errs, path, ":2: cxone.base_url: ",
+                            "cxone.allow_insecure_http = true", NULL));
+        assert_true(has_err(&errs, path, ":3: cxone.token_url: ",
+                            "cxone.allow_insecure_http = true", NULL));
+        cxw_config_errors_clear(&errs);
+        /* cxonectl does not talk to CXone: no check */
+        cxw_config_destroy(load_clean(path, CXW_CONFIG_FOR_CTL));
+
+        write_file(path, "cxone = {\n"
+                         "  base_url = \"http://cxone.example.com\";\n"
+                         "  allow_insecure_http = true;\n"
+                         "};\n");
+        cfg = load_clean(path, CXW_CONFIG_FOR_WORKER);
+        assert_true(cfg->allow_insecure_http);
+        assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+        assert_int_equal(warns.cnt, 2);
+        cxw_config_errors_clear(&warns);
+        cxw_config_destroy(cfg);
+        unlink(path);
+        clear_env(NULL);
+}
+
 static void test_bad_kafka_properties_name_key_and_line(void **state)
 {
         cxw_config_errors_t errs = {0};
@@ -776,6 +883,108 @@ static void test_secret_never_appears_in_errors_or_dump(void **state)
         cxw_config_destroy(cfg);
 }
 
+/* Security finding 8: --print-config shows librdkafka properties whose
+ * name says password/secret/key as "name=(set)", in all three lists; a
+ * malformed item that may hold one is hidden in the error too. */
+static void test_dump_hides_kafka_secrets(void **state)
+{
+        const char *path = "/tmp/cxone-test-config-kafka-secrets.conf";
+        static const char *const hidden[] = {"hunter2",   "KeyPass-1", "OauthCS-2",
+                                             "PEMDATA-3", "KsPass-4",  "SaslProd-5"};
+        cxw_config_errors_t errs = {0};
+        cxw_config_t *cfg;
+        char *dump;
+
+        (void)state;
+        write_file(path,
+                   "kafka = {\n"
+                   "  properties = [ \"security.protocol=SASL_SSL\", "
+                   "\"sasl.username=alice\", \"sasl.password=hunter2\",\n"
+                   "    \"ssl.key.password=KeyPass-1\", "
+                   "\"sasl.oauthbearer.client.secret=OauthCS-2\",\n"
+                   "    \"ssl.key.pem=PEMDATA-3\", \"client.id=keyring\" ];\n"
+                   "  consumer_properties = [ \"SSL.KEYSTORE.PASSWORD=KsPass-4\" ];\n"
+                   "  producer_properties = [ \"sasl.password=SaslProd-5\", "
+                   "\"sasl.password=\" ];\n"
+                   "};\n");
+        cfg = load_clean(path, CXW_CONFIG_FOR_CTL);
+        assert_string_equal(cfg->kafka_props.v[2], "sasl.password=hunter2");
+        dump = dump_to_string(cfg);
+        for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+                if (strstr(dump, hidden[i]))
+                        fail_msg("--print-config shows %s:\n%s", hidden[i], dump);
+        assert_non_null(strstr(
+            dump, "kafka.properties = [\"security.protocol=SASL_SSL\", "
+                  "\"sasl.username=alice\", \"sasl.password=(set)\", "
+                  "\"ssl.key.password=(set)\", "
+                  "\"sasl.oauthbearer.client.secret=(set)\", \"ssl.key.pem=(set)\", "
+                  "\"client.id=keyring\"]\n"));
+        assert_non_null(strstr(
+            dump, "kafka.consumer_properties = [\"SSL.KEYSTORE.PASSWORD=(set)\"]\n"));
+        assert_non_null(strstr(dump,
+                               "kafka.producer_properties = "
+                               "[\"sasl.password=(set)\", \"sasl.password=(unset)\"]\n"));
+        free(dump);
+        cxw_config_destroy(cfg);
+
+        write_file(path, "kafka = { properties = [ \"sasl.password:hunter2\" ]; };\n");
+        cfg = load_bad(path, CXW_CONFIG_FOR_CTL, &errs);
+        assert_true(has_err(&errs, "kafka.properties", "item 1", "(hidden)", NULL));
+        for (size_t i = 0; i < errs.cnt; i++)
+                assert_null(strstr(errs.v[i], "hunter2"));
+        cxw_config_errors_clear(&errs);
+        cxw_config_destroy(cfg);
+        unlink(path);
+}
+
+/* Security finding 8: a secret file readable by others, or by its group
+ * when the worker owns it, is warned about (never its content). */
+static void test_secret_file_readable_by_others_is_warned(void **state)
+{
+        const char *path = "/tmp/cxone-test-config-secret-mode";
+        cxw_config_errors_t warns = {0};
+        cxw_config_t *cfg;
+
+        (void)state;
+        write_file(path, "Mode-Secret-73\n");
+        setenv("CXONE_CLIENT_ID", "id", 1);
+        setenv("CXONE_CLIENT_SECRET_FILE", path, 1);
+
+        assert_int_equal(chmod(path, 0644), 0);
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+        assert_int_equal(warns.cnt, 1);
+        assert_true(has_err(&warns, "cxone.client_secret_file: ", path,
+                            "readable by others (mode 0644)", "chmod 0400", NULL));
+        assert_null(strstr(warns.v[0], "Mode-Secret"));
+        cxw_config_errors_clear(&warns);
+        cxw_config_destroy(cfg);
+
+        assert_int_equal(chmod(path, 0640), 0); /* ours, and our group's */
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+        assert_true(has_err(&warns, "readable by its group (mode 0640)", NULL));
+        cxw_config_errors_clear(&warns);
+        cxw_config_destroy(cfg);
+
+        assert_int_equal(chmod(path, 0400), 0);
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+        assert_int_equal(warns.cnt, 0);
+        cxw_config_destroy(cfg);
+
+        /* Kubernetes' fsGroup: owned by another user, 0440, group ours. */
+        if (geteuid() == 0 && chown(path, 12345, getegid()) == 0) {
+                assert_int_equal(chmod(path, 0440), 0);
+                cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+                assert_int_equal(cxw_config_warnings(cfg, &warns), 0);
+                assert_int_equal(warns.cnt, 0);
+                cxw_config_destroy(cfg);
+        }
+        unlink(path);
+        clear_env(NULL);
+}
+
 /* --print-config says which values the environment set, and only those;
  * the webhook secret from the environment stays hidden too. */
 static void test_dump_marks_values_from_the_environment(void **state)
@@ -946,6 +1155,7 @@ int main(void)
             cmocka_unit_test_setup(test_out_of_range_names_key_line_and_range, clear_env),
             cmocka_unit_test_setup(test_bad_urls_are_rejected_for_the_worker, clear_env),
             cmocka_unit_test_setup(test_url_shapes, clear_env),
+            cmocka_unit_test_setup(test_cleartext_http_only_to_loopback, clear_env),
             cmocka_unit_test_setup(test_bad_kafka_properties_name_key_and_line,
                                    clear_env),
             cmocka_unit_test_setup(test_several_problems_in_one_file_are_all_reported,
@@ -961,6 +1171,9 @@ int main(void)
                                    clear_env),
             cmocka_unit_test_setup(test_docs_match_the_table, clear_env),
             cmocka_unit_test_setup(test_dump_marks_values_from_the_environment,
+                                   clear_env),
+            cmocka_unit_test_setup(test_dump_hides_kafka_secrets, clear_env),
+            cmocka_unit_test_setup(test_secret_file_readable_by_others_is_warned,
                                    clear_env),
         };
 

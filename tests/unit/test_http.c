@@ -200,6 +200,8 @@ typedef struct call_s {
         char retry_after[32];
         int64_t sent_ms;
         int64_t elapsed_ms;
+        const char *body_at; /* where the client kept the body */
+        size_t body_len;
 } call_t;
 
 static void call_cb(const cxw_http_response_t *r, void *opaque)
@@ -214,6 +216,8 @@ static void call_cb(const cxw_http_response_t *r, void *opaque)
                  r->retry_after ? r->retry_after : "");
         c->sent_ms = r->sent_ms;
         c->elapsed_ms = r->elapsed_ms;
+        c->body_at = r->body;
+        c->body_len = r->body_len;
 }
 
 typedef struct env_s {
@@ -242,8 +246,8 @@ static void env_free(env_t *e)
         server_stop(e->srv);
 }
 
-static void start(env_t *e, const char *method, const char *path, const char *body,
-                  int timeout_ms, call_t *c)
+static void start_req(env_t *e, const char *method, const char *path, const char *body,
+                      int timeout_ms, int sensitive, call_t *c)
 {
         char url[128];
         cxw_http_request_t req;
@@ -257,7 +261,14 @@ static void start(env_t *e, const char *method, const char *path, const char *bo
         req.body = body;
         req.body_len = body ? strlen(body) : 0;
         req.timeout_ms = timeout_ms;
+        req.sensitive = sensitive;
         assert_int_equal(cxw_http_start(e->http, &req, call_cb, c), 0);
+}
+
+static void start(env_t *e, const char *method, const char *path, const char *body,
+                  int timeout_ms, call_t *c)
+{
+        start_req(e, method, path, body, timeout_ms, 0, c);
 }
 
 static void run_until_idle(env_t *e)
@@ -393,12 +404,75 @@ static void test_timers_and_wakeups_during_calls(void **state)
         assert_int_equal(hang.done, 0);
 }
 
+/* Security finding 2: libcurl must send the path the worker built, dot
+ * segments included, never a normalised one (".." would reach another URL:
+ * "/api/v2/contacts/.." became "/api/v2/"). */
+static void test_path_sent_as_is(void **state)
+{
+        static const char *const paths[] = {
+            "/a/../b",
+            "/api/v2/contacts/..",
+            "/api/v2/contacts/.",
+            "/api/v2/wfm/async-jobs/../../x",
+        };
+        enum { N = sizeof(paths) / sizeof(paths[0]) };
+        call_t c[N];
+        char want[300];
+        env_t e;
+
+        (void)state;
+        memset(c, 0, sizeof(c));
+        env_init(&e, 2);
+        for (int i = 0; i < N; i++)
+                start(&e, i % 2 ? "PATCH" : "GET", paths[i], i % 2 ? "{}" : NULL, 0,
+                      &c[i]);
+        run_until_idle(&e);
+        for (int i = 0; i < N; i++) {
+                assert_int_equal(c[i].status, 200);
+                snprintf(want, sizeof(want), "%s %s %s", i % 2 ? "PATCH" : "GET",
+                         paths[i], i % 2 ? "{}" : "");
+                assert_string_equal(c[i].body, want);
+        }
+        env_free(&e);
+}
+
+/* Security finding 8: the body of a sensitive call (the token endpoint's
+ * answer) is wiped once its callback has returned; the buffer stays
+ * allocated for reuse, so it can be looked at here. An ordinary call's
+ * body is left alone. */
+static void test_sensitive_body_wiped_after_callback(void **state)
+{
+        call_t sec, plain;
+        env_t e;
+
+        (void)state;
+        memset(&sec, 0, sizeof(sec));
+        memset(&plain, 0, sizeof(plain));
+        env_init(&e, 1);
+        start_req(&e, "POST", "/oauth/token", "ACCESS-TOKEN-SECRET", 0, 1, &sec);
+        run_until_idle(&e);
+        assert_int_equal(sec.status, 200);
+        assert_string_equal(sec.body, "POST /oauth/token ACCESS-TOKEN-SECRET");
+        assert_non_null(sec.body_at);
+        assert_true(sec.body_len > 0);
+        for (size_t i = 0; i < sec.body_len; i++)
+                assert_int_equal(sec.body_at[i], 0);
+        /* the same (reused) call, not sensitive: the body is kept as it was */
+        start_req(&e, "POST", "/plain", "NOT-SECRET", 0, 0, &plain);
+        run_until_idle(&e);
+        assert_ptr_equal(plain.body_at, sec.body_at);
+        assert_memory_equal(plain.body_at, "POST /plain NOT-SECRET", plain.body_len);
+        env_free(&e);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_many_calls_few_connections),
             cmocka_unit_test(test_retry_after_and_timeout),
             cmocka_unit_test(test_timers_and_wakeups_during_calls),
+            cmocka_unit_test(test_path_sent_as_is),
+            cmocka_unit_test(test_sensitive_body_wiped_after_callback),
         };
         int rc;
 

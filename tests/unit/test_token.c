@@ -426,6 +426,66 @@ static void test_form_body_with_and_without_scope(void **state)
         free(b);
 }
 
+/* Fetches over 60 simulated seconds, every 10 ms a loop round that fetches
+ * when asked, each answered by body at once. */
+static int fetches_in_60s(int64_t min_refresh_ms, const char *body)
+{
+        cxw_token_t *t = new_cache();
+        int fetches = 0;
+        char err[256];
+
+        cxw_token_set_min_refresh(t, min_refresh_ms);
+        for (int64_t now = 0; now < 60000; now += 10) {
+                if (!cxw_token_need_fetch(t, now))
+                        continue;
+                fetches++;
+                fetch(t, 200, body, now, err, sizeof(err));
+                /* the loop's timer agrees with need_fetch */
+                assert_true(cxw_token_next_fetch_at(t) > now);
+        }
+        cxw_token_destroy(t);
+        return fetches;
+}
+
+/* Security finding 8: expires_in 1 (or 0) must not make a fetch storm: with
+ * the floor at 30 s, at most one fetch per 30 s (0 and 30 s in 60 s). */
+static void test_short_expires_in_fetches_once_per_floor(void **state)
+{
+        static const char one[] = "{\"access_token\":\"t\",\"expires_in\":1}";
+        static const char zero[] = "{\"access_token\":\"t\",\"expires_in\":0}";
+        int n1, n0, unbounded;
+
+        (void)state;
+        n1 = fetches_in_60s(30000, one);
+        n0 = fetches_in_60s(30000, zero);
+        unbounded = fetches_in_60s(0, one);
+        print_message("fetches in 60 s: expires_in 1: %d, expires_in 0: %d; "
+                      "without the floor, expires_in 1: %d\n",
+                      n1, n0, unbounded);
+        assert_int_equal(n1, 2);
+        assert_int_equal(n0, 2);
+        assert_true(unbounded > 50); /* what the floor prevents */
+}
+
+/* The floor leaves a normal token's refresh alone and never holds back the
+ * new token a 401 asks for. */
+static void test_floor_keeps_normal_refresh_and_401(void **state)
+{
+        cxw_token_t *t = new_cache();
+        uint64_t gen = 0;
+
+        (void)state;
+        cxw_token_set_min_refresh(t, 30000);
+        fetch_ok(t, ok_body, 0); /* 3600 s: refresh 60 s ahead */
+        assert_int_equal(cxw_token_need_fetch(t, 3539999), 0);
+        assert_int_equal(cxw_token_need_fetch(t, 3540000), 1);
+        fetch_ok(t, ok_body, 3540000);
+        assert_non_null(cxw_token_get(t, 3540001, &gen));
+        cxw_token_invalidate(t, gen); /* a 401, 1 ms after the fetch */
+        assert_int_equal(cxw_token_need_fetch(t, 3540001), 1);
+        cxw_token_destroy(t);
+}
+
 static void test_null_cache_is_safe(void **state)
 {
         (void)state;
@@ -463,6 +523,8 @@ int main(void)
             cmocka_unit_test(test_basic_auth_is_rfc6749_form_encoded_base64),
             cmocka_unit_test(test_form_urlencode_keeps_unreserved_and_escapes_the_rest),
             cmocka_unit_test(test_form_body_with_and_without_scope),
+            cmocka_unit_test(test_short_expires_in_fetches_once_per_floor),
+            cmocka_unit_test(test_floor_keeps_normal_refresh_and_401),
             cmocka_unit_test(test_null_cache_is_safe),
         };
 

@@ -13,6 +13,7 @@
 #ifndef CXONE_CONFIG_H
 #define CXONE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,10 +41,13 @@ typedef struct cxw_config_s {
         char *topic_budget; /**< kafka.topics.budget, "" = no lending between replicas */
 
         /* cxone.* */
-        char *base_url;  /**< cxone.base_url, env CXONE_BASE_URL */
-        char *token_url; /**< cxone.token_url, env CXONE_TOKEN_URL; default
-                            {base_url}/oauth/token */
-        char *client_id; /**< cxone.client_id, env CXONE_CLIENT_ID */
+        char *base_url;           /**< cxone.base_url, env CXONE_BASE_URL */
+        char *token_url;          /**< cxone.token_url, env CXONE_TOKEN_URL; default
+                                     {base_url}/oauth/token */
+        bool allow_insecure_http; /**< cxone.allow_insecure_http, env
+                                     CXONE_ALLOW_INSECURE_HTTP: http:// to a host
+                                     that is not loopback (warned), default false */
+        char *client_id;          /**< cxone.client_id, env CXONE_CLIENT_ID */
         char *
             client_secret; /**< cxone.client_secret, env CXONE_CLIENT_SECRET, or read from
                                 cxone.client_secret_file / env CXONE_CLIENT_SECRET_FILE */
@@ -86,6 +90,7 @@ typedef struct cxw_config_s {
         /* token.* */
         int token_refresh_ahead_ms; /**< token.refresh_ahead_ms, default 60000 */
         int token_timeout_ms;       /**< token.request_timeout_ms, default 10000 */
+        int token_min_refresh_ms;   /**< token.min_refresh_interval_ms, default 30000 */
 
         /* rate.* : the budget of the whole consumer group */
         double rate_rps; /**< rate.rps, env CXONE_RATE_LIMIT_RPS, total ceiling, 0 = none,
@@ -111,6 +116,7 @@ typedef struct cxw_config_s {
         char *worker_id;          /**< worker.id, default "<hostname>-<pid>" */
         int shutdown_deadline_ms; /**< worker.shutdown_deadline_ms, default 30000 */
         char *log_level;          /**< worker.log_level: error|warn|info|debug */
+        bool allow_core_dumps;    /**< worker.allow_core_dumps, default false: off */
         char *admin_listen; /**< worker.admin_listen, env CXONE_WORKER_ADMIN_LISTEN, "" =
                                off */
 
@@ -173,6 +179,20 @@ void cxw_config_dump(const cxw_config_t *cfg, FILE *out);
  *        variable's name, then the key it sets (for --help).
  */
 void cxw_config_print_env(FILE *out, const char *indent);
+
+/**
+ * @brief The warnings of a loaded configuration (worker): what it allows but
+ *        should not be left so: an http:// URL to a host that is not
+ *        loopback allowed by cxone.allow_insecure_http; a secret file
+ *        (cxone.client_secret_file, any key holding a secret's path) readable
+ *        by others, or by its group unless the worker reads it through that
+ *        group (not its owner, the group one of its own). Each is "key: message"
+ *        and never holds a secret.
+ * @param warns receives the warnings (appended); free with
+ *        cxw_config_errors_clear().
+ * @returns 0, or -1 on out-of-memory.
+ */
+int cxw_config_warnings(const cxw_config_t *cfg, cxw_config_errors_t *warns);
 
 /**
  * @brief Splits "name=value" into name and value (pointers into a copy).

@@ -5,6 +5,7 @@
 #ifndef CXONE_UTIL_H
 #define CXONE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,5 +56,21 @@ uint64_t cxw_rand64(uint64_t *state);
 
 /** @brief A seed for cxw_rand64 from the clock and the process id. */
 uint64_t cxw_rand_seed(void);
+
+/**
+ * @brief Is host (a name or an address, without brackets or port) a
+ *        loopback one: 127.0.0.0/8, ::1, ::ffff:127.x.x.x or localhost?
+ *        Other names are not resolved and count as not loopback.
+ */
+bool cxw_host_is_loopback(const char *host);
+
+/**
+ * @brief Turns core dumps off for this process: RLIMIT_CORE 0 (soft and
+ *        hard) and PR_SET_DUMPABLE 0 (no core, no ptrace by the same user,
+ *        /proc/self owned by root), so the secrets in memory cannot be
+ *        written to disk by a crash.
+ * @returns 0, or -1 with errstr set.
+ */
+int cxw_disable_core_dumps(char *errstr, size_t errstr_size);
 
 #endif

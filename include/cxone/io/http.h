@@ -66,6 +66,9 @@ typedef struct cxw_http_request_s {
             *headers;   /**< more "Name: value" lines, NULL-terminated, or NULL */
         int timeout_ms; /**< whole transfer; 0 = the client's request_timeout_ms */
         int urgent;     /**< waits for a connection ahead of the others (token fetches) */
+        int sensitive;  /**< the answer holds a secret (the token endpoint's): the
+                             call's request and response bytes are wiped
+                             (explicit_bzero) once its callback has returned */
 } cxw_http_request_t;
 
 /** @remark free with cxw_http_destroy(). */

@@ -31,6 +31,15 @@ typedef struct cxw_token_s cxw_token_t;
 cxw_token_t *cxw_token_new(int64_t refresh_ahead_ms, int64_t backoff_base_ms,
                            int64_t backoff_cap_ms);
 
+/**
+ * @brief Sets the floor between fetches: after a 200 answer (a token stored,
+ *        or an answer refused, e.g. expires_in 0), need_fetch stays 0 for
+ *        min_interval_ms, however short the token lives; a token that
+ *        expires sooner leaves the cache without one until then. A 401
+ *        (cxw_token_invalidate()) is not held back. 0 (the default) = none.
+ */
+void cxw_token_set_min_refresh(cxw_token_t *t, int64_t min_interval_ms);
+
 /** @brief Frees the cache, wiping the token from memory; NULL-safe. */
 void cxw_token_destroy(cxw_token_t *t);
 

@@ -111,10 +111,18 @@ static const prop_t props[] = {
 
     /* cxone */
     {"cxone.base_url", PT_STR, OFF(base_url), "http://127.0.0.1:8080", 0, 0,
-     "CXONE_BASE_URL", PF_URL, NULL, "CXone API base URL (http:// or https://)."},
+     "CXONE_BASE_URL", PF_URL, NULL,
+     "CXone API base URL (https://; http:// only to loopback, or with "
+     "cxone.allow_insecure_http)."},
     {"cxone.token_url", PT_STR, OFF(token_url), "", 0, 0, "CXONE_TOKEN_URL",
      PF_URL | PF_DERIVED, "{base_url}/oauth/token",
      "OAuth token endpoint (client credentials); empty means `{base_url}/oauth/token`."},
+    {"cxone.allow_insecure_http", PT_BOOL, OFF(allow_insecure_http), "false", 0, 0,
+     "CXONE_ALLOW_INSECURE_HTTP", 0, NULL,
+     "Accept `http://` in cxone.base_url and cxone.token_url for a host that is not "
+     "loopback (127.0.0.0/8, ::1, localhost), which sends the client secret and the "
+     "access token in clear text; logged as a warning. Off: such a URL is an error. "
+     "Loopback is always accepted over http://."},
     {"cxone.client_id", PT_STR, OFF(client_id), "", 0, 0, "CXONE_CLIENT_ID", PF_REQUIRED,
      NULL, "OAuth client id. Required by the worker."},
     {"cxone.client_secret", PT_STR, OFF(client_secret), "", 0, 0, "CXONE_CLIENT_SECRET",
@@ -209,6 +217,12 @@ static const prop_t props[] = {
      NULL, 0, NULL, "Refresh the access token this long before it expires."},
     {"token.request_timeout_ms", PT_INT, OFF(token_timeout_ms), "10000", 1, MS_MAX, NULL,
      0, NULL, "Timeout of one token request."},
+    {"token.min_refresh_interval_ms", PT_INT, OFF(token_min_refresh_ms), "30000", 0,
+     MS_MAX, NULL, 0, NULL,
+     "Least time between two token fetches after the endpoint answered 200, however "
+     "short the token's expires_in (or 0, refused): a token living less than this "
+     "leaves requests waiting for the next fetch rather than fetching in a loop. A "
+     "401 is not held back. 0 = no floor."},
 
     /* rate */
     {"rate.rps", PT_DBL, OFF(rate_rps), "100", 0, 1e6, "CXONE_RATE_LIMIT_RPS", 0, NULL,
@@ -260,6 +274,11 @@ static const prop_t props[] = {
      NULL, 0, NULL, "On SIGTERM, time given to requests in flight before exiting."},
     {"worker.log_level", PT_STR, OFF(log_level), "info", 0, 0, NULL, PF_LOGLEVEL, NULL,
      "Log threshold."},
+    {"worker.allow_core_dumps", PT_BOOL, OFF(allow_core_dumps), "false", 0, 0, NULL, 0,
+     NULL,
+     "Leave core dumps on. Off (the default), cxone-worker and cxonectl turn them off at "
+     "start (RLIMIT_CORE 0, not dumpable), as a core would hold the client secret and "
+     "access tokens."},
     {"worker.admin_listen", PT_STR, OFF(admin_listen), "", 0, 0,
      "CXONE_WORKER_ADMIN_LISTEN", PF_LISTEN, NULL,
      "HOST:PORT of the admin HTTP server (/metrics, /healthz, /readyz, webhooks); empty "
@@ -366,6 +385,20 @@ static void prop_err(ctx_t *ctx, const prop_t *p, const origin_t *o, const char 
                 add_err(ctx, "%s: %s", p->path, msg);
 }
 
+/* Does a librdkafka property name (or a "name=value" item that failed to
+ * split) say it holds a secret: sasl.password, ssl.key.password,
+ * ssl.key.pem, sasl.oauthbearer.client.secret, ...? Its value is never
+ * shown. */
+static bool kafka_prop_secret(const char *name)
+{
+        static const char *const words[] = {"password", "secret", "key"};
+
+        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+                if (strcasestr(name, words[i]))
+                        return true;
+        return false;
+}
+
 /* Shows a rejected value, unless it is the secret. Bounded. */
 static const char *shown(const prop_t *p, const char *v)
 {
@@ -374,10 +407,13 @@ static const char *shown(const prop_t *p, const char *v)
 
 /* ---- storing values ---------------------------------------------------- */
 
+/* Wiped: a librdkafka property may hold a password. */
 static void strlist_free(cxw_strlist_t *l)
 {
-        for (size_t i = 0; i < l->cnt; i++)
+        for (size_t i = 0; i < l->cnt; i++) {
+                explicit_bzero(l->v[i], strlen(l->v[i]));
                 free(l->v[i]);
+        }
         free(l->v);
         l->v = NULL;
         l->cnt = 0;
@@ -957,6 +993,39 @@ static bool url_ok(const char *u)
         return true;
 }
 
+/* Is the host of a well-formed URL (url_ok) a loopback address? */
+static bool url_host_loopback(const char *u)
+{
+        const char *h = strstr(u, "://") + 3;
+        size_t len = strcspn(h, "/?#");
+        char host[256];
+
+        if (*h == '[') {
+                const char *rb = memchr(h, ']', len);
+
+                if (!rb)
+                        return false;
+                h++;
+                len = (size_t)(rb - h);
+        } else {
+                const char *colon = memchr(h, ':', len);
+
+                if (colon)
+                        len = (size_t)(colon - h);
+        }
+        if (len == 0 || len >= sizeof(host))
+                return false;
+        memcpy(host, h, len);
+        host[len] = '\0';
+        return cxw_host_is_loopback(host);
+}
+
+/* http:// to a host that is not loopback: secrets in clear text. */
+static bool url_cleartext_remote(const char *u)
+{
+        return !strncasecmp(u, "http://", 7) && !url_host_loopback(u);
+}
+
 static bool topic_ok(const char *t)
 {
         size_t len = strlen(t);
@@ -1045,6 +1114,14 @@ static void check_str(ctx_t *ctx, const prop_t *p, const origin_t *o, const char
                 prop_err(ctx, p, o,
                          "'%.256s' is not an http:// or https:// URL with a host",
                          shown(p, v));
+        else if ((p->flags & PF_URL) && o->from != FROM_DERIVED &&
+                 url_cleartext_remote(v) && !ctx->cfg->allow_insecure_http)
+                prop_err(ctx, p, o,
+                         "'%.256s' is http:// to a host that is not loopback: the client "
+                         "secret and the access token would cross the network in clear "
+                         "text; use https://, or set cxone.allow_insecure_http = true "
+                         "(CXONE_ALLOW_INSECURE_HTTP=true) to allow it",
+                         v);
         if ((p->flags & PF_METHOD) && strcmp(v, "PATCH") && strcmp(v, "PUT") &&
             strcmp(v, "POST"))
                 prop_err(ctx, p, o, "'%.64s' is not one of PATCH, PUT, POST", v);
@@ -1063,7 +1140,7 @@ static void check_list(ctx_t *ctx, const prop_t *p, const origin_t *o,
 
                 if (cxw_config_split_prop(l->v[i], &name, &value) != 0)
                         prop_err(ctx, p, o, "item %zu: '%.256s' is not name=value", i + 1,
-                                 l->v[i]);
+                                 kafka_prop_secret(l->v[i]) ? "(hidden)" : l->v[i]);
                 free(name);
         }
         for (size_t i = 0; worker && (p->flags & PF_VALUES) && i < l->cnt; i++)
@@ -1264,7 +1341,8 @@ static void print_rules(FILE *out, const prop_t *p)
             {PF_PROPS, "each `name=value`"},
             {PF_LOGLEVEL, "`error`, `warn`, `info`, `debug`"},
             {PF_LISTEN, "empty or `HOST:PORT`"},
-            {PF_URL, "`http://` or `https://` URL"},
+            {PF_URL, "`https://` URL; `http://` to loopback only, unless "
+                     "`cxone.allow_insecure_http`"},
             {PF_REQUIRED, "required (worker)"},
             {PF_METHOD, "`PATCH`, `PUT`, `POST`"},
             {PF_CONTACTID, "contains `{contactId}`"},
@@ -1329,10 +1407,9 @@ void cxw_config_print_reference(FILE *out)
         }
 }
 
-/* A string in libconfig syntax, escaped. */
-static void print_quoted(FILE *out, const char *s)
+/* A string's characters in libconfig syntax, escaped, without quotes. */
+static void print_quoted_body(FILE *out, const char *s)
 {
-        fputc('"', out);
         for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
 
@@ -1343,7 +1420,36 @@ static void print_quoted(FILE *out, const char *s)
                 else
                         fputc(c, out);
         }
+}
+
+/* A string in libconfig syntax, escaped. */
+static void print_quoted(FILE *out, const char *s)
+{
         fputc('"', out);
+        print_quoted_body(out, s);
+        fputc('"', out);
+}
+
+/* A librdkafka property whose name says it is a secret: "name=(set)". An
+ * item without '=' (refused by the checks) is hidden whole. */
+static void print_prop_hidden(FILE *out, const char *item, const char *eq)
+{
+        char name[MAX_STR_BYTES + 1];
+        size_t len = eq ? (size_t)(eq - item) : 0;
+
+        if (!eq || len >= sizeof(name)) {
+                fputs("\"(hidden)\"", out);
+                return;
+        }
+        memcpy(name, item, len);
+        name[len] = '\0';
+        if (!kafka_prop_secret(name)) { /* the word was in the value only */
+                print_quoted(out, item);
+                return;
+        }
+        fputc('"', out);
+        print_quoted_body(out, name);
+        fputs(eq[1] ? "=(set)\"" : "=(unset)\"", out);
 }
 
 void cxw_config_dump(const cxw_config_t *cfg, FILE *out)
@@ -1383,9 +1489,14 @@ void cxw_config_dump(const cxw_config_t *cfg, FILE *out)
 
                         fputc('[', out);
                         for (size_t j = 0; j < l->cnt; j++) {
+                                const char *eq = strchr(l->v[j], '=');
+
                                 if (j)
                                         fputs(", ", out);
-                                print_quoted(out, l->v[j]);
+                                if ((p->flags & PF_PROPS) && kafka_prop_secret(l->v[j]))
+                                        print_prop_hidden(out, l->v[j], eq);
+                                else
+                                        print_quoted(out, l->v[j]);
                         }
                         fputc(']', out);
                         break;
@@ -1402,4 +1513,89 @@ void cxw_config_print_env(FILE *out, const char *indent)
         for (size_t i = 0; i < NPROPS; i++)
                 if (props[i].env)
                         fprintf(out, "%s%-26s %s\n", indent, props[i].env, props[i].path);
+}
+
+/* ---- warnings ------------------------------------------------------------ */
+
+static int warn_add(cxw_config_errors_t *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int warn_add(cxw_config_errors_t *w, const char *fmt, ...)
+{
+        char *msg = NULL, **v;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -1;
+        v = realloc(w->v, (w->cnt + 1) * sizeof(*v));
+        if (!v) {
+                free(msg);
+                return -1;
+        }
+        v[w->cnt++] = msg;
+        w->v = v;
+        return 0;
+}
+
+/* Is gid the process's effective group or one of its supplementary ones? */
+static bool own_group(gid_t gid)
+{
+        gid_t groups[256];
+        int n = getgroups(256, groups);
+
+        if (gid == getegid())
+                return true;
+        for (int i = 0; i < n; i++)
+                if (groups[i] == gid)
+                        return true;
+        return false;
+}
+
+/* A secret file others can read, or its group when the worker does not need
+ * the group to read it (it owns the file, or the group is not its own:
+ * Kubernetes' fsGroup with defaultMode 0440 is fine). */
+static int warn_secret_file(const prop_t *p, const char *path, cxw_config_errors_t *w)
+{
+        struct stat st;
+
+        if (!*path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                return 0; /* the load reported it */
+        if (!(st.st_mode & S_IROTH) &&
+            !((st.st_mode & S_IRGRP) &&
+              (st.st_uid == geteuid() || !own_group(st.st_gid))))
+                return 0;
+        return warn_add(w,
+                        "%s: '%.512s' is readable by %s (mode %04o): make it readable by "
+                        "the worker alone, e.g. chmod 0400 (0440 with a group only the "
+                        "worker is in)",
+                        p->path, path, (st.st_mode & S_IROTH) ? "others" : "its group",
+                        (unsigned)(st.st_mode & 07777));
+}
+
+int cxw_config_warnings(const cxw_config_t *cfg, cxw_config_errors_t *warns)
+{
+        for (size_t i = 0; i < NPROPS; i++) {
+                const prop_t *p = &props[i];
+                const char *v;
+
+                if ((p->flags & PF_FILE) &&
+                    warn_secret_file(p, *(char *const *)cfield(cfg, p), warns) != 0)
+                        return -1;
+                if (!(p->flags & PF_URL))
+                        continue;
+                v = *(char *const *)cfield(cfg, p);
+                if (cfg->allow_insecure_http && v && url_ok(v) &&
+                    url_cleartext_remote(v) &&
+                    warn_add(
+                        warns,
+                        "%s: '%.256s' is http:// to a host that is not loopback, "
+                        "allowed by cxone.allow_insecure_http: the client secret and "
+                        "the access token cross the network in clear text",
+                        p->path, v) != 0)
+                        return -1;
+        }
+        return 0;
 }

@@ -1,9 +1,14 @@
 /* util.c: clocks, time formatting, bounded strings. */
 #include "cxone/base/util.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,4 +119,39 @@ const char *cxw_rate_str(double rps, char *buf, size_t size)
                 return "unlimited";
         snprintf(buf, size, "%.1f/s", rps);
         return buf;
+}
+
+bool cxw_host_is_loopback(const char *host)
+{
+        static const unsigned char loop6[16] = {[15] = 1};
+        static const unsigned char v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+        unsigned char a[16];
+
+        if (!host)
+                return false;
+        if (!strcasecmp(host, "localhost") || !strcasecmp(host, "localhost."))
+                return true;
+        if (inet_pton(AF_INET, host, a) == 1)
+                return a[0] == 127;
+        if (inet_pton(AF_INET6, host, a) == 1)
+                return !memcmp(a, loop6, sizeof(loop6)) ||
+                       (!memcmp(a, v4mapped, sizeof(v4mapped)) && a[12] == 127);
+        return false;
+}
+
+int cxw_disable_core_dumps(char *errstr, size_t errstr_size)
+{
+        const struct rlimit none = {0, 0};
+
+        if (setrlimit(RLIMIT_CORE, &none) != 0) {
+                cxw_set_err(errstr, errstr_size, "setrlimit(RLIMIT_CORE, 0): %s",
+                            strerror(errno));
+                return -1;
+        }
+        if (prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L) != 0) {
+                cxw_set_err(errstr, errstr_size, "prctl(PR_SET_DUMPABLE, 0): %s",
+                            strerror(errno));
+                return -1;
+        }
+        return 0;
 }

@@ -40,6 +40,7 @@ typedef struct xfer_s {
         int has_retry_after;
         char errbuf[CURL_ERROR_SIZE];
         int64_t started;
+        int sensitive; /* wipe store and buf when done (the token answer) */
         cxw_http_done_cb *cb;
         void *opaque;
 } xfer_t;
@@ -87,9 +88,19 @@ fail:
         return NULL;
 }
 
-/* Forgets the call: the secret is wiped, the easy handle goes back. */
+/* Forgets the call: the secret is wiped, the easy handle goes back. A
+ * sensitive call's request and response bytes are wiped whole. */
 static void xfer_reset(xfer_t *x)
 {
+        if (x->sensitive) {
+                if (x->store)
+                        explicit_bzero(x->store, x->store_cap);
+                if (x->buf)
+                        explicit_bzero(x->buf, x->buf_size);
+                explicit_bzero(x->retry_after, sizeof(x->retry_after));
+                x->len = 0;
+                x->sensitive = 0;
+        }
         if (x->auth_len) {
                 explicit_bzero(x->store, x->auth_len);
                 x->auth_len = 0;
@@ -165,7 +176,17 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
                         want *= 2;
                 if (want > cap + 1)
                         want = cap + 1;
-                b = realloc(x->buf, want);
+                if (x->sensitive) { /* no copy left behind in freed memory */
+                        b = malloc(want);
+                        if (b && x->buf) {
+                                memcpy(b, x->buf, x->len);
+                                explicit_bzero(x->buf, x->buf_size);
+                        }
+                        if (b)
+                                free(x->buf);
+                } else {
+                        b = realloc(x->buf, want);
+                }
                 if (!b)
                         return 0; /* fails the transfer (CURLE_WRITE_ERROR) */
                 x->buf = b;
@@ -270,6 +291,9 @@ static CURL *easy_new(cxw_http_t *h)
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        /* The path goes out as the worker built it: libcurl would remove dot
+         * segments ("/contacts/.." is "/"), sending a call to another URL. */
+        curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
         /* Only HTTP/1.1 here: one request per connection keeps the
          * connection pool simple and matches what the simulator serves. */
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -352,6 +376,7 @@ static int prepare(xfer_t *x, const cxw_http_request_t *req)
         }
 
         /* the Authorization line first: xfer_reset() wipes store's start */
+        x->sensitive = req->sensitive ? 1 : 0;
         if (req->authorization) {
                 size_t len = strlen(req->authorization) + 1;
                 memcpy(x->store, req->authorization, len);

@@ -46,6 +46,9 @@ struct cxw_token_s {
 
         uint64_t fetches_ok;
         uint64_t fetches_failed;
+
+        int64_t min_interval_ms; /**< no fetch sooner than this after a 200 */
+        int64_t floor_until;     /**< no fetch before this (the floor); 0 = none */
 };
 
 static void drop_token(cxw_token_t *t)
@@ -95,20 +98,30 @@ const char *cxw_token_get(const cxw_token_t *t, int64_t now_ms, uint64_t *genera
         return t->token;
 }
 
+void cxw_token_set_min_refresh(cxw_token_t *t, int64_t min_interval_ms)
+{
+        if (t)
+                t->min_interval_ms = min_interval_ms > 0 ? min_interval_ms : 0;
+}
+
 int cxw_token_need_fetch(const cxw_token_t *t, int64_t now_ms)
 {
-        if (!t || t->in_flight || now_ms < t->next_try_at)
+        if (!t || t->in_flight || now_ms < t->next_try_at || now_ms < t->floor_until)
                 return 0;
         return !usable(t, now_ms) || now_ms >= t->refresh_at;
 }
 
 int64_t cxw_token_next_fetch_at(const cxw_token_t *t)
 {
+        int64_t at;
+
         if (!t || t->in_flight)
                 return INT64_MAX;
         if (!t->token || t->invalidated)
-                return t->next_try_at;
-        return t->refresh_at > t->next_try_at ? t->refresh_at : t->next_try_at;
+                at = t->next_try_at;
+        else
+                at = t->refresh_at > t->next_try_at ? t->refresh_at : t->next_try_at;
+        return at > t->floor_until ? at : t->floor_until;
 }
 
 void cxw_token_fetch_started(cxw_token_t *t, int64_t now_ms)
@@ -147,6 +160,7 @@ void cxw_token_invalidate(cxw_token_t *t, uint64_t generation)
         if (!t || !t->token || generation != t->generation)
                 return;
         t->invalidated = 1;
+        t->floor_until = 0; /* a refused token is replaced at once */
         drop_token(t);
 }
 
@@ -275,6 +289,11 @@ int cxw_token_fetch_done(cxw_token_t *t, long http_status, const char *body, siz
                 cxw_set_err(errstr, errstr_size, "no token cache");
                 return -1;
         }
+        /* The endpoint answered: whatever the answer says (expires_in 1, or
+         * 0 and refused), the next fetch waits for the floor, so a short or
+         * bad lifetime cannot make a fetch storm. */
+        if (http_status == 200 && t->min_interval_ms > 0)
+                t->floor_until = now_ms + t->min_interval_ms;
         if (http_status != 200) {
                 http_error(http_status, body, len, errstr, errstr_size);
                 goto fail;
