@@ -83,7 +83,7 @@ lines = open(doc_path, encoding="utf-8").read().split("\n")
 section, sec_cmd, in_code, seen = "(top)", None, False, {}
 for n, line in enumerate(lines, 1):
     where = f"docs/cxonectl.md:{n}"
-    if line.startswith("```"):
+    if line.lstrip().startswith("```"):  # a fence, also indented in a list
         in_code = not in_code
         continue
     if not in_code and line.startswith("## "):
@@ -108,6 +108,9 @@ for n, line in enumerate(lines, 1):
             c = command_of(code.split())
             check(where, c, set(FLAG.findall(code)))
             seen.setdefault(c, set()).update(FLAG.findall(code))
+        elif " " in code and code.split()[0] not in {c.split()[0] for c in COMMANDS} \
+                and not code.startswith("-"):
+            pass  # another program's command line (iconv ..., curl ...)
         else:
             flags |= set(FLAG.findall(code))
     check(where, sec_cmd, flags)
