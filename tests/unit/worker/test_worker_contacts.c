@@ -80,7 +80,7 @@ static void test_update_succeeds(void **state)
         assert_int_equal(fh_started("PATCH", NULL), 1);
         r = fh_open("PATCH", NULL);
         assert_non_null(r);
-        assert_string_equal(r->url, "http://cxone.test/api/v2/contacts/c-1");
+        assert_string_equal(r->url, "https://cxone.test/api/v2/contacts/c-1");
         assert_string_equal(r->authorization, "Authorization: Bearer tok-1");
         assert_string_equal(r->content_type, "application/json");
         assert_string_equal(r->body, "{\"firstName\":\"Ann\"}");

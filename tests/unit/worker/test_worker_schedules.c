@@ -19,8 +19,8 @@
 #include "cxone/base/util.h"
 
 #define TS       "t.schedules"
-#define IMPORT   "http://cxone.test/api/v2/wfm/schedules/import"
-#define JOBS     "http://cxone.test/api/v2/wfm/async-jobs/"
+#define IMPORT   "https://cxone.test/api/v2/wfm/schedules/import"
+#define JOBS     "https://cxone.test/api/v2/wfm/async-jobs/"
 #define CALENDAR "cal-2026-03.frontline"
 
 static char *valid_import(void)

@@ -24,7 +24,7 @@ static const char base_conf[] =
     "  topics = { contact_updates = \"t.contacts\"; schedule_imports = \"t.schedules\";\n"
     "    results = \"t.results\"; audit = \"t.audit\"; dlq = \"t.dlq\"; budget = \"\"; "
     "}; };\n"
-    "cxone = { base_url = \"http://cxone.test/\"; client_id = \"id-test\";\n"
+    "cxone = { base_url = \"https://cxone.test/\"; client_id = \"id-test\";\n"
     "  client_secret = \"secret-test\"; };\n"
     "worker = { id = \"w-test\"; shutdown_deadline_ms = 2000; };\n"
     "retry = { base_delay_ms = 5; max_delay_ms = 40; max_elapsed_ms = 5000; "
