@@ -519,6 +519,39 @@ fail:
         return NULL;
 }
 
+/* librdkafka 2.0.2 hangs in rd_kafka_consumer_close() when a cooperative
+ * (incremental) assignment arrives while it closes (librdkafka issue 4527,
+ * fixed in 2.4.0; seen here when two replicas stop at once). The workaround
+ * from that issue: unsubscribe first and serve the rebalance callbacks until
+ * nothing is assigned (bounded), then close. Messages still polled are
+ * dropped: they are not committed, so the next owner consumes them. */
+#define LEAVE_WAIT_MS 10000
+
+static void leave_assignment(cxw_kafka_t *k)
+{
+        int64_t deadline = cxw_now_ms() + LEAVE_WAIT_MS;
+        rd_kafka_topic_partition_list_t *a = NULL;
+
+        if (rd_kafka_unsubscribe(k->consumer))
+                return;
+        while (cxw_now_ms() < deadline) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, 50);
+                int left;
+
+                if (m)
+                        rd_kafka_message_destroy(m);
+                if (rd_kafka_assignment(k->consumer, &a))
+                        break;
+                left = a->cnt;
+                rd_kafka_topic_partition_list_destroy(a);
+                a = NULL;
+                if (left == 0 && k->assigned->cnt == 0)
+                        return;
+        }
+        CXW_WARN("kafka", "partitions still assigned %d ms after unsubscribing; closing",
+                 LEAVE_WAIT_MS);
+}
+
 void cxw_kafka_destroy(cxw_kafka_t *k, int flush_ms)
 {
         if (!k)
@@ -534,6 +567,7 @@ void cxw_kafka_destroy(cxw_kafka_t *k, int flush_ms)
                 rd_kafka_queue_destroy(k->pq);
         if (k->consumer) {
                 cxw_kafka_commit(k);
+                leave_assignment(k);
                 rd_kafka_consumer_close(k->consumer);
                 rd_kafka_destroy(k->consumer);
         }
