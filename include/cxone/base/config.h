@@ -33,6 +33,9 @@ typedef struct cxw_config_s {
         cxw_strlist_t consumer_props; /**< kafka.consumer_properties: "name=value" */
         cxw_strlist_t producer_props; /**< kafka.producer_properties: "name=value" */
         int kafka_stats_interval_ms;  /**< kafka.statistics_interval_ms, default 5000 */
+        char *kafka_assignment; /**< kafka.assignment: "cooperative-sticky" or "eager" */
+        bool kafka_static_membership; /**< kafka.static_membership: group.instance.id =
+                                         worker.id */
         char *topic_contacts;         /**< kafka.topics.contact_updates */
         char *topic_schedules;        /**< kafka.topics.schedule_imports */
         char *topic_results;          /**< kafka.topics.results */

@@ -99,6 +99,10 @@ void cxw_kafka_set_paused(cxw_kafka_t *k, int paused);
 /** @brief 1 if consumption is paused. */
 int cxw_kafka_paused(const cxw_kafka_t *k);
 
+/** @brief Synchronous commits on revoke that failed (or could not be made:
+ *         assignment lost) since the start; each is also logged. */
+int64_t cxw_kafka_revoke_commit_failures(const cxw_kafka_t *k);
+
 /** @brief Partitions assigned now. */
 int cxw_kafka_assigned_cnt(const cxw_kafka_t *k);
 

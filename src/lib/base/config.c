@@ -51,6 +51,7 @@ enum {
         PF_FILE = 1 << 11,     /* path of a file holding the secret */
         PF_DERIVED = 1 << 12,  /* "" means: computed after loading */
         PF_VALUES = 1 << 13,   /* (worker) non-empty list of API values */
+        PF_ASSIGN = 1 << 14,   /* cooperative-sticky|eager */
 };
 
 typedef struct prop_s {
@@ -89,6 +90,22 @@ static const prop_t props[] = {
      "How often the worker's consumer takes librdkafka's statistics: the consumer lag "
      "of each assigned partition (`cxw_consumer_lag` on /metrics) and whether brokers "
      "are up (`/readyz`)."},
+    {"kafka.assignment", PT_STR, OFF(kafka_assignment), "cooperative-sticky", 0, 0, NULL,
+     PF_ASSIGN, NULL,
+     "How the group moves partitions when a replica joins or leaves. "
+     "`cooperative-sticky` (incremental): only the partitions that must move are "
+     "revoked, the others keep working through the rebalance. `eager`: every join or "
+     "leave revokes every partition of every replica (librdkafka's `range,roundrobin`). "
+     "All replicas of a group must agree; switching a running group takes two rolling "
+     "restarts (docs/operations.md, Scaling out and in). `partition.assignment.strategy` "
+     "in kafka.consumer_properties overrides it."},
+    {"kafka.static_membership", PT_BOOL, OFF(kafka_static_membership), "false", 0, 0,
+     NULL, 0, NULL,
+     "Static group membership: `group.instance.id` = worker.id, so a replica that "
+     "restarts within `session.timeout.ms` gets its partitions back without a "
+     "rebalance. worker.id must then be stable and unique per replica (the pod name of a "
+     "StatefulSet); a replica that stops holds its partitions until its session times "
+     "out (docs/operations.md)."},
     {"kafka.topics.contact_updates", PT_STR, OFF(topic_contacts), "cxone.contact-updates",
      0, 0, NULL, PF_NONEMPTY | PF_TOPIC, NULL, "Topic of contact update requests."},
     {"kafka.topics.schedule_imports", PT_STR, OFF(topic_schedules),
@@ -268,8 +285,10 @@ static const prop_t props[] = {
      "Paused partitions resume when the buffers fall below this share of the limits."},
 
     /* worker */
-    {"worker.id", PT_STR, OFF(worker_id), "", 0, 0, NULL, PF_DERIVED, "<hostname>-<pid>",
-     "Name of this replica in audit events and logs; empty means `<hostname>-<pid>`."},
+    {"worker.id", PT_STR, OFF(worker_id), "", 0, 0, "CXONE_WORKER_ID", PF_DERIVED,
+     "<hostname>-<pid>",
+     "Name of this replica in audit events and logs, and its `group.instance.id` with "
+     "kafka.static_membership; empty means `<hostname>-<pid>`."},
     {"worker.shutdown_deadline_ms", PT_INT, OFF(shutdown_deadline_ms), "30000", 1, MS_MAX,
      NULL, 0, NULL, "On SIGTERM, time given to requests in flight before exiting."},
     {"worker.log_level", PT_STR, OFF(log_level), "info", 0, 0, NULL, PF_LOGLEVEL, NULL,
@@ -1090,6 +1109,9 @@ static void check_str(ctx_t *ctx, const prop_t *p, const origin_t *o, const char
         if ((p->flags & PF_LOGLEVEL) && strcmp(v, "error") && strcmp(v, "warn") &&
             strcmp(v, "info") && strcmp(v, "debug"))
                 prop_err(ctx, p, o, "'%.64s' is not one of error, warn, info, debug", v);
+        if ((p->flags & PF_ASSIGN) && strcmp(v, "cooperative-sticky") &&
+            strcmp(v, "eager"))
+                prop_err(ctx, p, o, "'%.64s' is not one of cooperative-sticky, eager", v);
         if ((p->flags & PF_LISTEN) && *v && !listen_ok(v))
                 prop_err(ctx, p, o, "'%.256s' is not HOST:PORT (empty turns it off)", v);
         if (!worker)
@@ -1186,6 +1208,20 @@ static void validate(ctx_t *ctx)
                 prop_err(ctx, p, &ctx->orig[p - props],
                          "%d is less than retry.base_delay_ms (%d)",
                          cfg->retry_max_delay_ms, cfg->retry_base_delay_ms);
+        }
+        /* A derived worker.id holds the pid: a new member at every restart. */
+        if (worker && cfg->kafka_static_membership) {
+                const prop_t *p = find_prop("worker.id");
+
+                if (ctx->orig[p - props].from == FROM_DERIVED) {
+                        const prop_t *s = find_prop("kafka.static_membership");
+
+                        prop_err(ctx, s, &ctx->orig[s - props],
+                                 "needs worker.id (or CXONE_WORKER_ID) set to a name "
+                                 "that stays the same across restarts; the derived "
+                                 "'%.256s' changes with every start",
+                                 cfg->worker_id);
+                }
         }
 }
 
@@ -1340,6 +1376,7 @@ static void print_rules(FILE *out, const prop_t *p)
             {PF_TOPIC, "topic name"},
             {PF_PROPS, "each `name=value`"},
             {PF_LOGLEVEL, "`error`, `warn`, `info`, `debug`"},
+            {PF_ASSIGN, "`cooperative-sticky`, `eager`"},
             {PF_LISTEN, "empty or `HOST:PORT`"},
             {PF_URL, "`https://` URL; `http://` to loopback only, unless "
                      "`cxone.allow_insecure_http`"},

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define MAX_LAGS 1024 /* partitions whose lag is kept from the statistics */
+/* "group.instance.id=" and a worker.id (Kafka allows 249 characters) */
+#define CXW_INSTANCE_MAX 320
 
 typedef struct lag_s {
         char topic[256];
@@ -24,6 +26,10 @@ struct cxw_kafka_s {
         cxw_kafka_hooks_t hooks;
         void *opaque;
         rd_kafka_topic_partition_list_t *assigned;
+        /* The last offset stored per partition (cxw_kafka_store()), so that
+         * a revoke commits exactly the partitions that go away. */
+        rd_kafka_topic_partition_list_t *stored;
+        int64_t revoke_commit_failed; /* revoke commits that failed (or were lost) */
         char **topics;
         size_t ntopics;
         int total_partitions;
@@ -225,6 +231,24 @@ fail:
         return NULL;
 }
 
+/* The group settings in effect (after kafka.consumer_properties), once. */
+static void log_group_conf(const rd_kafka_conf_t *conf)
+{
+        char strategy[128] = "", instance[CXW_INSTANCE_MAX] = "";
+        size_t n1 = sizeof(strategy), n2 = sizeof(instance);
+
+        if (rd_kafka_conf_get(conf, "partition.assignment.strategy", strategy, &n1) !=
+            RD_KAFKA_CONF_OK)
+                strategy[0] = '\0';
+        if (rd_kafka_conf_get(conf, "group.instance.id", instance, &n2) !=
+            RD_KAFKA_CONF_OK)
+                instance[0] = '\0';
+        CXW_INFO("kafka", "group assignment %s (%s rebalancing), %s%s%s", strategy,
+                 strstr(strategy, "cooperative") ? "incremental" : "eager",
+                 *instance ? "static member '" : "dynamic membership",
+                 *instance ? instance : "", *instance ? "'" : "");
+}
+
 static void refresh_total_partitions(cxw_kafka_t *k)
 {
         const struct rd_kafka_metadata *md = NULL;
@@ -247,6 +271,57 @@ static void list_remove(rd_kafka_topic_partition_list_t *l,
         for (int i = 0; i < parts->cnt; i++)
                 rd_kafka_topic_partition_list_del(l, parts->elems[i].topic,
                                                   parts->elems[i].partition);
+}
+
+/* A synchronous commit of the offsets stored for the partitions in parts
+ * (those being revoked), before they are unassigned: the partitions kept
+ * are left to the auto-commit. A lost assignment (session timed out, or
+ * fenced) cannot commit any more; either way a failure of the final commit
+ * (final = 1: after the revoke hook) is logged and counted, and the next
+ * owner repeats the work since the last commit. */
+static void commit_revoked(cxw_kafka_t *k, rd_kafka_t *rk,
+                           const rd_kafka_topic_partition_list_t *parts, int final)
+{
+        rd_kafka_topic_partition_list_t *l =
+            rd_kafka_topic_partition_list_new(parts->cnt);
+        rd_kafka_resp_err_t cerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+        int64_t t0 = cxw_now_ms();
+
+        for (int i = 0; i < parts->cnt; i++) {
+                const rd_kafka_topic_partition_t *s = rd_kafka_topic_partition_list_find(
+                    k->stored, parts->elems[i].topic, parts->elems[i].partition);
+                if (s)
+                        rd_kafka_topic_partition_list_add(l, s->topic, s->partition)
+                            ->offset = s->offset;
+        }
+        if (final)
+                list_remove(k->stored, parts);
+        if (l->cnt == 0)
+                goto out;
+        if (rd_kafka_assignment_lost(rk))
+                cerr = RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST;
+        else
+                cerr = rd_kafka_commit(rk, l, 0);
+        for (int i = 0; !cerr && i < l->cnt; i++)
+                if (l->elems[i].err)
+                        cerr = l->elems[i].err;
+        if (cerr && !final) {
+                CXW_DEBUG("kafka", "early commit of %d revoked partitions failed: %s",
+                          l->cnt, rd_kafka_err2str(cerr));
+        } else if (cerr) {
+                k->revoke_commit_failed++;
+                CXW_WARN("kafka",
+                         "commit of %d revoked partitions failed: %s (%lld such failures "
+                         "so far); their next owner repeats the work since the last "
+                         "commit",
+                         l->cnt, rd_kafka_err2str(cerr),
+                         (long long)k->revoke_commit_failed);
+        } else if (final) {
+                CXW_INFO("kafka", "committed %d revoked partitions in %lld ms", l->cnt,
+                         (long long)(cxw_now_ms() - t0));
+        }
+out:
+        rd_kafka_topic_partition_list_destroy(l);
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -283,20 +358,25 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         } else {
                 if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
                         CXW_ERROR("kafka", "rebalance error: %s", rd_kafka_err2str(err));
+                /* What is stored already is committed at once, before the
+                 * hook finishes the calls in flight: the members revoking in
+                 * the same round all commit before any of them rejoins, and
+                 * a coordinator that refuses commits once a rejoin started a
+                 * new round (librdkafka's mock) can then refuse only the
+                 * last calls' offsets, committed after the hook. */
+                commit_revoked(k, rk, parts, 0);
                 if (k->hooks.revoked)
                         k->hooks.revoked(k->opaque, parts);
-                /* Commit what the hook stored before another member takes over.
-                 * A lost assignment cannot commit any more: skip it. */
-                if (!rd_kafka_assignment_lost(rk)) {
-                        rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
-                        if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-                                CXW_WARN("kafka", "commit on revoke failed: %s",
-                                         rd_kafka_err2str(cerr));
-                }
+                /* What the hook stored is committed before the partitions go,
+                 * so their next owner starts after it. */
+                commit_revoked(k, rk, parts, 1);
                 if (cooperative) {
                         error = rd_kafka_incremental_unassign(rk, parts);
-                        if (error)
+                        if (error) {
+                                CXW_ERROR("kafka", "incremental unassign failed: %s",
+                                          rd_kafka_error_string(error));
                                 rd_kafka_error_destroy(error);
+                        }
                         list_remove(k->assigned, parts);
                 } else {
                         rd_kafka_assign(rk, NULL);
@@ -346,6 +426,7 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
         k->brokers_up = -1;
         k->lags = calloc(MAX_LAGS, sizeof(*k->lags));
         k->assigned = rd_kafka_topic_partition_list_new(0);
+        k->stored = rd_kafka_topic_partition_list_new(0);
         k->topics = calloc(ntopics, sizeof(*k->topics));
         k->ntopics = ntopics;
         for (size_t i = 0; i < ntopics; i++)
@@ -353,7 +434,7 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
 
         {
                 const char *defaults[16];
-                char kbytes[64], msgs[64], stats[64];
+                char kbytes[64], msgs[64], stats[64], instance[CXW_INSTANCE_MAX];
                 size_t n = 0;
 
                 for (; consumer_defaults[n]; n++)
@@ -365,6 +446,15 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
                 snprintf(stats, sizeof(stats), "statistics.interval.ms=%d",
                          cfg->kafka_stats_interval_ms);
                 defaults[n++] = stats;
+                /* Before kafka.consumer_properties, which may override both. */
+                defaults[n++] = strcmp(cfg->kafka_assignment, "eager") == 0
+                                    ? "partition.assignment.strategy=range,roundrobin"
+                                    : "partition.assignment.strategy=cooperative-sticky";
+                if (cfg->kafka_static_membership) {
+                        snprintf(instance, sizeof(instance), "group.instance.id=%s",
+                                 cfg->worker_id);
+                        defaults[n++] = instance;
+                }
                 defaults[n] = NULL;
                 cconf = make_conf(cfg, defaults, &cfg->consumer_props,
                                   "kafka.consumer_properties", "consumer", errstr,
@@ -377,6 +467,7 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
                 snprintf(errstr, errstr_size, "kafka.group_id: %s", err);
                 goto fail;
         }
+        log_group_conf(cconf);
         rd_kafka_conf_set_rebalance_cb(cconf, rebalance_cb);
         rd_kafka_conf_set_stats_cb(cconf, stats_cb);
         rd_kafka_conf_set_opaque(cconf, k);
@@ -428,6 +519,39 @@ fail:
         return NULL;
 }
 
+/* librdkafka 2.0.2 hangs in rd_kafka_consumer_close() when a cooperative
+ * (incremental) assignment arrives while it closes (librdkafka issue 4527,
+ * fixed in 2.4.0; seen here when two replicas stop at once). The workaround
+ * from that issue: unsubscribe first and serve the rebalance callbacks until
+ * nothing is assigned (bounded), then close. Messages still polled are
+ * dropped: they are not committed, so the next owner consumes them. */
+#define LEAVE_WAIT_MS 10000
+
+static void leave_assignment(cxw_kafka_t *k)
+{
+        int64_t deadline = cxw_now_ms() + LEAVE_WAIT_MS;
+        rd_kafka_topic_partition_list_t *a = NULL;
+
+        if (rd_kafka_unsubscribe(k->consumer))
+                return;
+        while (cxw_now_ms() < deadline) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, 50);
+                int left;
+
+                if (m)
+                        rd_kafka_message_destroy(m);
+                if (rd_kafka_assignment(k->consumer, &a))
+                        break;
+                left = a->cnt;
+                rd_kafka_topic_partition_list_destroy(a);
+                a = NULL;
+                if (left == 0 && k->assigned->cnt == 0)
+                        return;
+        }
+        CXW_WARN("kafka", "partitions still assigned %d ms after unsubscribing; closing",
+                 LEAVE_WAIT_MS);
+}
+
 void cxw_kafka_destroy(cxw_kafka_t *k, int flush_ms)
 {
         if (!k)
@@ -443,12 +567,14 @@ void cxw_kafka_destroy(cxw_kafka_t *k, int flush_ms)
                 rd_kafka_queue_destroy(k->pq);
         if (k->consumer) {
                 cxw_kafka_commit(k);
+                leave_assignment(k);
                 rd_kafka_consumer_close(k->consumer);
                 rd_kafka_destroy(k->consumer);
         }
         if (k->producer)
                 rd_kafka_destroy(k->producer);
         rd_kafka_topic_partition_list_destroy(k->assigned);
+        rd_kafka_topic_partition_list_destroy(k->stored);
         free(k->lags);
         for (size_t i = 0; i < k->ntopics; i++)
                 free(k->topics[i]);
@@ -506,9 +632,19 @@ void cxw_kafka_store(cxw_kafka_t *k, const char *topic, int32_t partition, int64
 
         rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
         err = rd_kafka_offsets_store(k->consumer, l);
-        if (err)
+        if (!err)
+                err = l->elems[0].err;
+        if (err) {
                 CXW_DEBUG("kafka", "offset store %s [%d] @%lld: %s", topic,
                           (int)partition, (long long)offset, rd_kafka_err2str(err));
+        } else {
+                rd_kafka_topic_partition_t *s =
+                    rd_kafka_topic_partition_list_find(k->stored, topic, partition);
+                if (!s)
+                        s = rd_kafka_topic_partition_list_add(k->stored, topic,
+                                                              partition);
+                s->offset = offset;
+        }
         rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -536,6 +672,11 @@ void cxw_kafka_set_paused(cxw_kafka_t *k, int paused)
 int cxw_kafka_paused(const cxw_kafka_t *k)
 {
         return k->paused;
+}
+
+int64_t cxw_kafka_revoke_commit_failures(const cxw_kafka_t *k)
+{
+        return k->revoke_commit_failed;
 }
 
 int cxw_kafka_assigned_cnt(const cxw_kafka_t *k)
