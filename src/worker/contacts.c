@@ -71,6 +71,8 @@ void worker_contacts_pump(cxw_worker_t *w)
 {
         const cxw_config_t *cfg = w->cfg;
 
+        if (w->stopping) /* what waits is handed over, nothing starts */
+                return;
         while (cxw_http_in_flight(w->http) - (size_t)w->token_in_flight <
                (size_t)cfg->max_in_flight) {
                 int64_t now = cxw_now_ms();

@@ -209,6 +209,8 @@ static void poll_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
         int rc;
 
         (void)t;
+        if (w->stopping) /* no new call: the job is handed over as it waits */
+                return;
         if (now - sc->polling_since > w->cfg->schedules_max_wait_ms) {
                 worker_job_finish(job, CXW_OUTCOME_FAILED,
                                   "job %s did not end within %d ms (last status %s)",
@@ -346,6 +348,8 @@ void worker_sched_pump(cxw_worker_t *w)
 {
         const cxw_config_t *cfg = w->cfg;
 
+        if (w->stopping) /* what waits is handed over, nothing starts */
+                return;
         for (;;) {
                 int64_t now = cxw_now_ms();
                 int retry = w->sched_ready.head != NULL;

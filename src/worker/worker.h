@@ -26,7 +26,7 @@ typedef struct cxw_worker_stats_s {
         uint64_t retries_rate_limited, retries_server, retries_network,
             retries_unauthorized;
         uint64_t dlq_records;
-        uint64_t abandoned; /**< queued work dropped on revoke or at the drain deadline */
+        uint64_t abandoned; /**< work not started, dropped on revoke or stop */
         uint64_t pauses;
 } cxw_worker_stats_t;
 

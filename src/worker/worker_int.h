@@ -284,6 +284,11 @@ int worker_sched_webhook(void *opaque, const cxw_admin_request_t *req, const cha
 void worker_consume(cxw_worker_t *w);
 /** The loop's Kafka wakeup: serve Kafka, consume unless rebalancing. */
 void worker_on_wakeup(cxw_loop_t *loop, int fd, void *opaque);
+/** Drops the jobs that wait (queued, ready, in backoff: not started) of
+ *  the partitions being revoked, or every one once the replica stops; their
+ *  offsets stay uncommitted for the partition's next owner. @returns how
+ *  many were dropped. */
+size_t worker_hand_over_waiting(cxw_worker_t *w);
 /** Rebalance hooks. */
 void worker_on_assigned(void *opaque, const rd_kafka_topic_partition_list_t *parts);
 void worker_on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *parts);
