@@ -495,6 +495,34 @@ rd_kafka_resp_err_t cxw_kafka_produce(cxw_kafka_t *k, const char *topic, const v
                                  RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
 }
 
+size_t cxw_kafka_max_record_bytes(const cxw_kafka_t *k)
+{
+        char buf[32];
+        size_t n = sizeof(buf);
+        long long v;
+
+        if (rd_kafka_conf_get(rd_kafka_conf(k->producer), "message.max.bytes", buf, &n) !=
+                RD_KAFKA_CONF_OK ||
+            (v = atoll(buf)) <= 0)
+                return 1000000; /* librdkafka's default */
+        return (size_t)v;
+}
+
+int cxw_kafka_err_permanent(rd_kafka_resp_err_t err)
+{
+        switch (err) {
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: /* local check or broker */
+        case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:   /* broker */
+        case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+        case RD_KAFKA_RESP_ERR_INVALID_RECORD:  /* the broker's validation */
+        case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION: /* invalid topic name */
+        case RD_KAFKA_RESP_ERR__INVALID_ARG:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
 void cxw_kafka_store(cxw_kafka_t *k, const char *topic, int32_t partition, int64_t offset)
 {
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
