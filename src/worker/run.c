@@ -188,6 +188,7 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
                                  errstr, errstr_size);
         if (!w->kafka)
                 goto fail;
+        w->max_record = cxw_kafka_max_record_bytes(w->kafka);
         if (worker_peers_start(w, errstr, errstr_size) == -1)
                 goto fail;
         if (worker_admin_start(w, worker_sched_webhook, errstr, errstr_size) == -1)

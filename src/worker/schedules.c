@@ -51,6 +51,12 @@ void worker_sched_on_message(cxw_worker_t *w, job_t *job)
                 return;
         }
         job->sched = sc;
+        if (job->len < job->orig_len) { /* over the limit: the value was not kept */
+                worker_job_finish(job, CXW_OUTCOME_REJECTED,
+                                  "message is %zu bytes, over the limit of %zu",
+                                  job->orig_len, (size_t)cfg->max_message_bytes);
+                return;
+        }
         cxw_schedule_limits_default(&lim);
         lim.max_bytes = (size_t)cfg->max_message_bytes;
         lim.max_entries = (size_t)cfg->schedules_max_entries;
