@@ -124,8 +124,12 @@ static void collect(void *opaque, cxw_metrics_emitter_t *e)
                                 (double)cxw_token_fetches_failed(w->token));
         counter(e, "cxw_dlq_records_total", "Requests copied to the dead-letter topic.",
                 (double)s->dlq_records);
+        counter(e, "cxw_records_dropped_total",
+                "Outcome, DLQ and audit records Kafka refused for good (too large, "
+                "invalid); their requests complete without them.",
+                (double)s->records_dropped);
         counter(e, "cxw_requests_abandoned_total",
-                "Requests dropped uncommitted (revoked partitions, drain deadline); "
+                "Requests dropped uncommitted, not started (revoked partitions, stop); "
                 "consumed again later.",
                 (double)s->abandoned);
         counter(e, "cxw_consumption_pauses_total",

@@ -107,9 +107,18 @@ void worker_on_assigned(void *opaque, const rd_kafka_topic_partition_list_t *par
         worker_share_update(w);
 }
 
-static int job_revoked(job_t *job)
+/* A job whose partition is being revoked, or any job once the replica
+ * stops, goes back to Kafka unless its call is under way. */
+static int job_handed_over(job_t *job)
 {
-        return job->part->revoking;
+        if (!job->w->stopping && !job->part->revoking)
+                return 0;
+        /* Kafka holds a record of it (a submission's audit event): its
+         * delivery report needs the job; it goes once that is in. */
+        for (int i = 0; i < REC__CNT; i++)
+                if (job->recs[i].state == REC_PENDING)
+                        return 0;
+        return 1;
 }
 
 static void drop_job(job_t *job)
@@ -119,10 +128,10 @@ static void drop_job(job_t *job)
         worker_job_free(job);
 }
 
-static int queued_revoked(void *item, void *opaque)
+static int queued_handed_over(void *item, void *opaque)
 {
         (void)opaque;
-        return job_revoked(item);
+        return job_handed_over(item);
 }
 
 static void queued_removed(void *item, void *opaque)
@@ -134,20 +143,26 @@ static void queued_removed(void *item, void *opaque)
         drop_job(job);
 }
 
-/* Drops the revoked partitions' jobs that wait (queued, ready, backoff). */
-static void drop_revoked_waiting(cxw_worker_t *w)
+/* Drops the jobs that wait (queued, ready, backoff) of the revoked
+ * partitions, or all of them once the replica stops: not started, their
+ * offsets are not done, so the partition's next owner consumes them from
+ * the committed offset. */
+size_t worker_hand_over_waiting(cxw_worker_t *w)
 {
+        uint64_t before = w->stats.abandoned;
         job_t *job, *next;
 
-        cxw_dispatch_remove_if(w->dispatch, queued_revoked, queued_removed, NULL);
-        cxw_dispatch_remove_if(w->sched_dispatch, queued_revoked, queued_removed, NULL);
-        worker_ready_remove_if(&w->ready, job_revoked, drop_job);
-        worker_ready_remove_if(&w->sched_ready, job_revoked, drop_job);
+        cxw_dispatch_remove_if(w->dispatch, queued_handed_over, queued_removed, NULL);
+        cxw_dispatch_remove_if(w->sched_dispatch, queued_handed_over, queued_removed,
+                               NULL);
+        worker_ready_remove_if(&w->ready, job_handed_over, drop_job);
+        worker_ready_remove_if(&w->sched_ready, job_handed_over, drop_job);
         for (job = w->jobs; job; job = next) {
                 next = job->next;
-                if (job_revoked(job) && job->state == JOB_WAITING)
+                if (job->state == JOB_WAITING && job_handed_over(job))
                         drop_job(job);
         }
+        return (size_t)(w->stats.abandoned - before);
 }
 
 static size_t revoked_in_progress(const cxw_worker_t *w)
@@ -174,7 +189,7 @@ void worker_on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *part
         }
         /* Work not started yet goes back to Kafka: the next owner of the
          * partition consumes it from the committed offset. */
-        drop_revoked_waiting(w);
+        worker_hand_over_waiting(w);
 
         /* Calls in flight are finished here, within a bound, so that their
          * outcomes are acknowledged and their offsets stored before the
@@ -187,8 +202,8 @@ void worker_on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *part
                         break;
                 cxw_http_perform(w->http);
                 cxw_kafka_serve(w->kafka);
-                drop_revoked_waiting(w); /* a retry would outlive the partition */
-                worker_contacts_pump(w); /* the partitions kept go on */
+                worker_hand_over_waiting(w); /* a retry would outlive the partition */
+                worker_contacts_pump(w);     /* the partitions kept go on */
                 worker_sched_pump(w);
         }
         w->in_rebalance = 0;

@@ -71,6 +71,8 @@ void worker_contacts_pump(cxw_worker_t *w)
 {
         const cxw_config_t *cfg = w->cfg;
 
+        if (w->stopping) /* what waits is handed over, nothing starts */
+                return;
         while (cxw_http_in_flight(w->http) - (size_t)w->token_in_flight <
                (size_t)cfg->max_in_flight) {
                 int64_t now = cxw_now_ms();
@@ -114,6 +116,12 @@ void worker_contact_on_message(cxw_worker_t *w, job_t *job)
         const cxw_config_t *cfg = w->cfg;
         char err[ERROR_MAX];
 
+        if (job->len < job->orig_len) { /* over the limit: the value was not kept */
+                worker_job_finish(job, CXW_OUTCOME_REJECTED,
+                                  "message is %zu bytes, over the limit of %zu",
+                                  job->orig_len, (size_t)cfg->max_message_bytes);
+                return;
+        }
         if (cxw_contact_decode(job->value, job->len, job->key, job->keylen,
                                (const char *const *)cfg->contact_fields.v,
                                cfg->contact_fields.cnt, (size_t)cfg->max_message_bytes,

@@ -147,6 +147,9 @@ job_t *worker_job_new(cxw_worker_t *w, const rd_kafka_message_t *rkm, part_t *pa
         const void *bv = NULL, *cv = NULL;
         ssize_t blen = -1, clen = -1;
         size_t size;
+        /* A value over limits.max_message_bytes is rejected unread: not
+         * copied (its size is kept for the outcome and the DLQ copy). */
+        size_t keep = rkm->len > (size_t)w->cfg->max_message_bytes ? 0 : rkm->len;
         job_t *job;
         char *p;
 
@@ -154,7 +157,7 @@ job_t *worker_job_new(cxw_worker_t *w, const rd_kafka_message_t *rkm, part_t *pa
                 hdrs = NULL;
         blen = header_len(hdrs, "batch-id", &bv);
         clen = header_len(hdrs, "correlation-id", &cv);
-        size = sizeof(*job) + (rkm->key ? rkm->key_len + 1 : 0) + rkm->len + 1 +
+        size = sizeof(*job) + (rkm->key ? rkm->key_len + 1 : 0) + keep + 1 +
                (blen >= 0 ? (size_t)blen + 1 : 0) + (clen >= 0 ? (size_t)clen + 1 : 0);
         job = calloc(1, size);
         if (!job)
@@ -162,11 +165,12 @@ job_t *worker_job_new(cxw_worker_t *w, const rd_kafka_message_t *rkm, part_t *pa
         job->block_len = size;
         p = (char *)(job + 1);
         job->value = p;
-        if (rkm->len)
-                memcpy(p, rkm->payload, rkm->len);
-        p[rkm->len] = '\0';
-        job->len = rkm->len;
-        p += rkm->len + 1;
+        if (keep)
+                memcpy(p, rkm->payload, keep);
+        p[keep] = '\0';
+        job->len = keep;
+        job->orig_len = rkm->len;
+        p += keep + 1;
         if (rkm->key) {
                 job->key = p;
                 memcpy(p, rkm->key, rkm->key_len);

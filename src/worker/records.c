@@ -63,15 +63,75 @@ static const char *audit_action(const job_t *job, rec_kind_t kind)
 static void job_complete(job_t *job);
 static void reproduce_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque);
 
+/* Kafka refused rec for good (err: too large, invalid): producing it again
+ * would fail forever and hold its offset back, so it is given up, said
+ * loudly and counted; the job completes without it. */
+static void record_dropped(job_t *job, rec_t *rec, const char *topic,
+                           rd_kafka_resp_err_t err)
+{
+        rec->state = REC_DROPPED;
+        job->w->stats.records_dropped++;
+        worker_log_job(job, CXW_LOG_ERROR, "kafka",
+                       "record to %s dropped: %s (it can never be produced)", topic,
+                       rd_kafka_err2str(err));
+}
+
+/* The DLQ copy's headers, fitted to the producer's limit: its value cut
+ * (dlq-truncated), or without the original headers if they alone are too
+ * large. *len is the value's length to produce; NULL if nothing fits. */
+static rd_kafka_headers_t *dlq_fitted(job_t *job, const cxw_outcome_t *o, size_t *len)
+{
+        cxw_worker_t *w = job->w;
+        rd_kafka_headers_t *hdrs = cxw_dlq_headers(job->headers, o, w->cfg->worker_id);
+        long long n =
+            cxw_dlq_fit(hdrs, job->keylen, job->len, job->orig_len, w->max_record);
+
+        if (n < 0 && job->headers) {
+                rd_kafka_headers_destroy(hdrs);
+                hdrs = cxw_dlq_headers(NULL, o, w->cfg->worker_id);
+                n = cxw_dlq_fit(hdrs, job->keylen, job->len, job->orig_len,
+                                w->max_record);
+                if (n >= 0)
+                        worker_log_job(job, CXW_LOG_WARN, "kafka",
+                                       "DLQ copy without the original headers: they "
+                                       "alone exceed message.max.bytes (%zu)",
+                                       w->max_record);
+        }
+        if (n < 0) {
+                rd_kafka_headers_destroy(hdrs);
+                return NULL;
+        }
+        if ((size_t)n < job->orig_len)
+                worker_log_job(job, CXW_LOG_WARN, "kafka",
+                               "DLQ copy truncated to %lld of %zu bytes "
+                               "(message.max.bytes %zu)",
+                               n, job->orig_len, w->max_record);
+        *len = (size_t)n;
+        return hdrs;
+}
+
+/* Every due record of job is acknowledged or given up. */
+static int job_settled(const job_t *job)
+{
+        if (job->state != JOB_FINISHING)
+                return 0;
+        for (int i = 0; i < REC__CNT; i++)
+                if (job->recs[i].state == REC_NONE || job->recs[i].state == REC_PENDING)
+                        return 0;
+        return 1;
+}
+
 /* Produces the records of job that are due. A record that cannot be queued
- * now (local queue full) is tried again on the job's re-produce timer. */
+ * now (local queue full) is tried again on the job's re-produce timer; one
+ * that can never be (too large, invalid) is dropped, and the timer then
+ * completes the job (never here: the caller still holds it). */
 void worker_produce_records(job_t *job)
 {
         cxw_worker_t *w = job->w;
         const cxw_config_t *cfg = w->cfg;
         cxw_outcome_t o;
         char at[40];
-        int again = 0;
+        int again = 0, dropped = 0;
 
         fill_outcome(job, &o);
         o.finished_at = cxw_rfc3339(o.finished_wall_ms, at, sizeof(at)); /* once */
@@ -98,10 +158,10 @@ void worker_produce_records(job_t *job)
                         break;
                 case REC_DLQ:
                         topic = cfg->topic_dlq;
-                        hdrs = cxw_dlq_headers(job->headers, &o, cfg->worker_id);
                         key = job->key;
                         keylen = job->keylen;
-                        len = job->len;
+                        len = 0;
+                        hdrs = dlq_fitted(job, &o, &len);
                         break;
                 default: /* the audit events */
                         topic = cfg->topic_audit;
@@ -122,7 +182,11 @@ void worker_produce_records(job_t *job)
                         break;
                 }
                 if (rec->kind != REC_DLQ && !value) {
-                        err = RD_KAFKA_RESP_ERR__FAIL;
+                        err = RD_KAFKA_RESP_ERR__FAIL; /* out of memory: again */
+                } else if ((rec->kind == REC_DLQ && !hdrs) ||
+                           cxw_record_size(keylen, len, hdrs) > w->max_record) {
+                        /* librdkafka would refuse it too: said the same way */
+                        err = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
                 } else {
                         /* librdkafka holds a copy until it is acknowledged */
                         rec->bytes = cxw_memcost_produced(keylen, len, hdrs);
@@ -136,26 +200,34 @@ void worker_produce_records(job_t *job)
                 if (err) {
                         if (hdrs)
                                 rd_kafka_headers_destroy(hdrs);
+                        if (cxw_kafka_err_permanent(err)) {
+                                record_dropped(job, rec, topic, err);
+                                dropped = 1;
+                                continue;
+                        }
                         CXW_WARN("kafka", "cannot queue a record for %s: %s (retrying)",
                                  topic, rd_kafka_err2str(err));
                         again = 1;
                         continue;
                 }
                 rec->state = REC_PENDING;
-                if (rec->kind == REC_DLQ)
-                        w->stats.dlq_records++;
         }
         worker_job_account(job);
-        if (again)
-                cxw_timer_start(w->loop, &job->rtimer, cxw_now_ms() + REPRODUCE_DELAY_MS,
+        if (again || dropped)
+                cxw_timer_start(w->loop, &job->rtimer,
+                                cxw_now_ms() + (again ? REPRODUCE_DELAY_MS : 0),
                                 reproduce_cb, job);
 }
 
 static void reproduce_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 {
+        job_t *job = opaque;
+
         (void)loop;
         (void)t;
-        worker_produce_records(opaque);
+        worker_produce_records(job);
+        if (job_settled(job)) /* what was left was dropped */
+                job_complete(job);
 }
 
 /* A log line about one request, with its fields: topic, partition, offset,
@@ -268,20 +340,21 @@ void worker_on_delivered(void *opaque, const rd_kafka_message_t *rkm)
 
         rec->bytes = 0; /* librdkafka frees its copy after this callback */
         worker_job_account(job);
-        if (rkm->err) {
+        if (rkm->err && cxw_kafka_err_permanent(rkm->err)) {
+                record_dropped(job, rec, rd_kafka_topic_name(rkm->rkt), rkm->err);
+        } else if (rkm->err) {
                 CXW_WARN("kafka", "record to %s not delivered: %s (retrying)",
                          rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
                 rec->state = REC_NONE;
                 cxw_timer_start(w->loop, &job->rtimer, cxw_now_ms() + REPRODUCE_DELAY_MS,
                                 reproduce_cb, job);
                 return;
+        } else {
+                rec->state = REC_DONE;
+                if (rec->kind == REC_DLQ)
+                        w->stats.dlq_records++;
         }
-        rec->state = REC_DONE;
         /* Complete once the outcome is decided and every due record is in. */
-        if (job->state != JOB_FINISHING)
-                return;
-        for (int i = 0; i < REC__CNT; i++)
-                if (job->recs[i].state == REC_NONE || job->recs[i].state == REC_PENDING)
-                        return;
-        job_complete(job);
+        if (job_settled(job))
+                job_complete(job);
 }

@@ -40,14 +40,23 @@ static void on_signal(cxw_loop_t *loop, int fd, void *opaque)
 
         (void)loop;
         while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                size_t busy = 0;
+
                 if (w->stopping)
                         continue;
+                /* Nothing starts from now on (the pumps check stopping);
+                 * the loop round hands what waits over (run loop). */
                 w->stopping = 1;
                 w->deadline = cxw_now_ms() + w->cfg->shutdown_deadline_ms;
                 cxw_kafka_set_paused(w->kafka, 1);
+                for (const job_t *job = w->jobs; job; job = job->next)
+                        if (job->state == JOB_IN_FLIGHT || job->state == JOB_FINISHING)
+                                busy++;
                 CXW_INFO("worker",
-                         "signal %u: stopping; finishing %zu requests within %d ms",
-                         si.ssi_signo, w->njobs, w->cfg->shutdown_deadline_ms);
+                         "signal %u: stopping; finishing %zu requests in flight or "
+                         "being written within %d ms, handing %zu not started over",
+                         si.ssi_signo, busy, w->cfg->shutdown_deadline_ms,
+                         w->njobs - busy);
         }
 }
 
@@ -77,9 +86,11 @@ static void stats_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 }
 
 /* Starts what may start: contact calls, schedule imports, and the token
- * fetch ahead of expiry even between bursts. */
+ * fetch ahead of expiry even between bursts. Nothing once stopping. */
 static void pump(cxw_worker_t *w)
 {
+        if (w->stopping)
+                return;
         worker_contacts_pump(w);
         worker_sched_pump(w);
         if (!w->token_in_flight && cxw_token_need_fetch(w->token, cxw_now_ms()))
@@ -178,6 +189,7 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
                                  errstr, errstr_size);
         if (!w->kafka)
                 goto fail;
+        w->max_record = cxw_kafka_max_record_bytes(w->kafka);
         if (worker_peers_start(w, errstr, errstr_size) == -1)
                 goto fail;
         if (worker_admin_start(w, worker_sched_webhook, errstr, errstr_size) == -1)
@@ -224,6 +236,10 @@ int cxw_worker_run(cxw_worker_t *w)
                 if (w->fatal)
                         break;
                 if (w->stopping) {
+                        /* Only the calls in flight and the records being
+                         * written are finished; the rest goes back to
+                         * Kafka (a retry due now too). */
+                        worker_hand_over_waiting(w);
                         if (w->njobs == 0)
                                 break;
                         if (cxw_now_ms() >= w->deadline) {

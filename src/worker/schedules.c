@@ -51,6 +51,12 @@ void worker_sched_on_message(cxw_worker_t *w, job_t *job)
                 return;
         }
         job->sched = sc;
+        if (job->len < job->orig_len) { /* over the limit: the value was not kept */
+                worker_job_finish(job, CXW_OUTCOME_REJECTED,
+                                  "message is %zu bytes, over the limit of %zu",
+                                  job->orig_len, (size_t)cfg->max_message_bytes);
+                return;
+        }
         cxw_schedule_limits_default(&lim);
         lim.max_bytes = (size_t)cfg->max_message_bytes;
         lim.max_entries = (size_t)cfg->schedules_max_entries;
@@ -214,6 +220,8 @@ static void poll_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
         int rc;
 
         (void)t;
+        if (w->stopping) /* no new call: the job is handed over as it waits */
+                return;
         if (now - sc->polling_since > w->cfg->schedules_max_wait_ms) {
                 worker_job_finish(job, CXW_OUTCOME_FAILED,
                                   "job %s did not end within %d ms (last status %s)",
@@ -351,6 +359,8 @@ void worker_sched_pump(cxw_worker_t *w)
 {
         const cxw_config_t *cfg = w->cfg;
 
+        if (w->stopping) /* what waits is handed over, nothing starts */
+                return;
         for (;;) {
                 int64_t now = cxw_now_ms();
                 int retry = w->sched_ready.head != NULL;

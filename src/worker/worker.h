@@ -25,8 +25,9 @@ typedef struct cxw_worker_stats_s {
         uint64_t retries; /**< all of the below */
         uint64_t retries_rate_limited, retries_server, retries_network,
             retries_unauthorized;
-        uint64_t dlq_records;
-        uint64_t abandoned; /**< queued work dropped on revoke or at the drain deadline */
+        uint64_t dlq_records;     /**< DLQ copies acknowledged */
+        uint64_t records_dropped; /**< records Kafka refused for good */
+        uint64_t abandoned;       /**< work not started, dropped on revoke or stop */
         uint64_t pauses;
 } cxw_worker_stats_t;
 
@@ -43,9 +44,10 @@ typedef struct cxw_worker_stats_s {
 cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errstr_size);
 
 /**
- * @brief Runs until SIGINT/SIGTERM, then drains: no new work, in-flight
- *        work finished within worker.shutdown_deadline_ms, outcomes
- *        flushed, offsets committed, the group left.
+ * @brief Runs until SIGINT/SIGTERM, then stops: nothing new starts, work
+ *        not started is handed over (dropped uncommitted), calls in flight
+ *        finish within worker.shutdown_deadline_ms and their outcomes are
+ *        written; cxw_worker_destroy() then commits and leaves the group.
  * @returns 0 after a clean stop, 1 after a fatal error.
  */
 int cxw_worker_run(cxw_worker_t *w);

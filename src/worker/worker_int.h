@@ -66,6 +66,7 @@ typedef enum {
         REC_PENDING,   /* produced, waiting for the acknowledgement */
         REC_DONE,
         REC_UNUSED,
+        REC_DROPPED, /* Kafka refused it for good (too large, invalid): never */
 } rec_state_t;
 
 typedef enum { JOB_CONTACT = 0, JOB_SCHEDULE } job_kind_t;
@@ -117,6 +118,7 @@ typedef struct job_s {
         size_t keylen;
         void *value;
         size_t len;
+        size_t orig_len;             /* the message's value; > len when not kept */
         size_t block_len;            /* the job's allocation, copies included */
         rd_kafka_headers_t *headers; /* the request's, copied */
         char *batch_id;
@@ -153,6 +155,7 @@ struct cxw_worker_s {
         job_t *jobs;
         size_t njobs;
         int64_t bytes;       /* what the jobs cost in memory (job_cost) */
+        size_t max_record;   /* the producer's message.max.bytes */
         int64_t bytes_limit; /* max_buffered_bytes less librdkafka's prefetch share */
         jobq_t ready;        /* contact retries, before the dispatcher's keys */
         jobq_t sched_ready;  /* schedule retries */
@@ -284,6 +287,11 @@ int worker_sched_webhook(void *opaque, const cxw_admin_request_t *req, const cha
 void worker_consume(cxw_worker_t *w);
 /** The loop's Kafka wakeup: serve Kafka, consume unless rebalancing. */
 void worker_on_wakeup(cxw_loop_t *loop, int fd, void *opaque);
+/** Drops the jobs that wait (queued, ready, in backoff: not started) of
+ *  the partitions being revoked, or every one once the replica stops; their
+ *  offsets stay uncommitted for the partition's next owner. @returns how
+ *  many were dropped. */
+size_t worker_hand_over_waiting(cxw_worker_t *w);
 /** Rebalance hooks. */
 void worker_on_assigned(void *opaque, const rd_kafka_topic_partition_list_t *parts);
 void worker_on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *parts);

@@ -3,9 +3,12 @@
  * value without key), with the headers given as -H name=value, and waits for
  * every delivery. Used by the integration tests to publish raw, possibly
  * malformed requests that cxonectl would refuse to build, or requests to
- * one chosen partition (-p; default: the partitioner picks by key).
+ * one chosen partition (-p; default: the partitioner picks by key), or
+ * messages larger than the producer's default message.max.bytes allows
+ * (-X message.max.bytes=N: any librdkafka producer property).
  *
- *   kproduce -b BROKERS -t TOPIC [-p PARTITION] [-H name=value]... < lines
+ *   kproduce -b BROKERS -t TOPIC [-p PARTITION] [-H name=value]...
+ *            [-X property=value]... < lines
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -40,7 +43,7 @@ int main(int argc, char **argv)
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_t *rk;
 
-        while ((c = getopt(argc, argv, "b:t:p:H:")) != -1) {
+        while ((c = getopt(argc, argv, "b:t:p:H:X:")) != -1) {
                 if (c == 'p') {
                         long v = strtol(optarg, &end, 10);
                         if (*optarg == '\0' || *end || v < 0 || v > 100000) {
@@ -55,12 +58,23 @@ int main(int argc, char **argv)
                         topic = optarg;
                 else if (c == 'H' && nhdrs < 32)
                         hdrs[nhdrs++] = optarg;
-                else
+                else if (c == 'X') {
+                        char *eq = strchr(optarg, '=');
+                        if (!eq) {
+                                fprintf(stderr, "kproduce: -X takes property=value\n");
+                                return 2;
+                        }
+                        *eq = '\0';
+                        if (rd_kafka_conf_set(conf, optarg, eq + 1, err, sizeof(err))) {
+                                fprintf(stderr, "kproduce: %s\n", err);
+                                return 2;
+                        }
+                } else
                         return 2;
         }
         if (!brokers || !topic) {
                 fprintf(stderr, "usage: kproduce -b BROKERS -t TOPIC [-p PARTITION] [-H "
-                                "name=value]...\n");
+                                "name=value]... [-X property=value]...\n");
                 return 2;
         }
         if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) ||

@@ -161,7 +161,7 @@ static void test_defaults_without_file_match_the_contract(void **state)
         assert_int_equal(cfg->rate_share_interval_ms, 250);
         assert_int_equal(cfg->max_buffered_messages, 10000);
         assert_true(cfg->max_buffered_bytes == 67108864);
-        assert_int_equal(cfg->max_message_bytes, 1048576);
+        assert_int_equal(cfg->max_message_bytes, 983040);
         assert_true(cfg->resume_ratio == 0.5);
         assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
         assert_non_null(strstr(cfg->worker_id, host));
@@ -799,6 +799,47 @@ static void test_schedule_value_lists_default_to_the_seeds_and_are_checked(void 
         clear_env(NULL);
 }
 
+/* A request accepted by limits.max_message_bytes must leave room for its
+ * DLQ copy within the producer's message.max.bytes (security finding 1). */
+static void test_max_message_bytes_fits_the_producer(void **state)
+{
+        char path[] = "/tmp/cxw-test-conf-XXXXXX";
+        cxw_config_errors_t errs = {0};
+        int fd = mkstemp(path);
+        cxw_config_t *cfg;
+
+        (void)state;
+        assert_true(fd >= 0);
+        close(fd);
+        setenv("CXONE_CLIENT_ID", "id", 1);
+        setenv("CXONE_CLIENT_SECRET", "x", 1);
+        write_file(path, "limits = { max_message_bytes = 1048576; };\n");
+        cxw_config_destroy(load_bad(path, CXW_CONFIG_FOR_WORKER, &errs));
+        assert_true(has_err(&errs, ":1: limits.max_message_bytes",
+                            "message.max.bytes (1000000)", "at most 983616", NULL));
+        assert_int_equal(errs.cnt, 1);
+        cxw_config_errors_clear(&errs);
+
+        /* the producer's own list wins over kafka.properties */
+        write_file(path,
+                   "limits = { max_message_bytes = 1048576; };\n"
+                   "kafka = { properties = [ \"message.max.bytes=2000000\" ];\n"
+                   "  producer_properties = [ \"message.max.bytes=1000000\" ]; };\n");
+        cxw_config_destroy(load_bad(path, CXW_CONFIG_FOR_WORKER, &errs));
+        assert_true(has_err(&errs, "limits.max_message_bytes", "(1000000)", NULL));
+        cxw_config_errors_clear(&errs);
+
+        write_file(
+            path,
+            "limits = { max_message_bytes = 1048576; };\n"
+            "kafka = { producer_properties = [ \"message.max.bytes=1064960\" ]; };\n");
+        cfg = load_clean(path, CXW_CONFIG_FOR_WORKER);
+        assert_int_equal(cfg->max_message_bytes, 1048576);
+        cxw_config_destroy(cfg);
+        unlink(path);
+        clear_env(NULL);
+}
+
 static void test_problem_list_is_bounded(void **state)
 {
         char path[] = "/tmp/cxw-test-conf-XXXXXX";
@@ -1164,6 +1205,7 @@ int main(void)
             cmocka_unit_test_setup(
                 test_schedule_value_lists_default_to_the_seeds_and_are_checked,
                 clear_env),
+            cmocka_unit_test_setup(test_max_message_bytes_fits_the_producer, clear_env),
             cmocka_unit_test_setup(test_problem_list_is_bounded, clear_env),
             cmocka_unit_test_setup(test_secret_never_appears_in_errors_or_dump,
                                    clear_env),

@@ -139,11 +139,12 @@ static const char *header(const rd_kafka_headers_t *h, const char *name, char *b
                           size_t size)
 {
         const void *v;
-        size_t len;
+        size_t n;
 
-        if (rd_kafka_header_get_last(h, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (rd_kafka_header_get_last(h, name, &v, &n) || n >= size)
                 return NULL;
-        snprintf(buf, size, "%.*s", (int)len, (const char *)v);
+        memcpy(buf, v, n);
+        buf[n] = '\0';
         return buf;
 }
 
@@ -183,6 +184,94 @@ static void rejected_contact_is_named_in_outcome_audit_and_dlq_headers(void **st
         rd_kafka_headers_destroy(orig);
 }
 
+static void record_size_counts_key_value_and_headers(void **state)
+{
+        rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+        (void)state;
+
+        assert_int_equal(cxw_record_size(3, 10, NULL), CXW_RECORD_OVERHEAD + 13);
+        rd_kafka_header_add(h, "a", -1, "bc", -1);
+        /* name and value, each with a one-byte length */
+        assert_int_equal(cxw_record_size(3, 10, h),
+                         CXW_RECORD_OVERHEAD + 13 + 1 + 1 + 1 + 2);
+        rd_kafka_headers_destroy(h);
+}
+
+static void dlq_copy_that_fits_is_whole(void **state)
+{
+        cxw_outcome_t o = contact_outcome();
+        rd_kafka_headers_t *orig = rd_kafka_headers_new(1), *h;
+        char buf[32];
+        (void)state;
+
+        rd_kafka_header_add(orig, "batch-id", -1, "b-7", -1);
+        o.status = CXW_OUTCOME_REJECTED;
+        o.error = "invalid JSON";
+        h = cxw_dlq_headers(orig, &o, "w-1");
+        assert_int_equal(cxw_dlq_fit(h, 3, 990000, 990000, 1000000), 990000);
+        assert_null(header(h, "dlq-truncated", buf, sizeof(buf)));
+        rd_kafka_headers_destroy(h);
+        rd_kafka_headers_destroy(orig);
+}
+
+/* The security finding: a rejected value of 1,040,000 bytes (under
+ * limits.max_message_bytes at the time) made a DLQ copy the producer
+ * refused (message.max.bytes 1,000,000), retried forever. */
+static void dlq_copy_too_large_is_truncated_with_its_size(void **state)
+{
+        cxw_outcome_t o = contact_outcome();
+        rd_kafka_headers_t *orig = rd_kafka_headers_new(1), *h;
+        char buf[32];
+        long long n;
+        (void)state;
+
+        rd_kafka_header_add(orig, "batch-id", -1, "b-7", -1);
+        o.status = CXW_OUTCOME_REJECTED;
+        o.error = "message is 1040000 bytes, over the limit of 1048576";
+        h = cxw_dlq_headers(orig, &o, "w-1");
+        n = cxw_dlq_fit(h, 3, 1040000, 1040000, 1000000);
+        assert_true(n > 990000 && n < 1000000);
+        assert_string_equal(header(h, "dlq-truncated", buf, sizeof(buf)), "1040000");
+        assert_true(cxw_record_size(3, (size_t)n, h) <= 1000000);
+        /* the reason and the original headers are still there */
+        assert_string_equal(header(h, "dlq-status", buf, sizeof(buf)), "rejected");
+        assert_string_equal(header(h, "batch-id", buf, sizeof(buf)), "b-7");
+        rd_kafka_headers_destroy(h);
+
+        /* a value the worker did not keep (over limits.max_message_bytes):
+         * no value, its size in the header, even though the rest fits */
+        h = cxw_dlq_headers(orig, &o, "w-1");
+        assert_int_equal(cxw_dlq_fit(h, 3, 0, 2000000, 1000000), 0);
+        assert_string_equal(header(h, "dlq-truncated", buf, sizeof(buf)), "2000000");
+        rd_kafka_headers_destroy(h);
+        rd_kafka_headers_destroy(orig);
+}
+
+static void dlq_copy_whose_headers_do_not_fit_is_refused(void **state)
+{
+        cxw_outcome_t o = contact_outcome();
+        rd_kafka_headers_t *orig = rd_kafka_headers_new(1), *h;
+        char *big = calloc(1, 1000000);
+        char buf[32];
+        (void)state;
+
+        assert_non_null(big);
+        memset(big, 'x', 999999);
+        rd_kafka_header_add(orig, "huge", -1, big, -1);
+        o.status = CXW_OUTCOME_REJECTED;
+        o.error = "e";
+        h = cxw_dlq_headers(orig, &o, "w-1");
+        assert_int_equal(cxw_dlq_fit(h, 3, 10, 10, 1000000), -1);
+        assert_null(header(h, "dlq-truncated", buf, sizeof(buf)));
+        rd_kafka_headers_destroy(h);
+        /* without the original headers it fits */
+        h = cxw_dlq_headers(NULL, &o, "w-1");
+        assert_int_equal(cxw_dlq_fit(h, 3, 10, 10, 1000000), 10);
+        rd_kafka_headers_destroy(h);
+        rd_kafka_headers_destroy(orig);
+        free(big);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -191,6 +280,10 @@ int main(void)
             cmocka_unit_test(schedule_outcome_has_job_fields_and_timings),
             cmocka_unit_test(audit_event_names_fields_only),
             cmocka_unit_test(rejected_contact_is_named_in_outcome_audit_and_dlq_headers),
+            cmocka_unit_test(record_size_counts_key_value_and_headers),
+            cmocka_unit_test(dlq_copy_that_fits_is_whole),
+            cmocka_unit_test(dlq_copy_too_large_is_truncated_with_its_size),
+            cmocka_unit_test(dlq_copy_whose_headers_do_not_fit_is_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

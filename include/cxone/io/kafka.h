@@ -85,6 +85,22 @@ rd_kafka_resp_err_t cxw_kafka_produce(cxw_kafka_t *k, const char *topic, const v
                                       size_t keylen, const void *value, size_t len,
                                       rd_kafka_headers_t *headers, void *opaque);
 
+/**
+ * @brief The largest record the producer takes (its message.max.bytes, as
+ *        librdkafka applies it); a larger one fails with
+ *        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.
+ */
+size_t cxw_kafka_max_record_bytes(const cxw_kafka_t *k);
+
+/**
+ * @brief 1 if err (from cxw_kafka_produce() or a delivery report) can never
+ *        succeed for that record however often it is produced again: too
+ *        large, invalid, or an invalid topic; 0 for what may pass later
+ *        (queue full, brokers down, timed out, unknown topic, not
+ *        authorized yet, ...).
+ */
+int cxw_kafka_err_permanent(rd_kafka_resp_err_t err);
+
 /** @brief Stores offset (the next to consume) of topic/partition for commit. */
 void cxw_kafka_store(cxw_kafka_t *k, const char *topic, int32_t partition,
                      int64_t offset);

@@ -71,10 +71,39 @@ rd_kafka_headers_t *cxw_outcome_headers(const cxw_outcome_t *o);
  * @brief Headers for the DLQ copy: the original headers (may be NULL) plus
  *        dlq-reason, dlq-contact-id (when o->contact_id is set), dlq-status,
  *        dlq-http-status, dlq-source-topic, dlq-source-partition,
- *        dlq-source-offset, dlq-attempts, dlq-worker, dlq-at.
- *        @returns a new list.
+ *        dlq-source-offset, dlq-attempts, dlq-worker, dlq-at (and
+ *        dlq-truncated from cxw_dlq_fit()). @returns a new list.
  */
 rd_kafka_headers_t *cxw_dlq_headers(const rd_kafka_headers_t *orig,
                                     const cxw_outcome_t *o, const char *worker);
+
+/** Bytes a record may need beyond its key, value and headers (librdkafka's
+ *  per-record overhead, at most 36 in format v2, with room to spare). */
+#define CXW_RECORD_OVERHEAD 128
+
+/**
+ * @brief What a record of key, value and headers of these sizes counts
+ *        against the producer's message.max.bytes, rounded up: keylen +
+ *        len + each header's name and value with their length varints +
+ *        CXW_RECORD_OVERHEAD.
+ * @param hdrs may be NULL.
+ */
+size_t cxw_record_size(size_t keylen, size_t len, const rd_kafka_headers_t *hdrs);
+
+/**
+ * @brief Fits a DLQ copy into max_bytes (the producer's message.max.bytes).
+ *        When the copy's value is not the whole original (len <
+ *        orig_len: the worker kept none of an oversized message) or key,
+ *        value and hdrs would not fit, adds to hdrs the header
+ *        dlq-truncated (the original value's size in bytes, orig_len) and
+ *        keeps only as many of the value's first bytes as fit.
+ * @param hdrs the copy's headers (cxw_dlq_headers()); may gain dlq-truncated.
+ * @param len the value's bytes at hand; orig_len the original's (>= len).
+ * @returns the length of the value to produce (len when it fits whole, else
+ *          less, possibly 0); -1 when not even the key and the headers fit
+ *          (hdrs is then unchanged).
+ */
+long long cxw_dlq_fit(rd_kafka_headers_t *hdrs, size_t keylen, size_t len,
+                      size_t orig_len, size_t max_bytes);
 
 #endif

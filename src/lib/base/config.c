@@ -278,9 +278,13 @@ static const prop_t props[] = {
      "import, error text, dispatcher entry, records awaiting Kafka's acknowledgement); "
      "above it partitions are paused. See docs/operations.md, Memory. Values above "
      "2147483647 need an L suffix (libconfig)."},
-    {"limits.max_message_bytes", PT_INT, OFF(max_message_bytes), "1048576", 64,
-     1000000000, NULL, 0, NULL,
-     "Largest request message accepted; a larger one is rejected."},
+    {"limits.max_message_bytes", PT_INT, OFF(max_message_bytes), "983040", 64, 1000000000,
+     NULL, 0, NULL,
+     "Largest request message accepted; a larger one is rejected without being read. "
+     "With 16 KiB of room for its DLQ copy's key and headers it must fit the "
+     "producer's `message.max.bytes` (1000000 unless set in kafka.properties or "
+     "kafka.producer_properties); a DLQ copy that still does not fit is truncated "
+     "(docs/messages.md)."},
     {"limits.resume_ratio", PT_DBL, OFF(resume_ratio), "0.5", 0.1, 0.95, NULL, 0, NULL,
      "Paused partitions resume when the buffers fall below this share of the limits."},
 
@@ -1188,6 +1192,36 @@ static void check_list(ctx_t *ctx, const prop_t *p, const origin_t *o,
         }
 }
 
+/* Room a DLQ copy needs beside the request's value: its key, the request's
+ * headers, the dlq-* headers (the reason up to 1 KiB) and librdkafka's
+ * per-record overhead. */
+#define DLQ_ROOM             16384
+#define PRODUCER_MAX_DEFAULT 1000000LL /* librdkafka's message.max.bytes */
+
+/* The producer's message.max.bytes as librdkafka will apply it: the last
+ * setting in kafka.properties, then kafka.producer_properties. */
+static long long producer_max_bytes(const cxw_config_t *cfg)
+{
+        const cxw_strlist_t *lists[2] = {&cfg->kafka_props, &cfg->producer_props};
+        long long v = PRODUCER_MAX_DEFAULT;
+
+        for (int l = 0; l < 2; l++) {
+                for (size_t i = 0; i < lists[l]->cnt; i++) {
+                        static const char name[] = "message.max.bytes=";
+                        const char *s = lists[l]->v[i];
+                        char *end;
+                        long long n;
+
+                        if (strncmp(s, name, sizeof(name) - 1) != 0)
+                                continue;
+                        n = strtoll(s + sizeof(name) - 1, &end, 10);
+                        if (*end == '\0' && n > 0)
+                                v = n; /* a bad value is librdkafka's to refuse */
+                }
+        }
+        return v;
+}
+
 static void validate(ctx_t *ctx)
 {
         bool worker = ctx->purpose == CXW_CONFIG_FOR_WORKER;
@@ -1222,6 +1256,19 @@ static void validate(ctx_t *ctx)
                                  "'%.256s' changes with every start",
                                  cfg->worker_id);
                 }
+        }
+        if (worker &&
+            cfg->max_message_bytes + (long long)DLQ_ROOM > producer_max_bytes(cfg)) {
+                const prop_t *p = find_prop("limits.max_message_bytes");
+                long long max = producer_max_bytes(cfg);
+
+                prop_err(
+                    ctx, p, &ctx->orig[p - props],
+                    "%d plus %d bytes for its DLQ copy's key and headers exceeds the "
+                    "producer's message.max.bytes (%lld): set it to at most %lld, "
+                    "or raise message.max.bytes in kafka.producer_properties (and "
+                    "the topics' max.message.bytes on the brokers)",
+                    cfg->max_message_bytes, DLQ_ROOM, max, max - DLQ_ROOM);
         }
 }
 

@@ -625,6 +625,19 @@ rd_kafka_resp_err_t cxw_kafka_produce(cxw_kafka_t *k, const char *topic, const v
                                  RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
 }
 
+size_t cxw_kafka_max_record_bytes(const cxw_kafka_t *k)
+{
+        char buf[32];
+        size_t n = sizeof(buf);
+        long long v;
+
+        if (rd_kafka_conf_get(rd_kafka_conf(k->producer), "message.max.bytes", buf, &n) !=
+                RD_KAFKA_CONF_OK ||
+            (v = atoll(buf)) <= 0)
+                return 1000000; /* librdkafka's default */
+        return (size_t)v;
+}
+
 void cxw_kafka_store(cxw_kafka_t *k, const char *topic, int32_t partition, int64_t offset)
 {
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);

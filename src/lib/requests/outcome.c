@@ -142,3 +142,52 @@ rd_kafka_headers_t *cxw_dlq_headers(const rd_kafka_headers_t *orig,
         add_str(h, "dlq-at", stamp(o, ts, sizeof(ts)));
         return h;
 }
+
+/* A length as librdkafka writes it (zig-zag varint): at most 5 bytes for
+ * 32 bits; counted at its real size so the estimate stays close. */
+static size_t varint_size(size_t n)
+{
+        uint64_t z = (uint64_t)n << 1; /* zig-zag of a non-negative number */
+        size_t b = 1;
+
+        while (z >= 0x80) {
+                z >>= 7;
+                b++;
+        }
+        return b;
+}
+
+size_t cxw_record_size(size_t keylen, size_t len, const rd_kafka_headers_t *hdrs)
+{
+        size_t size = CXW_RECORD_OVERHEAD + keylen + len;
+        const char *name;
+        const void *v;
+        size_t vlen;
+
+        for (size_t i = 0;
+             hdrs && rd_kafka_header_get_all(hdrs, i, &name, &v, &vlen) == 0; i++) {
+                size_t nlen = strlen(name);
+                size += varint_size(nlen) + nlen + varint_size(vlen) + vlen;
+        }
+        return size;
+}
+
+long long cxw_dlq_fit(rd_kafka_headers_t *hdrs, size_t keylen, size_t len,
+                      size_t orig_len, size_t max_bytes)
+{
+        char buf[32];
+        size_t fixed;
+
+        if (len >= orig_len && cxw_record_size(keylen, len, hdrs) <= max_bytes)
+                return (long long)len;
+        snprintf(buf, sizeof(buf), "%zu", orig_len);
+        /* the header goes in before the room left for the value is known */
+        fixed = cxw_record_size(keylen, 0, hdrs) + varint_size(strlen("dlq-truncated")) +
+                strlen("dlq-truncated") + varint_size(strlen(buf)) + strlen(buf);
+        if (fixed > max_bytes)
+                return -1;
+        rd_kafka_header_add(hdrs, "dlq-truncated", -1, buf, -1);
+        /* a shorter value may have a shorter length varint: at most 4 bytes
+         * less, which only leaves a little room unused */
+        return (long long)(max_bytes - fixed < len ? max_bytes - fixed : len);
+}

@@ -350,6 +350,18 @@ void cxw_kafka_set_paused(cxw_kafka_t *k, int paused)
                 S.resumes++;
 }
 
+size_t cxw_kafka_max_record_bytes(const cxw_kafka_t *k)
+{
+        (void)k;
+        return 1000000; /* librdkafka's default message.max.bytes */
+}
+
+int64_t cxw_kafka_revoke_commit_failures(const cxw_kafka_t *k)
+{
+        (void)k;
+        return 0;
+}
+
 int cxw_kafka_paused(const cxw_kafka_t *k)
 {
         (void)k;
