@@ -23,6 +23,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "cxone/base/hmap.h"
+
 /** Longest contact id accepted (DESIGN.md: 1-128 chars of [A-Za-z0-9._-]). */
 #define CXW_SIM_ID_MAX 128
 /** Longest X-Request-Id / Idempotency-Key header kept. */
@@ -76,7 +78,7 @@ typedef struct cxw_sim_opts {
         char webhook_secret[CXW_SIM_CRED_MAX + 1];
 } cxw_sim_opts_t;
 
-/** A string-keyed hash table (chained). Not thread-safe; callers lock. */
+/** A string-keyed hash table (on cxw_hmap). Not thread-safe; callers lock. */
 typedef struct cxw_sim_map cxw_sim_map_t;
 
 /** One stored contact (value in the contacts map). */
@@ -114,6 +116,9 @@ typedef struct cxw_sim {
         int64_t rl_burst;
         double rl_tokens;
         int64_t rl_last_ms;
+
+        /* Which stripe an id's lock and map are: its hash under this key. */
+        cxw_hmap_key_t stripe_key;
 
         /* Random numbers: a counter hashed with the seed, lock-free. */
         uint64_t seed;
@@ -186,9 +191,6 @@ void *cxw_sim_map_remove(cxw_sim_map_t *m, const char *key, size_t klen);
 
 /** @brief Number of entries. */
 size_t cxw_sim_map_count(const cxw_sim_map_t *m);
-
-/** @brief FNV-1a, used to pick stripes and buckets. */
-uint64_t cxw_sim_hash(const char *s, size_t len);
 
 /* ---- state (sim_state.c) ---- */
 
