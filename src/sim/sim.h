@@ -24,6 +24,7 @@
 #include <microhttpd.h>
 
 #include "cxone/base/hmap.h"
+#include "cxone/io/httpd.h"
 
 /** Longest contact id accepted (DESIGN.md: 1-128 chars of [A-Za-z0-9._-]). */
 #define CXW_SIM_ID_MAX 128
@@ -383,11 +384,11 @@ void cxw_sim_webhook_destroy(cxw_sim_webhook_t *w);
 /* ---- HTTP front end (sim_http.c) ---- */
 
 /**
- * @brief Starts the MHD daemon for sim on opts->addr:opts->port.
- * @returns the daemon, or NULL with a message in errstr; *port_out gets the
- *          port actually bound.
+ * @brief Starts the cxw_httpd daemon for sim on opts->addr:opts->port.
+ * @returns the daemon (free with cxw_httpd_stop()), or NULL with a message
+ *          in errstr; *port_out gets the port actually bound.
  */
-struct MHD_Daemon *cxw_sim_http_start(cxw_sim_t *sim, uint16_t *port_out, char *errstr,
-                                      size_t errstr_size);
+cxw_httpd_t *cxw_sim_http_start(cxw_sim_t *sim, uint16_t *port_out, char *errstr,
+                                size_t errstr_size);
 
 #endif
