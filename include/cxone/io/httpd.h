@@ -69,7 +69,7 @@ typedef struct cxw_httpd_config_s {
         const char *name;   /**< for messages: "admin" ("admin listen ..."); or NULL */
         const char *listen; /**< "HOST:PORT", ":PORT" (any IPv4) or "[V6]:PORT" */
         /** true: the caller drives it (epoll, cxw_httpd_fd()/run()); false:
-         *  MHD's own threads (threads of them) do. */
+         *  MHD's own threads (a pool of threads when more than 1) do. */
         bool external;
         unsigned threads;
         bool suspend_resume; /**< allow MHD_suspend_connection() */

@@ -222,7 +222,7 @@ static void limit_options(const cxw_httpd_config_t *cfg, struct MHD_OptionItem *
         if (cfg->limits.conn_memory)
                 o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                                  (intptr_t)cfg->limits.conn_memory, NULL};
-        if (!cfg->external)
+        if (!cfg->external && cfg->threads > 1) /* 1: MHD's one thread, no pool */
                 o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
                                                  (intptr_t)cfg->threads, NULL};
         o[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
