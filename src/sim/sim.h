@@ -23,6 +23,9 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "cxone/base/hmap.h"
+#include "cxone/io/httpd.h"
+
 /** Longest contact id accepted (DESIGN.md: 1-128 chars of [A-Za-z0-9._-]). */
 #define CXW_SIM_ID_MAX 128
 /** Longest X-Request-Id / Idempotency-Key header kept. */
@@ -76,7 +79,7 @@ typedef struct cxw_sim_opts {
         char webhook_secret[CXW_SIM_CRED_MAX + 1];
 } cxw_sim_opts_t;
 
-/** A string-keyed hash table (chained). Not thread-safe; callers lock. */
+/** A string-keyed hash table (on cxw_hmap). Not thread-safe; callers lock. */
 typedef struct cxw_sim_map cxw_sim_map_t;
 
 /** One stored contact (value in the contacts map). */
@@ -114,6 +117,9 @@ typedef struct cxw_sim {
         int64_t rl_burst;
         double rl_tokens;
         int64_t rl_last_ms;
+
+        /* Which stripe an id's lock and map are: its hash under this key. */
+        cxw_hmap_key_t stripe_key;
 
         /* Random numbers: a counter hashed with the seed, lock-free. */
         uint64_t seed;
@@ -186,9 +192,6 @@ void *cxw_sim_map_remove(cxw_sim_map_t *m, const char *key, size_t klen);
 
 /** @brief Number of entries. */
 size_t cxw_sim_map_count(const cxw_sim_map_t *m);
-
-/** @brief FNV-1a, used to pick stripes and buckets. */
-uint64_t cxw_sim_hash(const char *s, size_t len);
 
 /* ---- state (sim_state.c) ---- */
 
@@ -381,11 +384,11 @@ void cxw_sim_webhook_destroy(cxw_sim_webhook_t *w);
 /* ---- HTTP front end (sim_http.c) ---- */
 
 /**
- * @brief Starts the MHD daemon for sim on opts->addr:opts->port.
- * @returns the daemon, or NULL with a message in errstr; *port_out gets the
- *          port actually bound.
+ * @brief Starts the cxw_httpd daemon for sim on opts->addr:opts->port.
+ * @returns the daemon (free with cxw_httpd_stop()), or NULL with a message
+ *          in errstr; *port_out gets the port actually bound.
  */
-struct MHD_Daemon *cxw_sim_http_start(cxw_sim_t *sim, uint16_t *port_out, char *errstr,
-                                      size_t errstr_size);
+cxw_httpd_t *cxw_sim_http_start(cxw_sim_t *sim, uint16_t *port_out, char *errstr,
+                                size_t errstr_size);
 
 #endif

@@ -4,6 +4,7 @@
  * cost a thousand heap slots, not a thousand threads. */
 #include "sim.h"
 
+#include "cxone/base/heap.h"
 #include "cxone/base/log.h"
 #include "cxone/base/util.h"
 
@@ -24,40 +25,14 @@ struct cxw_sim_delay {
         pthread_t thread;
         bool started;
         bool stopping;
-        slot_t *heap;
-        size_t len, cap;
+        cxw_heap_t heap; /* of slot_t, by wake time */
 };
 
-static void sift_up(slot_t *h, size_t i)
+static int slot_cmp(const void *a, const void *b)
 {
-        while (i > 0) {
-                size_t parent = (i - 1) / 2;
-                slot_t tmp;
-                if (h[parent].wake_ms <= h[i].wake_ms)
-                        break;
-                tmp = h[parent];
-                h[parent] = h[i];
-                h[i] = tmp;
-                i = parent;
-        }
-}
+        const slot_t *x = a, *y = b;
 
-static void sift_down(slot_t *h, size_t len, size_t i)
-{
-        for (;;) {
-                size_t l = 2 * i + 1, r = l + 1, min = i;
-                slot_t tmp;
-                if (l < len && h[l].wake_ms < h[min].wake_ms)
-                        min = l;
-                if (r < len && h[r].wake_ms < h[min].wake_ms)
-                        min = r;
-                if (min == i)
-                        return;
-                tmp = h[min];
-                h[min] = h[i];
-                h[i] = tmp;
-                i = min;
-        }
+        return x->wake_ms < y->wake_ms ? -1 : x->wake_ms > y->wake_ms;
 }
 
 static void *run(void *arg)
@@ -67,29 +42,29 @@ static void *run(void *arg)
         pthread_mutex_lock(&d->lock);
         while (!d->stopping) {
                 int64_t now = cxw_now_ms();
+                const slot_t *first = cxw_heap_top(&d->heap);
                 struct timespec ts;
+                slot_t due;
 
-                if (d->len == 0) {
+                if (!first) {
                         pthread_cond_wait(&d->cond, &d->lock);
                         continue;
                 }
-                if (d->heap[0].wake_ms <= now) {
-                        struct MHD_Connection *conn = d->heap[0].conn;
-                        d->heap[0] = d->heap[--d->len];
-                        sift_down(d->heap, d->len, 0);
+                if (first->wake_ms <= now) {
+                        cxw_heap_pop(&d->heap, &due);
                         /* MHD_resume_connection only flags the connection and
                          * wakes its thread: cheap enough to call under our lock,
                          * and the lock keeps stop from racing it. */
-                        MHD_resume_connection(conn);
+                        MHD_resume_connection(due.conn);
                         continue;
                 }
-                ts.tv_sec = (time_t)(d->heap[0].wake_ms / 1000);
-                ts.tv_nsec = (long)(d->heap[0].wake_ms % 1000) * 1000000L;
+                ts.tv_sec = (time_t)(first->wake_ms / 1000);
+                ts.tv_nsec = (long)(first->wake_ms % 1000) * 1000000L;
                 pthread_cond_timedwait(&d->cond, &d->lock, &ts);
         }
         /* Stopping: nobody stays suspended (MHD_stop_daemon requires it). */
-        while (d->len > 0)
-                MHD_resume_connection(d->heap[--d->len].conn);
+        for (slot_t s; cxw_heap_pop(&d->heap, &s) == 0;)
+                MHD_resume_connection(s.conn);
         pthread_mutex_unlock(&d->lock);
         return NULL;
 }
@@ -104,6 +79,7 @@ cxw_sim_delay_t *cxw_sim_delay_start(char *errstr, size_t errstr_size)
                 return NULL;
         }
         cxw_sim_lock_init(&d->lock, &d->cond);
+        cxw_heap_init(&d->heap, sizeof(slot_t), slot_cmp, NULL);
         rc = pthread_create(&d->thread, NULL, run, d);
         if (rc != 0) {
                 snprintf(errstr, errstr_size, "latency timer thread: %s", strerror(rc));
@@ -116,24 +92,17 @@ cxw_sim_delay_t *cxw_sim_delay_start(char *errstr, size_t errstr_size)
 
 void cxw_sim_delay_add(cxw_sim_delay_t *d, struct MHD_Connection *conn, int64_t wake_ms)
 {
+        slot_t s = {wake_ms, conn};
+
         pthread_mutex_lock(&d->lock);
         if (d->stopping)
                 goto now;
-        if (d->len == d->cap) {
-                size_t cap = d->cap ? d->cap * 2 : 256;
-                slot_t *h = realloc(d->heap, cap * sizeof(*h));
-                if (!h) {
-                        CXW_WARN("sim", "latency timer out of memory; answering at once");
-                        goto now;
-                }
-                d->heap = h;
-                d->cap = cap;
+        if (cxw_heap_push(&d->heap, &s) != 0) {
+                CXW_WARN("sim", "latency timer out of memory; answering at once");
+                goto now;
         }
-        d->heap[d->len].wake_ms = wake_ms;
-        d->heap[d->len].conn = conn;
-        sift_up(d->heap, d->len++);
         /* Wake the thread only if this is the new earliest. */
-        if (d->heap[0].conn == conn)
+        if (((const slot_t *)cxw_heap_top(&d->heap))->conn == conn)
                 pthread_cond_signal(&d->cond);
         pthread_mutex_unlock(&d->lock);
         return;
@@ -161,6 +130,6 @@ void cxw_sim_delay_destroy(cxw_sim_delay_t *d)
         cxw_sim_delay_stop(d);
         pthread_cond_destroy(&d->cond);
         pthread_mutex_destroy(&d->lock);
-        free(d->heap);
+        cxw_heap_fini(&d->heap);
         free(d);
 }

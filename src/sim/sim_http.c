@@ -1,25 +1,24 @@
-/* sim_http.c: cxone-sim's HTTP front end: the libmicrohttpd access handler,
- * the dispatch table and the endpoint handlers.
+/* sim_http.c: cxone-sim's HTTP front end: the request callbacks of its
+ * cxw_httpd daemon, the dispatch table and the endpoint handlers.
  *
- * One request, as MHD calls the handler:
- *   1st call  headers only: route it; /api/ requests are counted in flight
+ * One request, as the daemon calls us:
+ *   begin     headers only: route it; /api/ requests are counted in flight
  *             and the drop decision is taken (MHD_NO closes the connection).
- *   next      body chunks, kept up to the route's limit.
- *   last      (no data): rate limit → error → auth → handler; the answer is
- *             built now, so contacts change in arrival order, then either
+ *   (body)    kept by cxw_httpd up to the route's limit.
+ *   serve     the body is in: rate limit → error → auth → handler; the
+ *             answer is built now, so contacts change in arrival order, then either
  *             queued at once or, for /api/ with latency, the connection is
  *             suspended and parked on the latency timer.
- *   resumed   the handler is called once more and queues the stored answer.
+ *   resumed   serve is called once more and queues the stored answer.
  */
 #include "sim.h"
 
 #include "cxone/base/log.h"
+#include "cxone/io/httpd.h"
 #include "cxone/base/util.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,18 +40,14 @@ typedef struct route {
 } route_t;
 
 struct req {
-        struct MHD_Connection *conn;
-        const route_t *route; /* NULL: no route for this method and path */
-        bool path_known;      /* some route has this path (405, not 404) */
-        bool is_api;          /* /api/...: faults, latency, concurrency */
-        bool is_oauth;        /* /oauth/...: counted by status */
-        bool delayed;         /* answer built, waiting out the latency */
+        cxw_httpd_req_t *http; /* the connection and the body kept */
+        const route_t *route;  /* NULL: no route for this method and path */
+        bool path_known;       /* some route has this path (405, not 404) */
+        bool is_api;           /* /api/...: faults, latency, concurrency */
+        bool is_oauth;         /* /oauth/...: counted by status */
+        bool delayed;          /* answer built, waiting out the latency */
         char param[CXW_SIM_ID_MAX + 2];
         bool param_too_long;
-
-        char *body;
-        size_t len, cap, max;
-        bool too_large;
 
         /* The answer. */
         unsigned status;
@@ -129,7 +124,7 @@ static void route_request(req_t *r, const char *method, const char *url)
         }
         if (r->route)
                 r->hdr_value[0] = '\0';
-        r->max = r->route ? r->route->body_max : 0;
+        r->http->body_max = r->route ? r->route->body_max : 0;
 }
 
 /* ---- answers ---- */
@@ -171,27 +166,21 @@ static void set_header(req_t *r, const char *name, const char *value)
 
 static enum MHD_Result send_answer(cxw_sim_t *sim, req_t *r)
 {
-        static char oom_body[] = "{\"error\":\"out of memory\"}";
-        struct MHD_Response *resp;
+        static const char oom_body[] = "{\"error\":\"out of memory\"}";
+        const char *headers[] = {r->hdr_name, r->hdr_value, NULL};
         enum MHD_Result ret;
 
         if (r->resp) {
-                resp = MHD_create_response_from_buffer(r->resp_len, r->resp,
-                                                       MHD_RESPMEM_MUST_FREE);
-                if (resp)
-                        r->resp = NULL; /* now MHD's */
+                char *resp = r->resp;
+
+                r->resp = NULL; /* now the daemon's */
+                ret = cxw_httpd_reply(r->http, r->status, "application/json", resp,
+                                      r->resp_len, CXW_HTTPD_TAKE, headers);
         } else {
                 r->status = 500;
-                resp = MHD_create_response_from_buffer(strlen(oom_body), oom_body,
-                                                       MHD_RESPMEM_PERSISTENT);
+                ret = cxw_httpd_reply(r->http, r->status, "application/json", oom_body,
+                                      strlen(oom_body), CXW_HTTPD_STATIC, headers);
         }
-        if (!resp)
-                return MHD_NO;
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-        if (r->hdr_name)
-                MHD_add_response_header(resp, r->hdr_name, r->hdr_value);
-        ret = MHD_queue_response(r->conn, r->status, resp);
-        MHD_destroy_response(resp);
         if (r->is_api || r->is_oauth)
                 cxw_sim_count_status(sim, r->status);
         return ret;
@@ -201,7 +190,7 @@ static enum MHD_Result send_answer(cxw_sim_t *sim, req_t *r)
 
 static const char *header(req_t *r, const char *name)
 {
-        return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+        return cxw_httpd_header(r->http, name);
 }
 
 static int b64val(unsigned char c)
@@ -351,7 +340,7 @@ static void h_token(cxw_sim_t *sim, req_t *r)
         double fail = atomic_load(&sim->token_fail_rate);
         json_t *o;
 
-        if (r->too_large) {
+        if (r->http->too_large) {
                 atomic_fetch_add(&sim->token_rejects, 1);
                 answer_error2(r, 413, "invalid_request", "error_description",
                               "body larger than 8 KiB");
@@ -370,8 +359,8 @@ static void h_token(cxw_sim_t *sim, req_t *r)
                 answer_error(r, 401, "invalid_client");
                 return;
         }
-        if (!form_get(r->body ? r->body : "", r->len, "grant_type", grant, sizeof(grant),
-                      &malformed)) {
+        if (!form_get(r->http->body ? r->http->body : "", r->http->len, "grant_type",
+                      grant, sizeof(grant), &malformed)) {
                 atomic_fetch_add(&sim->token_rejects, 1);
                 answer_error2(r, 400, "invalid_request", "error_description",
                               "grant_type missing");
@@ -447,7 +436,7 @@ static void h_patch_contact(cxw_sim_t *sim, req_t *r)
                              "[A-Za-z0-9._-]");
                 return;
         }
-        if (r->too_large) {
+        if (r->http->too_large) {
                 answer_error(r, 413, "body larger than 64 KiB");
                 return;
         }
@@ -458,7 +447,8 @@ static void h_patch_contact(cxw_sim_t *sim, req_t *r)
                 answer_error(r, 400, "Idempotency-Key / X-Request-Id longer than 256");
                 return;
         }
-        body = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &jerr);
+        body = json_loadb(r->http->body ? r->http->body : "", r->http->len,
+                          JSON_REJECT_DUPLICATES, &jerr);
         if (!json_is_object(body)) {
                 json_decref(body);
                 answer_error(r, 400, "body must be a JSON object");
@@ -516,7 +506,7 @@ static void h_schedule_import(cxw_sim_t *sim, req_t *r)
                 answer_error(r, 401, "invalid_token");
                 return;
         }
-        if (r->too_large) {
+        if (r->http->too_large) {
                 answer_error(r, 413, "body larger than 4 MiB");
                 return;
         }
@@ -525,7 +515,8 @@ static void h_schedule_import(cxw_sim_t *sim, req_t *r)
                 answer_error(r, 400, "Idempotency-Key longer than 256");
                 return;
         }
-        body = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &jerr);
+        body = json_loadb(r->http->body ? r->http->body : "", r->http->len,
+                          JSON_REJECT_DUPLICATES, &jerr);
         if (!json_is_object(body)) {
                 json_decref(body);
                 answer_error(r, 400, "body must be a JSON object");
@@ -676,11 +667,12 @@ static void h_config_set(cxw_sim_t *sim, req_t *r)
         json_error_t jerr;
         const char *k;
 
-        if (r->too_large) {
+        if (r->http->too_large) {
                 answer_error(r, 413, "body larger than 8 KiB");
                 return;
         }
-        body = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &jerr);
+        body = json_loadb(r->http->body ? r->http->body : "", r->http->len,
+                          JSON_REJECT_DUPLICATES, &jerr);
         if (!json_is_object(body)) {
                 json_decref(body);
                 answer_error(r, 400, "body must be a JSON object");
@@ -780,75 +772,41 @@ static bool process(cxw_sim_t *sim, req_t *r)
         return true;
 }
 
-static void keep_body(req_t *r, const char *data, size_t n)
+/* Headers of a new request: route it; /api/ requests are counted in flight
+ * and may be dropped. */
+static enum MHD_Result begin(void *opaque, cxw_httpd_req_t *http, const char *method,
+                             const char *url)
 {
-        size_t need = r->len + n + 1;
+        cxw_sim_t *sim = opaque;
+        req_t *r = calloc(1, sizeof(*r));
 
-        if (r->too_large || r->max == 0)
-                return;
-        if (r->len + n > r->max) {
-                r->too_large = true;
-                free(r->body);
-                r->body = NULL;
-                r->len = r->cap = 0;
-                return;
-        }
-        if (need > r->cap) {
-                size_t cap = r->cap ? r->cap * 2 : 1024;
-                char *b;
-                while (cap < need)
-                        cap *= 2;
-                if (cap > r->max + 1)
-                        cap = r->max + 1;
-                b = realloc(r->body, cap);
-                if (!b) {
-                        /* Treated as too large: answered 413, never a crash. */
-                        r->too_large = true;
-                        return;
+        if (!r)
+                return MHD_NO;
+        http->state = r;
+        r->http = http;
+        r->is_api = strncmp(url, "/api/", 5) == 0;
+        r->is_oauth = strncmp(url, "/oauth/", 7) == 0;
+        route_request(r, method, url);
+        if (r->is_api || r->is_oauth)
+                atomic_fetch_add(&sim->requests_total, 1);
+        if (r->is_api) {
+                double drop = atomic_load(&sim->drop_rate);
+                cxw_sim_api_begin(sim);
+                if (drop > 0 && cxw_sim_rand01(sim) < drop) {
+                        atomic_fetch_add(&sim->dropped, 1);
+                        return MHD_NO; /* MHD closes without an answer */
                 }
-                r->body = b;
-                r->cap = cap;
         }
-        memcpy(r->body + r->len, data, n);
-        r->len += n;
-        r->body[r->len] = '\0';
+        return MHD_YES;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+/* The body is in (or the latency is over): answer, or park the connection
+ * on the latency timer. */
+static enum MHD_Result serve(void *opaque, cxw_httpd_req_t *http)
 {
-        cxw_sim_t *sim = cls;
-        req_t *r = *con_cls;
+        cxw_sim_t *sim = opaque;
+        req_t *r = http->state;
 
-        (void)version;
-        if (!r) {
-                r = calloc(1, sizeof(*r));
-                if (!r)
-                        return MHD_NO;
-                *con_cls = r;
-                r->conn = conn;
-                r->is_api = strncmp(url, "/api/", 5) == 0;
-                r->is_oauth = strncmp(url, "/oauth/", 7) == 0;
-                route_request(r, method, url);
-                if (r->is_api || r->is_oauth)
-                        atomic_fetch_add(&sim->requests_total, 1);
-                if (r->is_api) {
-                        double drop = atomic_load(&sim->drop_rate);
-                        cxw_sim_api_begin(sim);
-                        if (drop > 0 && cxw_sim_rand01(sim) < drop) {
-                                atomic_fetch_add(&sim->dropped, 1);
-                                return MHD_NO; /* MHD closes without an answer */
-                        }
-                }
-                return MHD_YES;
-        }
-        if (*upload_data_size > 0) {
-                keep_body(r, upload_data, *upload_data_size);
-                *upload_data_size = 0;
-                return MHD_YES;
-        }
         if (r->delayed)
                 return send_answer(sim, r);
         if (process(sim, r) && r->is_api) {
@@ -859,81 +817,49 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         delay += (int64_t)(cxw_sim_rand64(sim) % (uint64_t)(jitter + 1));
                 if (delay > 0) {
                         r->delayed = true;
-                        MHD_suspend_connection(conn);
-                        cxw_sim_delay_add(sim->delay, conn, cxw_now_ms() + delay);
+                        MHD_suspend_connection(http->conn);
+                        cxw_sim_delay_add(sim->delay, http->conn, cxw_now_ms() + delay);
                         return MHD_YES;
                 }
         }
         return send_answer(sim, r);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+static void end(void *opaque, cxw_httpd_req_t *http)
 {
-        cxw_sim_t *sim = cls;
-        req_t *r = *con_cls;
+        cxw_sim_t *sim = opaque;
+        req_t *r = http->state;
 
-        (void)conn;
-        (void)toe;
         if (!r)
                 return;
         if (r->is_api)
                 cxw_sim_api_end(sim);
-        free(r->body);
         free(r->resp);
         free(r);
-        *con_cls = NULL;
+        http->state = NULL;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-        char msg[512];
-        size_t n;
-
-        (void)cls;
-        if (CXW_LOG_DEBUG > cxw_log_threshold)
-                return;
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        n = strlen(msg);
-        while (n > 0 && msg[n - 1] == '\n')
-                msg[--n] = '\0';
-        CXW_DEBUG("mhd", "%s", msg);
-}
-
-struct MHD_Daemon *cxw_sim_http_start(cxw_sim_t *sim, uint16_t *port_out, char *errstr,
-                                      size_t errstr_size)
+cxw_httpd_t *cxw_sim_http_start(cxw_sim_t *sim, uint16_t *port_out, char *errstr,
+                                size_t errstr_size)
 {
         const cxw_sim_opts_t *o = sim->opts;
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                         MHD_USE_ERROR_LOG;
-        struct sockaddr_in sa;
-        struct MHD_Daemon *d;
-        const union MHD_DaemonInfo *info;
+        char listen[96];
+        cxw_httpd_config_t cfg = {
+            .listen = listen,
+            .threads = (unsigned)o->threads,
+            .suspend_resume = true,
+            .limits = {.max_connections = 4096, .backlog = 1024, .timeout_s = 60},
+            .log_tag = "mhd",
+            .begin = begin,
+            .serve = serve,
+            .end = end,
+            .opaque = sim,
+        };
+        cxw_httpd_t *h;
 
-        memset(&sa, 0, sizeof(sa));
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(o->port);
-        if (inet_pton(AF_INET, o->addr, &sa.sin_addr) != 1) {
-                snprintf(errstr, errstr_size, "not an IPv4 address: %s", o->addr);
-                return NULL;
-        }
-        if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
-                flags |= MHD_USE_EPOLL;
-        errno = 0;
-        d = MHD_start_daemon(
-            flags, o->port, NULL, NULL, on_request, sim, MHD_OPTION_SOCK_ADDR,
-            (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
-            MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
-            on_completed, sim, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-            MHD_OPTION_END);
-        if (!d) {
-                snprintf(errstr, errstr_size, "cannot listen on %s:%u: %s", o->addr,
-                         (unsigned)o->port,
-                         errno ? strerror(errno) : "libmicrohttpd failed");
-                return NULL;
-        }
-        info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-        *port_out = info ? info->port : o->port;
-        return d;
+        snprintf(listen, sizeof(listen), "%s:%u", o->addr, (unsigned)o->port);
+        h = cxw_httpd_start(&cfg, errstr, errstr_size);
+        if (h)
+                *port_out = (uint16_t)cxw_httpd_port(h);
+        return h;
 }

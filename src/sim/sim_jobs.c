@@ -26,6 +26,7 @@
  */
 #include "sim.h"
 
+#include "cxone/base/heap.h"
 #include "cxone/base/log.h"
 #include "cxone/requests/schedules.h"
 #include "cxone/base/util.h"
@@ -103,58 +104,29 @@ struct cxw_sim_jobs {
         cxw_sim_map_t *by_key; /* Idempotency-Key → job_t */
         cxw_sim_map_t *agents; /* calendar '\0' agent → agent_t */
         job_t *oldest, *newest;
-        size_t count;   /* jobs held */
-        size_t entries; /* parsed entries held over all jobs */
-        job_t **heap;   /* running jobs by (due_ms, seq) */
-        size_t hlen, hcap;
+        size_t count;       /* jobs held */
+        size_t entries;     /* parsed entries held over all jobs */
+        cxw_heap_t running; /* of job_t *, by (due_ms, seq) */
         uint64_t next_seq;
 };
 
 /* ---- heap of running jobs ---- */
 
-static bool before(const job_t *a, const job_t *b)
+static int job_cmp(const void *a, const void *b)
 {
-        return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->seq < b->seq);
+        const job_t *x = *(job_t *const *)a, *y = *(job_t *const *)b;
+
+        if (x->due_ms != y->due_ms)
+                return x->due_ms < y->due_ms ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void heap_push(cxw_sim_jobs_t *j, job_t *jb)
+/* The running job due first, or NULL. */
+static job_t *first_due(const cxw_sim_jobs_t *j)
 {
-        size_t i = j->hlen++;
+        job_t **top = cxw_heap_top(&j->running);
 
-        j->heap[i] = jb;
-        while (i > 0) {
-                size_t parent = (i - 1) / 2;
-                job_t *tmp;
-                if (!before(j->heap[i], j->heap[parent]))
-                        break;
-                tmp = j->heap[parent];
-                j->heap[parent] = j->heap[i];
-                j->heap[i] = tmp;
-                i = parent;
-        }
-}
-
-static job_t *heap_pop(cxw_sim_jobs_t *j)
-{
-        job_t *top = j->heap[0];
-        size_t i = 0;
-
-        j->heap[0] = j->heap[--j->hlen];
-        for (;;) {
-                size_t l = 2 * i + 1, r = l + 1, min = i;
-                job_t *tmp;
-                if (l < j->hlen && before(j->heap[l], j->heap[min]))
-                        min = l;
-                if (r < j->hlen && before(j->heap[r], j->heap[min]))
-                        min = r;
-                if (min == i)
-                        break;
-                tmp = j->heap[min];
-                j->heap[min] = j->heap[i];
-                j->heap[i] = tmp;
-                i = min;
-        }
-        return top;
+        return top ? *top : NULL;
 }
 
 /* ---- the schedule index ---- */
@@ -479,8 +451,12 @@ static void finish(cxw_sim_jobs_t *j, job_t *jb)
 /* Finishes every job due by now, in due order. Called with the lock held. */
 static void advance(cxw_sim_jobs_t *j, int64_t now)
 {
-        while (j->hlen > 0 && j->heap[0]->due_ms <= now)
-                finish(j, heap_pop(j));
+        job_t *jb;
+
+        while ((jb = first_due(j)) && jb->due_ms <= now) {
+                cxw_heap_pop(&j->running, NULL);
+                finish(j, jb);
+        }
 }
 
 static void unlink_job(cxw_sim_jobs_t *j, job_t *jb)
@@ -609,15 +585,9 @@ cxw_sim_job_submit_t cxw_sim_jobs_submit(cxw_sim_jobs_t *j, json_t *body,
                 rc = CXW_SIM_JOB_FULL;
                 goto out;
         }
-        if (j->hlen == j->hcap) {
-                size_t cap = j->hcap ? j->hcap * 2 : 64;
-                job_t **h = realloc(j->heap, cap * sizeof(*h));
-                if (!h) {
-                        pthread_mutex_unlock(&j->lock);
-                        goto out;
-                }
-                j->heap = h;
-                j->hcap = cap;
+        if (cxw_heap_reserve(&j->running, 1) != 0) {
+                pthread_mutex_unlock(&j->lock);
+                goto out;
         }
         do {
                 make_id(sim, jb->id);
@@ -641,8 +611,8 @@ cxw_sim_job_submit_t cxw_sim_jobs_submit(cxw_sim_jobs_t *j, json_t *body,
         j->newest = jb;
         j->count++;
         j->entries += jb->n_entries;
-        heap_push(j, jb);
-        if (j->heap[0] == jb)
+        cxw_heap_push(&j->running, &jb); /* cannot fail: reserved above */
+        if (first_due(j) == jb)
                 pthread_cond_signal(&j->cond);
         cxw_strlcpy(job_id, jb->id, job_id_size);
         *status = status_names[ST_RUNNING];
@@ -736,7 +706,7 @@ static void clear(cxw_sim_jobs_t *j)
         }
         j->oldest = j->newest = NULL;
         j->count = j->entries = 0;
-        j->hlen = 0;
+        cxw_heap_clear(&j->running);
         cxw_sim_map_remove_if(j->by_id, NULL, NULL, NULL);
         cxw_sim_map_remove_if(j->by_key, NULL, NULL, NULL);
         cxw_sim_map_remove_if(j->agents, NULL, NULL, agent_free);
@@ -761,11 +731,11 @@ static void *run(void *arg)
                 int64_t due;
 
                 advance(j, cxw_now_ms());
-                if (j->hlen == 0) {
+                if (!first_due(j)) {
                         pthread_cond_wait(&j->cond, &j->lock);
                         continue;
                 }
-                due = j->heap[0]->due_ms;
+                due = first_due(j)->due_ms;
                 ts.tv_sec = (time_t)(due / 1000);
                 ts.tv_nsec = (long)(due % 1000) * 1000000L;
                 pthread_cond_timedwait(&j->cond, &j->lock, &ts);
@@ -785,6 +755,7 @@ cxw_sim_jobs_t *cxw_sim_jobs_start(cxw_sim_t *sim, char *errstr, size_t errstr_s
         }
         j->sim = sim;
         cxw_sim_lock_init(&j->lock, &j->cond);
+        cxw_heap_init(&j->running, sizeof(job_t *), job_cmp, NULL);
         j->by_id = cxw_sim_map_new();
         j->by_key = cxw_sim_map_new();
         j->agents = cxw_sim_map_new();
@@ -828,7 +799,7 @@ void cxw_sim_jobs_destroy(cxw_sim_jobs_t *j)
         cxw_sim_map_destroy(j->by_id, NULL);
         cxw_sim_map_destroy(j->by_key, NULL);
         cxw_sim_map_destroy(j->agents, agent_free);
-        free(j->heap);
+        cxw_heap_fini(&j->running);
         pthread_cond_destroy(&j->cond);
         pthread_mutex_destroy(&j->lock);
         free(j);

@@ -457,7 +457,7 @@ int main(int argc, char **argv)
         char errstr[512];
         cxw_sim_opts_t opts;
         cxw_sim_t *sim = NULL;
-        struct MHD_Daemon *d = NULL;
+        cxw_httpd_t *d = NULL;
         sigset_t set;
         uint16_t port = 0;
         int rc, sig = 0, exit_code = 1;
@@ -528,7 +528,7 @@ int main(int argc, char **argv)
                 struct timespec ts = {0, 10 * 1000000L};
                 nanosleep(&ts, NULL);
         }
-        MHD_stop_daemon(d);
+        cxw_httpd_stop(d);
         /* No request left: stop finishing jobs, then stop sending webhooks. */
         cxw_sim_jobs_stop(sim->jobs);
         cxw_sim_webhook_stop(sim->webhook);

@@ -1,32 +1,44 @@
-/* sim_map.c: a small chained hash table with string keys for cxone-sim. */
+/* sim_map.c: string keys to values for cxone-sim, on the library's hash
+ * table (cxw_hmap: chained, seeded SipHash); an entry holds a copy of its
+ * key. */
 #include "sim.h"
+
+#include "cxone/base/hmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct entry {
-        struct entry *next;
-        uint64_t hash;
+        cxw_hmap_node_t node; /* first: in the table */
         void *val;
         size_t klen;
         char key[]; /* klen bytes + NUL */
 } entry_t;
 
 struct cxw_sim_map {
-        entry_t **buckets;
-        size_t nbuckets; /* a power of two */
-        size_t count;
+        cxw_hmap_t table; /* of entry_t */
 };
 
-uint64_t cxw_sim_hash(const char *s, size_t len)
-{
-        uint64_t h = 0xcbf29ce484222325ULL;
+/* A key as lookups pass it. */
+typedef struct {
+        const char *key;
+        size_t klen;
+} lookup_t;
 
-        for (size_t i = 0; i < len; i++) {
-                h ^= (unsigned char)s[i];
-                h *= 0x100000001b3ULL;
-        }
-        return h;
+static bool entry_eq(const cxw_hmap_node_t *node, const void *key)
+{
+        const entry_t *e = (const entry_t *)node;
+        const lookup_t *k = key;
+
+        return e->klen == k->klen && memcmp(e->key, k->key, k->klen) == 0;
+}
+
+static entry_t *find(const cxw_sim_map_t *m, const char *key, size_t klen)
+{
+        lookup_t k = {key, klen};
+
+        return (entry_t *)cxw_hmap_find(&m->table, cxw_hmap_hash(&m->table, key, klen),
+                                        entry_eq, &k);
 }
 
 cxw_sim_map_t *cxw_sim_map_new(void)
@@ -35,12 +47,7 @@ cxw_sim_map_t *cxw_sim_map_new(void)
 
         if (!m)
                 return NULL;
-        m->nbuckets = 16;
-        m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
-        if (!m->buckets) {
-                free(m);
-                return NULL;
-        }
+        cxw_hmap_init(&m->table);
         return m;
 }
 
@@ -49,103 +56,66 @@ void cxw_sim_map_destroy(cxw_sim_map_t *m, void (*free_val)(void *))
         if (!m)
                 return;
         cxw_sim_map_remove_if(m, NULL, NULL, free_val);
-        free(m->buckets);
+        cxw_hmap_fini(&m->table);
         free(m);
 }
 
 void *cxw_sim_map_get(const cxw_sim_map_t *m, const char *key, size_t klen)
 {
-        uint64_t h = cxw_sim_hash(key, klen);
+        entry_t *e = find(m, key, klen);
 
-        for (entry_t *e = m->buckets[h & (m->nbuckets - 1)]; e; e = e->next) {
-                if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
-                        return e->val;
-        }
-        return NULL;
-}
-
-/* Doubles the bucket array; on failure the map stays as it was (only slower). */
-static void grow(cxw_sim_map_t *m)
-{
-        size_t n = m->nbuckets * 2;
-        entry_t **b = calloc(n, sizeof(*b));
-
-        if (!b)
-                return;
-        for (size_t i = 0; i < m->nbuckets; i++) {
-                entry_t *e = m->buckets[i];
-                while (e) {
-                        entry_t *next = e->next;
-                        e->next = b[e->hash & (n - 1)];
-                        b[e->hash & (n - 1)] = e;
-                        e = next;
-                }
-        }
-        free(m->buckets);
-        m->buckets = b;
-        m->nbuckets = n;
+        return e ? e->val : NULL;
 }
 
 int cxw_sim_map_put(cxw_sim_map_t *m, const char *key, size_t klen, void *val)
 {
         entry_t *e = malloc(sizeof(*e) + klen + 1);
-        size_t i;
 
         if (!e)
                 return -1;
-        e->hash = cxw_sim_hash(key, klen);
         e->val = val;
         e->klen = klen;
         memcpy(e->key, key, klen);
         e->key[klen] = '\0';
-        if (m->count >= m->nbuckets)
-                grow(m);
-        i = e->hash & (m->nbuckets - 1);
-        e->next = m->buckets[i];
-        m->buckets[i] = e;
-        m->count++;
+        if (cxw_hmap_insert(&m->table, &e->node, cxw_hmap_hash(&m->table, key, klen)) !=
+            0) {
+                free(e);
+                return -1;
+        }
         return 0;
 }
 
 void cxw_sim_map_remove_if(cxw_sim_map_t *m, bool (*pred)(void *val, void *ctx),
                            void *ctx, void (*free_val)(void *))
 {
-        for (size_t i = 0; i < m->nbuckets; i++) {
-                entry_t **pp = &m->buckets[i];
-                while (*pp) {
-                        entry_t *e = *pp;
-                        if (pred && !pred(e->val, ctx)) {
-                                pp = &e->next;
-                                continue;
-                        }
-                        *pp = e->next;
-                        if (free_val)
-                                free_val(e->val);
-                        free(e);
-                        m->count--;
-                }
+        cxw_hmap_iter_t it = {0};
+        cxw_hmap_node_t *n;
+
+        while ((n = cxw_hmap_next(&m->table, &it))) {
+                entry_t *e = (entry_t *)n;
+                if (pred && !pred(e->val, ctx))
+                        continue;
+                cxw_hmap_remove(&m->table, n);
+                if (free_val)
+                        free_val(e->val);
+                free(e);
         }
 }
 
 void *cxw_sim_map_remove(cxw_sim_map_t *m, const char *key, size_t klen)
 {
-        uint64_t h = cxw_sim_hash(key, klen);
+        entry_t *e = find(m, key, klen);
+        void *val;
 
-        for (entry_t **pp = &m->buckets[h & (m->nbuckets - 1)]; *pp; pp = &(*pp)->next) {
-                entry_t *e = *pp;
-                void *val;
-                if (e->hash != h || e->klen != klen || memcmp(e->key, key, klen) != 0)
-                        continue;
-                *pp = e->next;
-                val = e->val;
-                free(e);
-                m->count--;
-                return val;
-        }
-        return NULL;
+        if (!e)
+                return NULL;
+        cxw_hmap_remove(&m->table, &e->node);
+        val = e->val;
+        free(e);
+        return val;
 }
 
 size_t cxw_sim_map_count(const cxw_sim_map_t *m)
 {
-        return m->count;
+        return cxw_hmap_count(&m->table);
 }

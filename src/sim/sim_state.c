@@ -19,10 +19,10 @@
 #define TOKENS_MAX  200000
 #define TOKEN_BYTES 24
 
-static size_t stripe_of(const char *s, size_t len)
+static size_t stripe_of(const cxw_sim_t *sim, const char *s, size_t len)
 {
-        /* High bits: the map uses the low ones for its buckets. */
-        return (size_t)(cxw_sim_hash(s, len) >> 58) % CXW_SIM_STRIPES;
+        /* A key of its own: the maps hash under theirs. */
+        return (size_t)(cxw_hmap_siphash(&sim->stripe_key, s, len) % CXW_SIM_STRIPES);
 }
 
 bool cxw_sim_id_valid(const char *id)
@@ -130,6 +130,7 @@ cxw_sim_t *cxw_sim_new(cxw_sim_opts_t *opts, char *errstr, size_t errstr_size)
         sim->rl_tokens = (double)opts->burst;
         sim->rl_last_ms = cxw_now_ms();
         sim->seed = opts->seed ? opts->seed : cxw_rand_seed();
+        cxw_hmap_key_random(&sim->stripe_key);
         pthread_rwlock_init(&sim->tokens_lock, NULL);
         for (size_t i = 0; i < CXW_SIM_STRIPES; i++) {
                 pthread_mutex_init(&sim->contacts[i].lock, NULL);
@@ -332,7 +333,7 @@ static void note_reqkey(cxw_sim_t *sim, const char *id, const char *reqkey)
         key[idlen] = '\0';
         memcpy(key + idlen + 1, reqkey, rlen);
         klen = idlen + 1 + rlen;
-        st = &sim->reqkeys[stripe_of(key, klen)];
+        st = &sim->reqkeys[stripe_of(sim, key, klen)];
         pthread_mutex_lock(&st->lock);
         if (cxw_sim_map_get(st->map, key, klen))
                 atomic_fetch_add(&sim->applied_duplicates, 1);
@@ -361,7 +362,7 @@ json_t *cxw_sim_contact_apply(cxw_sim_t *sim, const char *id, json_t *fields,
                               const char *reqkey)
 {
         size_t idlen = strlen(id);
-        cxw_sim_stripe_t *st = &sim->contacts[stripe_of(id, idlen)];
+        cxw_sim_stripe_t *st = &sim->contacts[stripe_of(sim, id, idlen)];
         cxw_sim_contact_t *c;
         json_t *out = NULL;
 
@@ -401,7 +402,7 @@ done:
 json_t *cxw_sim_contact_get(cxw_sim_t *sim, const char *id)
 {
         size_t idlen = strlen(id);
-        cxw_sim_stripe_t *st = &sim->contacts[stripe_of(id, idlen)];
+        cxw_sim_stripe_t *st = &sim->contacts[stripe_of(sim, id, idlen)];
         cxw_sim_contact_t *c;
         json_t *out = NULL, *fields = NULL;
 

@@ -1,6 +1,7 @@
 /* metrics.c: a Prometheus registry (families of series in hash tables) and
  * its text exposition (format 0.0.4). */
 #include "cxone/base/metrics.h"
+#include "cxone/base/hmap.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -14,8 +15,6 @@
  * (a label with unbounded values), and the scrape should fail, not the
  * process. */
 #define MAX_RENDER (64u << 20)
-/* Initial hash buckets of a family; doubled when series outnumber them. */
-#define INIT_BUCKETS 16
 /* Room for any number fmt_num() writes ("%.17g" of a double: at most 24). */
 #define NUM_SIZE 40
 
@@ -23,9 +22,8 @@ static const double default_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                         0.5,   1,    2.5,   5,    10};
 
 struct cxw_series_s {
+        cxw_hmap_node_t node; /**< first: in the family's table */
         cxw_metric_t *m;
-        struct cxw_series_s *hnext; /**< next in the hash chain */
-        uint64_t hash;
         double value;      /**< counter/gauge value; histogram sum */
         uint64_t count;    /**< histogram: observations */
         uint64_t *buckets; /**< histogram: per bucket, not cumulative; n_bounds+1 */
@@ -46,8 +44,7 @@ struct cxw_metric_s {
         void *fn_opaque;
         cxw_series_t **series; /**< in creation order */
         size_t n_series, cap_series;
-        cxw_series_t **table; /**< hash chains */
-        size_t n_table;       /**< power of two */
+        cxw_hmap_t table; /**< of the series, by key */
         cxw_series_t *overflow;
         uint64_t overflows;
 };
@@ -310,7 +307,7 @@ static void free_family(cxw_metric_t *m)
                 free(m->series[i]);
         free(m->overflow);
         free(m->series);
-        free(m->table);
+        cxw_hmap_fini(&m->table);
         for (size_t i = 0; i < m->n_labels; i++)
                 free(m->labels[i]);
         free(m->labels);
@@ -332,8 +329,7 @@ void cxw_metrics_destroy(cxw_metrics_t *reg)
 }
 
 /* The label-less key: no values, so an empty key. */
-static cxw_series_t *new_series(cxw_metric_t *m, const char *key, size_t keylen,
-                                uint64_t hash)
+static cxw_series_t *new_series(cxw_metric_t *m, const char *key, size_t keylen)
 {
         size_t nb = m->type == CXW_METRIC_HISTOGRAM ? m->n_bounds + 1 : 0;
         /* The bucket counts follow the key, aligned for uint64_t. */
@@ -343,7 +339,6 @@ static cxw_series_t *new_series(cxw_metric_t *m, const char *key, size_t keylen,
         if (!s)
                 return NULL;
         s->m = m;
-        s->hash = hash;
         s->keylen = keylen;
         memcpy(s->key, key, keylen);
         if (nb)
@@ -351,28 +346,13 @@ static cxw_series_t *new_series(cxw_metric_t *m, const char *key, size_t keylen,
         return s;
 }
 
-static int table_insert(cxw_metric_t *m, cxw_series_t *s)
+static int table_insert(cxw_metric_t *m, cxw_series_t *s, uint64_t hash)
 {
-        if (m->n_series + 1 > m->n_table) {
-                size_t n = m->n_table ? m->n_table * 2 : INIT_BUCKETS;
-                cxw_series_t **t = calloc(n, sizeof(*t));
-
-                if (!t)
-                        return -1;
-                for (size_t i = 0; i < m->n_series; i++) {
-                        cxw_series_t *o = m->series[i];
-                        o->hnext = t[o->hash & (n - 1)];
-                        t[o->hash & (n - 1)] = o;
-                }
-                free(m->table);
-                m->table = t;
-                m->n_table = n;
-        }
         if (grow((void **)&m->series, &m->cap_series, m->n_series + 1,
                  sizeof(*m->series)) != 0)
                 return -1;
-        s->hnext = m->table[s->hash & (m->n_table - 1)];
-        m->table[s->hash & (m->n_table - 1)] = s;
+        if (cxw_hmap_insert(&m->table, &s->node, hash) != 0)
+                return -1;
         m->series[m->n_series++] = s;
         return 0;
 }
@@ -458,6 +438,7 @@ static cxw_metric_t *add_family(cxw_metrics_t *reg, const char *name, const char
         m = calloc(1, sizeof(*m));
         if (!m)
                 goto fail;
+        cxw_hmap_init(&m->table);
         m->reg = reg;
         m->type = type;
         m->name = strdup(name);
@@ -571,15 +552,18 @@ static size_t value_len(const char *v)
         return n;
 }
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-        uint64_t h = 1469598103934665603ULL;
+/* A series' key as a lookup compares it. */
+typedef struct {
+        const char *key;
+        size_t keylen;
+} series_key_t;
 
-        for (size_t i = 0; i < n; i++) {
-                h ^= (unsigned char)p[i];
-                h *= 1099511628211ULL;
-        }
-        return h;
+static bool series_eq(const cxw_hmap_node_t *node, const void *key)
+{
+        const cxw_series_t *s = (const cxw_series_t *)node;
+        const series_key_t *k = key;
+
+        return s->keylen == k->keylen && memcmp(s->key, k->key, k->keylen) == 0;
 }
 
 cxw_series_t *cxw_metric_series(cxw_metric_t *m, const char *const *label_values)
@@ -587,6 +571,7 @@ cxw_series_t *cxw_metric_series(cxw_metric_t *m, const char *const *label_values
         char key[CXW_METRICS_MAX_LABELS * (CXW_METRICS_MAX_VALUE + 1)];
         size_t keylen = 0;
         uint64_t hash;
+        series_key_t lookup;
         cxw_series_t *s;
 
         if (!m || m->fn)
@@ -599,12 +584,12 @@ cxw_series_t *cxw_metric_series(cxw_metric_t *m, const char *const *label_values
                 keylen += n;
                 key[keylen++] = '\0';
         }
-        hash = fnv1a(key, keylen);
-        if (m->n_table)
-                for (s = m->table[hash & (m->n_table - 1)]; s; s = s->hnext)
-                        if (s->hash == hash && s->keylen == keylen &&
-                            memcmp(s->key, key, keylen) == 0)
-                                return s;
+        hash = cxw_hmap_hash(&m->table, key, keylen);
+        lookup.key = key;
+        lookup.keylen = keylen;
+        s = (cxw_series_t *)cxw_hmap_find(&m->table, hash, series_eq, &lookup);
+        if (s)
+                return s;
         if (m->n_series >= m->reg->max_series) {
                 m->overflows++;
                 if (!m->overflow) {
@@ -613,14 +598,14 @@ cxw_series_t *cxw_metric_series(cxw_metric_t *m, const char *const *label_values
                                 memcpy(key + keylen, "other", 6);
                                 keylen += 6;
                         }
-                        m->overflow = new_series(m, key, keylen, 0);
+                        m->overflow = new_series(m, key, keylen);
                 }
                 return m->overflow;
         }
-        s = new_series(m, key, keylen, hash);
+        s = new_series(m, key, keylen);
         if (!s)
                 return NULL;
-        if (table_insert(m, s) != 0) {
+        if (table_insert(m, s, hash) != 0) {
                 free(s);
                 return NULL;
         }

@@ -5,6 +5,7 @@
  * and nothing in progress, so every ready entry stands for one poppable item
  * and pop/push/release are O(1) (amortized, for the hash table). */
 #include "cxone/flow/dispatch.h"
+#include "cxone/base/hmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,10 +17,9 @@ typedef struct node_s {
 } node_t;
 
 typedef struct key_s {
-        struct key_s *hnext;         /* hash chain */
+        cxw_hmap_node_t node;        /* first: in the table of keys */
         struct key_s *rprev, *rnext; /* ready list */
-        uint64_t hash;
-        node_t *head, *tail; /* queued items, push order */
+        node_t *head, *tail;         /* queued items, push order */
         size_t nitems;
         int in_progress;
         int in_ready;
@@ -27,26 +27,11 @@ typedef struct key_s {
 } keyq_t;
 
 struct cxw_dispatch_s {
-        keyq_t **buckets;
-        size_t nbuckets; /* a power of 2 */
-        size_t nkeys;
+        cxw_hmap_t keys; /* of keyq_t */
         keyq_t *ready_head, *ready_tail;
         size_t nready;
         size_t queued;
 };
-
-#define INITIAL_BUCKETS 64
-
-static uint64_t hash_of(const char *s)
-{
-        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                h ^= *p;
-                h *= 1099511628211ULL;
-        }
-        return h ^ (h >> 31);
-}
 
 cxw_dispatch_t *cxw_dispatch_new(void)
 {
@@ -54,12 +39,7 @@ cxw_dispatch_t *cxw_dispatch_new(void)
 
         if (!d)
                 return NULL;
-        d->buckets = calloc(INITIAL_BUCKETS, sizeof(*d->buckets));
-        if (!d->buckets) {
-                free(d);
-                return NULL;
-        }
-        d->nbuckets = INITIAL_BUCKETS;
+        cxw_hmap_init(&d->keys);
         return d;
 }
 
@@ -77,49 +57,30 @@ static void key_free(keyq_t *k)
 
 void cxw_dispatch_destroy(cxw_dispatch_t *d)
 {
+        cxw_hmap_iter_t it = {0};
+        cxw_hmap_node_t *n;
+
         if (!d)
                 return;
-        for (size_t i = 0; i < d->nbuckets; i++) {
-                keyq_t *k = d->buckets[i];
-                while (k) {
-                        keyq_t *next = k->hnext;
-                        key_free(k);
-                        k = next;
-                }
-        }
-        free(d->buckets);
+        while ((n = cxw_hmap_next(&d->keys, &it)))
+                key_free((keyq_t *)n);
+        cxw_hmap_fini(&d->keys);
         free(d);
 }
 
-static keyq_t **find_slot(const cxw_dispatch_t *d, const char *key, uint64_t h)
+static bool key_eq(const cxw_hmap_node_t *node, const void *key)
 {
-        keyq_t **pp = &d->buckets[h & (d->nbuckets - 1)];
-
-        for (; *pp; pp = &(*pp)->hnext)
-                if ((*pp)->hash == h && strcmp((*pp)->key, key) == 0)
-                        break;
-        return pp;
+        return strcmp(((const keyq_t *)node)->key, key) == 0;
 }
 
-static void grow_buckets(cxw_dispatch_t *d)
+static uint64_t hash_of(const cxw_dispatch_t *d, const char *key)
 {
-        size_t n = d->nbuckets * 2;
-        keyq_t **b = calloc(n, sizeof(*b));
+        return cxw_hmap_hash(&d->keys, key, strlen(key));
+}
 
-        if (!b)
-                return; /* keep working with longer chains */
-        for (size_t i = 0; i < d->nbuckets; i++) {
-                keyq_t *k = d->buckets[i];
-                while (k) {
-                        keyq_t *next = k->hnext;
-                        k->hnext = b[k->hash & (n - 1)];
-                        b[k->hash & (n - 1)] = k;
-                        k = next;
-                }
-        }
-        free(d->buckets);
-        d->buckets = b;
-        d->nbuckets = n;
+static keyq_t *find(const cxw_dispatch_t *d, const char *key, uint64_t h)
+{
+        return (keyq_t *)cxw_hmap_find(&d->keys, h, key_eq, key);
 }
 
 static void ready_append(cxw_dispatch_t *d, keyq_t *k)
@@ -150,15 +111,12 @@ static void ready_unlink(cxw_dispatch_t *d, keyq_t *k)
         d->nready--;
 }
 
-/* Unlinks the entry at *slot from the hash table and frees it. */
-static void key_remove(cxw_dispatch_t *d, keyq_t **slot)
+/* Takes the entry out of the table and frees it. */
+static void key_remove(cxw_dispatch_t *d, keyq_t *k)
 {
-        keyq_t *k = *slot;
-
         if (k->in_ready)
                 ready_unlink(d, k);
-        *slot = k->hnext;
-        d->nkeys--;
+        cxw_hmap_remove(&d->keys, &k->node);
         key_free(k);
 }
 
@@ -167,7 +125,6 @@ int cxw_dispatch_push(cxw_dispatch_t *d, const char *key, void *item)
         node_t *n;
         keyq_t *k;
         uint64_t h;
-        keyq_t **slot;
 
         if (!d)
                 return -1;
@@ -179,9 +136,8 @@ int cxw_dispatch_push(cxw_dispatch_t *d, const char *key, void *item)
         n->next = NULL;
         n->item = item;
 
-        h = hash_of(key);
-        slot = find_slot(d, key, h);
-        k = *slot;
+        h = hash_of(d, key);
+        k = find(d, key, h);
         if (!k) {
                 size_t klen = strlen(key);
                 k = calloc(1, sizeof(*k) + klen + 1);
@@ -190,11 +146,11 @@ int cxw_dispatch_push(cxw_dispatch_t *d, const char *key, void *item)
                         return -1;
                 }
                 memcpy(k->key, key, klen + 1);
-                k->hash = h;
-                *slot = k;
-                d->nkeys++;
-                if (d->nkeys > d->nbuckets)
-                        grow_buckets(d);
+                if (cxw_hmap_insert(&d->keys, &k->node, h) != 0) {
+                        free(k);
+                        free(n);
+                        return -1;
+                }
         }
         if (k->tail)
                 k->tail->next = n;
@@ -232,22 +188,20 @@ void *cxw_dispatch_pop(cxw_dispatch_t *d)
 
 void cxw_dispatch_release(cxw_dispatch_t *d, const char *key)
 {
-        keyq_t **slot;
         keyq_t *k;
 
         if (!d)
                 return;
         if (!key)
                 key = "";
-        slot = find_slot(d, key, hash_of(key));
-        k = *slot;
+        k = find(d, key, hash_of(d, key));
         if (!k || !k->in_progress)
                 return; /* unknown key or nothing in progress: harmless */
         k->in_progress = 0;
         if (k->nitems > 0)
                 ready_append(d, k);
         else
-                key_remove(d, slot);
+                key_remove(d, k);
 }
 
 size_t cxw_dispatch_queued(const cxw_dispatch_t *d)
@@ -263,36 +217,33 @@ size_t cxw_dispatch_ready(const cxw_dispatch_t *d)
 void cxw_dispatch_remove_if(cxw_dispatch_t *d, int (*pred)(void *item, void *opaque),
                             void (*removed)(void *item, void *opaque), void *opaque)
 {
+        cxw_hmap_iter_t it = {0};
+        cxw_hmap_node_t *hn;
+
         /* removed() may free the item but must not call back into d. */
         if (!d || !pred)
                 return;
         /* A full scan: this runs on partition revoke, not per request. */
-        for (size_t i = 0; i < d->nbuckets; i++) {
-                keyq_t **slot = &d->buckets[i];
-                while (*slot) {
-                        keyq_t *k = *slot;
-                        node_t **np = &k->head;
-                        node_t *last = NULL;
-                        while (*np) {
-                                node_t *n = *np;
-                                if (pred(n->item, opaque)) {
-                                        *np = n->next;
-                                        k->nitems--;
-                                        d->queued--;
-                                        if (removed)
-                                                removed(n->item, opaque);
-                                        free(n);
-                                } else {
-                                        last = n;
-                                        np = &n->next;
-                                }
+        while ((hn = cxw_hmap_next(&d->keys, &it))) {
+                keyq_t *k = (keyq_t *)hn;
+                node_t **np = &k->head;
+                node_t *last = NULL;
+                while (*np) {
+                        node_t *n = *np;
+                        if (pred(n->item, opaque)) {
+                                *np = n->next;
+                                k->nitems--;
+                                d->queued--;
+                                if (removed)
+                                        removed(n->item, opaque);
+                                free(n);
+                        } else {
+                                last = n;
+                                np = &n->next;
                         }
-                        k->tail = last;
-                        if (k->nitems == 0 && !k->in_progress) {
-                                key_remove(d, slot); /* *slot is now the next */
-                                continue;
-                        }
-                        slot = &k->hnext;
                 }
+                k->tail = last;
+                if (k->nitems == 0 && !k->in_progress)
+                        key_remove(d, k);
         }
 }

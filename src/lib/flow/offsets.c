@@ -3,9 +3,10 @@
  * Each partition keeps a ring (deque) of its in-flight offsets in add order,
  * which is increasing order, so an offset is found by binary search. Done
  * entries are popped from the head as long as they are contiguous; the last
- * one popped + 1 is the commit offset. Partitions live in a small chained
- * hash table keyed by (topic, partition). */
+ * one popped + 1 is the commit offset. Partitions live in a cxw_hmap keyed
+ * by (topic, partition). */
 #include "cxone/flow/offsets.h"
+#include "cxone/base/hmap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,7 @@ typedef struct {
 } entry_t;
 
 typedef struct part_s {
-        struct part_s *next; /* hash chain */
-        uint64_t hash;
+        cxw_hmap_node_t node; /* first: in the table of partitions */
         int32_t partition;
         int64_t last_added; /* -1 before the first add */
         entry_t *ring;
@@ -29,26 +29,36 @@ typedef struct part_s {
 } part_t;
 
 struct cxw_offsets_s {
-        part_t **buckets;
-        size_t nbuckets; /* a power of 2 */
-        size_t nparts;
+        cxw_hmap_t parts; /* of part_t */
         size_t pending_total;
 };
 
-#define INITIAL_BUCKETS 16
-#define INITIAL_RING    64
+#define INITIAL_RING 64
 
-static uint64_t hash_of(const char *topic, int32_t partition)
+/* What a lookup compares a partition with. */
+typedef struct {
+        const char *topic;
+        int32_t partition;
+} part_key_t;
+
+/* The topic's hash and the partition, hashed again (the table's hash over
+ * one run of bytes). */
+static uint64_t hash_of(const cxw_offsets_t *o, const char *topic, int32_t partition)
 {
-        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+        unsigned char b[sizeof(uint64_t) + sizeof(int32_t)];
+        uint64_t h = cxw_hmap_hash(&o->parts, topic, strlen(topic));
 
-        for (const unsigned char *p = (const unsigned char *)topic; *p; p++) {
-                h ^= *p;
-                h *= 1099511628211ULL;
-        }
-        h ^= (uint32_t)partition;
-        h *= 1099511628211ULL;
-        return h ^ (h >> 29);
+        memcpy(b, &h, sizeof(h));
+        memcpy(b + sizeof(h), &partition, sizeof(partition));
+        return cxw_hmap_hash(&o->parts, b, sizeof(b));
+}
+
+static bool part_eq(const cxw_hmap_node_t *node, const void *key)
+{
+        const part_t *p = (const part_t *)node;
+        const part_key_t *k = key;
+
+        return p->partition == k->partition && strcmp(p->topic, k->topic) == 0;
 }
 
 cxw_offsets_t *cxw_offsets_new(void)
@@ -57,12 +67,7 @@ cxw_offsets_t *cxw_offsets_new(void)
 
         if (!o)
                 return NULL;
-        o->buckets = calloc(INITIAL_BUCKETS, sizeof(*o->buckets));
-        if (!o->buckets) {
-                free(o);
-                return NULL;
-        }
-        o->nbuckets = INITIAL_BUCKETS;
+        cxw_hmap_init(&o->parts);
         return o;
 }
 
@@ -76,84 +81,51 @@ static void part_free(part_t *p)
 
 void cxw_offsets_destroy(cxw_offsets_t *o)
 {
+        cxw_hmap_iter_t it = {0};
+        cxw_hmap_node_t *n;
+
         if (!o)
                 return;
-        for (size_t i = 0; i < o->nbuckets; i++) {
-                part_t *p = o->buckets[i];
-                while (p) {
-                        part_t *next = p->next;
-                        part_free(p);
-                        p = next;
-                }
-        }
-        free(o->buckets);
+        while ((n = cxw_hmap_next(&o->parts, &it)))
+                part_free((part_t *)n);
+        cxw_hmap_fini(&o->parts);
         free(o);
 }
 
-/* The slot that points at the partition (or at NULL where it would go). */
-static part_t **find_slot(const cxw_offsets_t *o, const char *topic, int32_t partition,
-                          uint64_t h)
+static part_t *find_hashed(const cxw_offsets_t *o, const char *topic, int32_t partition,
+                           uint64_t h)
 {
-        part_t **pp = &o->buckets[h & (o->nbuckets - 1)];
+        part_key_t k = {topic, partition};
 
-        for (; *pp; pp = &(*pp)->next) {
-                part_t *p = *pp;
-                if (p->hash == h && p->partition == partition &&
-                    strcmp(p->topic, topic) == 0)
-                        break;
-        }
-        return pp;
+        return (part_t *)cxw_hmap_find(&o->parts, h, part_eq, &k);
 }
 
 static part_t *find(const cxw_offsets_t *o, const char *topic, int32_t partition)
 {
         if (!o || !topic)
                 return NULL;
-        return *find_slot(o, topic, partition, hash_of(topic, partition));
-}
-
-static void grow_buckets(cxw_offsets_t *o)
-{
-        size_t n = o->nbuckets * 2;
-        part_t **b = calloc(n, sizeof(*b));
-
-        if (!b)
-                return; /* keep working with longer chains */
-        for (size_t i = 0; i < o->nbuckets; i++) {
-                part_t *p = o->buckets[i];
-                while (p) {
-                        part_t *next = p->next;
-                        p->next = b[p->hash & (n - 1)];
-                        b[p->hash & (n - 1)] = p;
-                        p = next;
-                }
-        }
-        free(o->buckets);
-        o->buckets = b;
-        o->nbuckets = n;
+        return find_hashed(o, topic, partition, hash_of(o, topic, partition));
 }
 
 static part_t *find_or_create(cxw_offsets_t *o, const char *topic, int32_t partition)
 {
-        uint64_t h = hash_of(topic, partition);
-        part_t **slot = find_slot(o, topic, partition, h);
+        uint64_t h = hash_of(o, topic, partition);
+        part_t *p = find_hashed(o, topic, partition, h);
         size_t tlen;
-        part_t *p;
 
-        if (*slot)
-                return *slot;
+        if (p)
+                return p;
         tlen = strlen(topic);
         p = calloc(1, sizeof(*p) + tlen + 1);
         if (!p)
                 return NULL;
         memcpy(p->topic, topic, tlen + 1);
-        p->hash = h;
         p->partition = partition;
         p->last_added = -1;
-        *slot = p;
-        o->nparts++;
-        if (o->nparts > o->nbuckets)
-                grow_buckets(o);
+        if (cxw_hmap_insert(&o->parts, &p->node, h) != 0) {
+                free(p);
+                return NULL;
+        }
         return p;
 }
 
@@ -249,16 +221,11 @@ size_t cxw_offsets_pending_total(const cxw_offsets_t *o)
 
 void cxw_offsets_drop(cxw_offsets_t *o, const char *topic, int32_t partition)
 {
-        part_t **slot, *p;
+        part_t *p = find(o, topic, partition);
 
-        if (!o || !topic)
-                return;
-        slot = find_slot(o, topic, partition, hash_of(topic, partition));
-        p = *slot;
         if (!p)
                 return;
-        *slot = p->next;
+        cxw_hmap_remove(&o->parts, &p->node);
         o->pending_total -= p->pending;
-        o->nparts--;
         part_free(p);
 }

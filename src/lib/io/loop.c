@@ -1,5 +1,6 @@
 /* loop.c: one thread, a min-heap of timers, curl_multi_poll() as the wait. */
 #include "cxone/io/loop.h"
+#include "cxone/base/heap.h"
 #include "cxone/base/util.h"
 
 #include <errno.h>
@@ -14,9 +15,7 @@
 
 struct cxw_loop_s {
         CURLM *multi;
-        cxw_timer_t **heap; /* heap[0] is the nearest timer */
-        size_t heap_cnt;
-        size_t heap_cap;
+        cxw_heap_t timers; /* of cxw_timer_t *, the nearest first */
         int pipe_rd;
         int pipe_wr;
         cxw_fd_cb *wakeup_cb;
@@ -28,6 +27,25 @@ struct cxw_loop_s {
         } fds[MAX_FDS];
         size_t fd_cnt;
 };
+
+static int timer_cmp(const void *a, const void *b)
+{
+        const cxw_timer_t *x = *(cxw_timer_t *const *)a, *y = *(cxw_timer_t *const *)b;
+
+        return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static void timer_moved(void *item, size_t index)
+{
+        (*(cxw_timer_t **)item)->heap_index = index + 1;
+}
+
+static cxw_timer_t *nearest(const cxw_loop_t *loop)
+{
+        cxw_timer_t **top = cxw_heap_top(&loop->timers);
+
+        return top ? *top : NULL;
+}
 
 cxw_loop_t *cxw_loop_new(CURLM *multi, char *errstr, size_t errstr_size)
 {
@@ -44,6 +62,7 @@ cxw_loop_t *cxw_loop_new(CURLM *multi, char *errstr, size_t errstr_size)
                 return NULL;
         }
         loop->multi = multi;
+        cxw_heap_init(&loop->timers, sizeof(cxw_timer_t *), timer_cmp, timer_moved);
         loop->pipe_rd = p[0];
         loop->pipe_wr = p[1];
         return loop;
@@ -51,72 +70,24 @@ cxw_loop_t *cxw_loop_new(CURLM *multi, char *errstr, size_t errstr_size)
 
 void cxw_loop_destroy(cxw_loop_t *loop)
 {
+        cxw_timer_t *t;
+
         if (!loop)
                 return;
-        for (size_t i = 0; i < loop->heap_cnt; i++)
-                loop->heap[i]->heap_index = 0;
-        free(loop->heap);
+        while (cxw_heap_pop(&loop->timers, &t) == 0)
+                t->heap_index = 0;
+        cxw_heap_fini(&loop->timers);
         close(loop->pipe_rd);
         close(loop->pipe_wr);
         free(loop);
 }
 
-static void heap_set(cxw_loop_t *loop, size_t i, cxw_timer_t *t)
-{
-        loop->heap[i] = t;
-        t->heap_index = i + 1;
-}
-
-static void sift_up(cxw_loop_t *loop, size_t i)
-{
-        cxw_timer_t *t = loop->heap[i];
-
-        while (i > 0) {
-                size_t parent = (i - 1) / 2;
-                if (loop->heap[parent]->at <= t->at)
-                        break;
-                heap_set(loop, i, loop->heap[parent]);
-                i = parent;
-        }
-        heap_set(loop, i, t);
-}
-
-static void sift_down(cxw_loop_t *loop, size_t i)
-{
-        cxw_timer_t *t = loop->heap[i];
-
-        for (;;) {
-                size_t l = 2 * i + 1, r = l + 1, m = i;
-                int64_t m_at = t->at;
-                if (l < loop->heap_cnt && loop->heap[l]->at < m_at) {
-                        m = l;
-                        m_at = loop->heap[l]->at;
-                }
-                if (r < loop->heap_cnt && loop->heap[r]->at < m_at)
-                        m = r;
-                if (m == i)
-                        break;
-                heap_set(loop, i, loop->heap[m]);
-                i = m;
-        }
-        heap_set(loop, i, t);
-}
-
 void cxw_timer_stop(cxw_loop_t *loop, cxw_timer_t *timer)
 {
-        size_t i;
-        cxw_timer_t *last;
-
         if (!timer->heap_index)
                 return;
-        i = timer->heap_index - 1;
+        cxw_heap_remove(&loop->timers, timer->heap_index - 1, NULL);
         timer->heap_index = 0;
-        last = loop->heap[--loop->heap_cnt];
-        if (i == loop->heap_cnt)
-                return;
-        heap_set(loop, i, last);
-        sift_down(loop, i);
-        sift_up(loop, last->heap_index - 1);
 }
 
 void cxw_timer_start(cxw_loop_t *loop, cxw_timer_t *timer, int64_t at_ms,
@@ -126,16 +97,8 @@ void cxw_timer_start(cxw_loop_t *loop, cxw_timer_t *timer, int64_t at_ms,
         timer->at = at_ms;
         timer->cb = cb;
         timer->opaque = opaque;
-        if (loop->heap_cnt == loop->heap_cap) {
-                size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
-                cxw_timer_t **h = realloc(loop->heap, cap * sizeof(*h));
-                if (!h)
-                        abort(); /* a timer that silently never fires is worse */
-                loop->heap = h;
-                loop->heap_cap = cap;
-        }
-        heap_set(loop, loop->heap_cnt++, timer);
-        sift_up(loop, loop->heap_cnt - 1);
+        if (cxw_heap_push(&loop->timers, &timer) != 0)
+                abort(); /* a timer that silently never fires is worse */
 }
 
 int cxw_loop_watch_fd(cxw_loop_t *loop, int fd, cxw_fd_cb *cb, void *opaque)
@@ -169,7 +132,7 @@ void cxw_loop_wakeup(cxw_loop_t *loop)
 
 size_t cxw_loop_timers(const cxw_loop_t *loop)
 {
-        return loop->heap_cnt;
+        return cxw_heap_len(&loop->timers);
 }
 
 static void run_timers(cxw_loop_t *loop)
@@ -178,9 +141,10 @@ static void run_timers(cxw_loop_t *loop)
 
         /* Bounded by the timers due now; a callback re-arming its own timer
          * for "now" runs on the next round, not in this one. */
-        size_t budget = loop->heap_cnt;
-        while (budget-- > 0 && loop->heap_cnt > 0 && loop->heap[0]->at <= now) {
-                cxw_timer_t *t = loop->heap[0];
+        size_t budget = cxw_heap_len(&loop->timers);
+        cxw_timer_t *t;
+
+        while (budget-- > 0 && (t = nearest(loop)) && t->at <= now) {
                 cxw_timer_stop(loop, t);
                 t->cb(loop, t, t->opaque);
         }
@@ -193,8 +157,8 @@ int cxw_loop_run_once(cxw_loop_t *loop, int64_t max_wait_ms)
         int64_t wait = max_wait_ms;
         int numfds = 0;
 
-        if (loop->heap_cnt > 0) {
-                int64_t until = loop->heap[0]->at - cxw_now_ms();
+        if (nearest(loop)) {
+                int64_t until = nearest(loop)->at - cxw_now_ms();
                 if (until < wait)
                         wait = until < 0 ? 0 : until;
         }

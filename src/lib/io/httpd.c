@@ -1,0 +1,360 @@
+/* httpd.c: a libmicrohttpd daemon with the request plumbing the admin
+ * listener and cxone-sim share: per-request state, a body kept up to a cap,
+ * answers, header look-ups, the listen address. */
+#include "cxone/io/httpd.h"
+#include "cxone/base/log.h"
+#include "cxone/base/util.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Longest host in "HOST:PORT". */
+#define MAX_HOST 255
+/* Numeric MHD options at most (the limits; MHD_OPTION_END included). */
+#define MAX_OPTIONS 8
+
+struct cxw_httpd_s {
+        struct MHD_Daemon *d;
+        cxw_httpd_config_t cfg;
+        int port;
+        int fd;
+};
+
+/* "admin " before a message, or nothing. */
+#define NAME_FMT       "%s%s"
+#define NAME_ARGS(cfg) (cfg)->name ? (cfg)->name : "", (cfg)->name ? " " : ""
+
+/* Splits "HOST:PORT" / "[V6]:PORT" and resolves it into *ss.
+ * @returns 0, or -1 with errstr. */
+static int parse_listen(const cxw_httpd_config_t *cfg, struct sockaddr_storage *ss,
+                        char *errstr, size_t errstr_size)
+{
+        const char *listen = cfg->listen;
+        char host[MAX_HOST + 1];
+        const char *colon, *port;
+        size_t hlen;
+        bool bracketed = false;
+        struct addrinfo hints, *res = NULL;
+        int rc;
+
+        if (!listen || !*listen) {
+                snprintf(errstr, errstr_size, NAME_FMT "listen address is empty",
+                         NAME_ARGS(cfg));
+                return -1;
+        }
+        if (listen[0] == '[') {
+                const char *close = strchr(listen, ']');
+                if (!close || close[1] != ':') {
+                        snprintf(errstr, errstr_size,
+                                 NAME_FMT "listen \"%.100s\": want [IPV6]:PORT",
+                                 NAME_ARGS(cfg), listen);
+                        return -1;
+                }
+                bracketed = true;
+                hlen = (size_t)(close - listen - 1);
+                colon = close + 1;
+                if (hlen > MAX_HOST)
+                        goto bad;
+                memcpy(host, listen + 1, hlen);
+        } else {
+                colon = strrchr(listen, ':');
+                if (!colon)
+                        goto bad;
+                hlen = (size_t)(colon - listen);
+                if (hlen > MAX_HOST)
+                        goto bad;
+                memcpy(host, listen, hlen);
+        }
+        host[hlen] = '\0';
+        port = colon + 1;
+        if (!*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port) ||
+            atoi(port) > 65535)
+                goto bad;
+        if (hlen == 0 && !bracketed)
+                cxw_strlcpy(host, "0.0.0.0", sizeof(host));
+
+        memset(&hints, 0, sizeof(hints));
+        hints.ai_family = bracketed ? AF_INET6 : AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_NUMERICSERV | (bracketed ? AI_NUMERICHOST : 0);
+        rc = getaddrinfo(host, port, &hints, &res);
+        if (rc != 0 || !res) {
+                snprintf(errstr, errstr_size, NAME_FMT "listen \"%.100s\": %s",
+                         NAME_ARGS(cfg), listen, rc ? gai_strerror(rc) : "no address");
+                if (res)
+                        freeaddrinfo(res);
+                return -1;
+        }
+        if (res->ai_addrlen > sizeof(*ss)) {
+                freeaddrinfo(res);
+                goto bad;
+        }
+        memset(ss, 0, sizeof(*ss));
+        memcpy(ss, res->ai_addr, res->ai_addrlen);
+        freeaddrinfo(res);
+        return 0;
+
+bad:
+        snprintf(errstr, errstr_size,
+                 NAME_FMT "listen \"%.100s\": want HOST:PORT (port 0-65535, [IPV6]:PORT)",
+                 NAME_ARGS(cfg), listen);
+        return -1;
+}
+
+/* Keeps up to body_max bytes of the body; past it only counts.
+ * @returns false when the connection should be closed. */
+static bool keep_body(const cxw_httpd_t *h, cxw_httpd_req_t *r, const char *data,
+                      size_t n)
+{
+        size_t drain = h->cfg.limits.body_drain_max;
+
+        r->received += n;
+        if (drain && r->received > drain)
+                return false;
+        if (r->too_large || r->body_max == 0)
+                return true;
+        if (r->len + n > r->body_max) {
+                r->too_large = true;
+                free(r->body);
+                r->body = NULL;
+                r->len = r->cap = 0;
+                return true;
+        }
+        if (r->len + n + 1 > r->cap) {
+                size_t cap = r->cap ? r->cap * 2 : 1024;
+                char *b;
+
+                while (cap < r->len + n + 1)
+                        cap *= 2;
+                if (cap > r->body_max + 1)
+                        cap = r->body_max + 1;
+                b = realloc(r->body, cap);
+                if (!b) {
+                        r->too_large = true; /* answered 413, never a crash */
+                        return true;
+                }
+                r->body = b;
+                r->cap = cap;
+        }
+        memcpy(r->body + r->len, data, n);
+        r->len += n;
+        r->body[r->len] = '\0';
+        return true;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+        cxw_httpd_t *h = cls;
+        cxw_httpd_req_t *r = *con_cls;
+
+        (void)version;
+        if (!r) {
+                r = calloc(1, sizeof(*r));
+                if (!r)
+                        return MHD_NO;
+                r->conn = conn;
+                *con_cls = r;
+                return h->cfg.begin(h->cfg.opaque, r, method ? method : "",
+                                    url ? url : "");
+        }
+        if (*upload_data_size > 0) {
+                bool keep =
+                    r->answered || keep_body(h, r, upload_data, *upload_data_size);
+                *upload_data_size = 0;
+                return keep ? MHD_YES : MHD_NO;
+        }
+        if (r->answered) /* answered early: MHD closes after the answer */
+                return MHD_YES;
+        return h->cfg.serve(h->cfg.opaque, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        cxw_httpd_t *h = cls;
+        cxw_httpd_req_t *r = *con_cls;
+
+        (void)conn;
+        (void)toe;
+        if (!r)
+                return;
+        if (h->cfg.end)
+                h->cfg.end(h->cfg.opaque, r);
+        free(r->body);
+        free(r);
+        *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        const cxw_httpd_t *h = cls;
+        char msg[512];
+        size_t n;
+
+        if (CXW_LOG_DEBUG > cxw_log_threshold)
+                return;
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        n = strlen(msg);
+        while (n > 0 && msg[n - 1] == '\n')
+                msg[--n] = '\0';
+        CXW_DEBUG(h->cfg.log_tag ? h->cfg.log_tag : "httpd", "libmicrohttpd: %s", msg);
+}
+
+/* The numeric options of cfg's limits, MHD_OPTION_END last. */
+static void limit_options(const cxw_httpd_config_t *cfg, struct MHD_OptionItem *o)
+{
+        size_t n = 0;
+
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                         (intptr_t)cfg->limits.max_connections, NULL};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+                                         (intptr_t)cfg->limits.timeout_s, NULL};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                                         (intptr_t)cfg->limits.backlog, NULL};
+        if (cfg->limits.conn_memory)
+                o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                                 (intptr_t)cfg->limits.conn_memory, NULL};
+        if (!cfg->external && cfg->threads > 1) /* 1: MHD's one thread, no pool */
+                o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+                                                 (intptr_t)cfg->threads, NULL};
+        o[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+}
+
+cxw_httpd_t *cxw_httpd_start(const cxw_httpd_config_t *cfg, char *errstr,
+                             size_t errstr_size)
+{
+        struct sockaddr_storage ss;
+        struct MHD_OptionItem opts[MAX_OPTIONS];
+        unsigned flags = MHD_USE_ERROR_LOG;
+        bool epoll = MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES;
+        const union MHD_DaemonInfo *info;
+        cxw_httpd_t *h = NULL;
+
+        if (parse_listen(cfg, &ss, errstr, errstr_size) != 0)
+                return NULL;
+        if (cfg->external && !epoll) {
+                snprintf(errstr, errstr_size, "libmicrohttpd lacks epoll support");
+                return NULL;
+        }
+        h = calloc(1, sizeof(*h));
+        if (!h) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        h->cfg = *cfg;
+        h->fd = -1;
+        if (epoll)
+                flags |= MHD_USE_EPOLL;
+        if (!cfg->external)
+                flags |= MHD_USE_INTERNAL_POLLING_THREAD;
+        if (cfg->suspend_resume)
+                flags |= MHD_ALLOW_SUSPEND_RESUME;
+        if (ss.ss_family == AF_INET6)
+                flags |= MHD_USE_IPv6;
+        limit_options(cfg, opts);
+        errno = 0;
+        h->d = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&ss, MHD_OPTION_ARRAY, opts, MHD_OPTION_NOTIFY_COMPLETED,
+            on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_END);
+        if (!h->d) {
+                snprintf(errstr, errstr_size, NAME_FMT "cannot listen on %.100s: %s",
+                         NAME_ARGS(cfg), cfg->listen,
+                         errno ? strerror(errno) : "libmicrohttpd failed to start");
+                goto fail;
+        }
+        if (cfg->external) {
+                info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+                if (!info || info->epoll_fd < 0) {
+                        snprintf(errstr, errstr_size,
+                                 "%s%sno epoll fd from libmicrohttpd",
+                                 cfg->name ? cfg->name : "", cfg->name ? ": " : "");
+                        goto fail;
+                }
+                h->fd = info->epoll_fd;
+        }
+        info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+        h->port = info ? info->port : 0;
+        return h;
+
+fail:
+        cxw_httpd_stop(h);
+        return NULL;
+}
+
+void cxw_httpd_stop(cxw_httpd_t *h)
+{
+        if (!h)
+                return;
+        if (h->d)
+                MHD_stop_daemon(h->d);
+        free(h);
+}
+
+int cxw_httpd_port(const cxw_httpd_t *h)
+{
+        return h ? h->port : 0;
+}
+
+int cxw_httpd_fd(const cxw_httpd_t *h)
+{
+        return h ? h->fd : -1;
+}
+
+int64_t cxw_httpd_timeout_ms(const cxw_httpd_t *h)
+{
+        MHD_UNSIGNED_LONG_LONG t = 0;
+
+        if (!h || MHD_get_timeout(h->d, &t) != MHD_YES)
+                return -1;
+        return t > (MHD_UNSIGNED_LONG_LONG)INT64_MAX ? INT64_MAX : (int64_t)t;
+}
+
+void cxw_httpd_run(cxw_httpd_t *h)
+{
+        if (h)
+                MHD_run(h->d);
+}
+
+enum MHD_Result cxw_httpd_reply(cxw_httpd_req_t *req, unsigned status, const char *ctype,
+                                const char *body, size_t len, cxw_httpd_mem_t mem,
+                                const char *const *headers)
+{
+        static const enum MHD_ResponseMemoryMode modes[] = {
+            [CXW_HTTPD_COPY] = MHD_RESPMEM_MUST_COPY,
+            [CXW_HTTPD_TAKE] = MHD_RESPMEM_MUST_FREE,
+            [CXW_HTTPD_STATIC] = MHD_RESPMEM_PERSISTENT,
+        };
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        req->answered = true;
+        resp = MHD_create_response_from_buffer(len, (void *)body, modes[mem]);
+        if (!resp) {
+                if (mem == CXW_HTTPD_TAKE)
+                        free((void *)body);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        for (size_t i = 0; headers && headers[i]; i += 2)
+                if (headers[i + 1])
+                        MHD_add_response_header(resp, headers[i], headers[i + 1]);
+        ret = MHD_queue_response(req->conn, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+const char *cxw_httpd_header(const cxw_httpd_req_t *req, const char *name)
+{
+        if (!req || !name)
+                return NULL;
+        return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
