@@ -114,14 +114,30 @@ typedef struct {
         size_t succeeded, rejected, failed, other, skipped;
 } results_t;
 
+/* Every text of a record is printed through cxw_printable(): a record on
+ * the topic is anyone's bytes, and CXone's own texts reach it (security
+ * finding 6), so no control character (a terminal escape) gets through:
+ * bytes outside printable ASCII show as '?', longer texts end in "...". */
+#define FIELD_MAX 256
+#define ERROR_MAX 4096
+
+/* s for the line: printable, at most FIELD_MAX bytes; "-" for NULL. */
+static const char *shown(const char *s, char buf[FIELD_MAX + 4])
+{
+        return s ? cxw_printable(s, strlen(s), FIELD_MAX, buf) : "-";
+}
+
 static int on_outcome(const rd_kafka_message_t *m, void *ctx)
 {
         results_t *rs = ctx;
         ctl_outcome_t o;
         char why[256], http[32], attempts[32];
+        char f[6][FIELD_MAX + 4], err[ERROR_MAX + 4];
 
         if (ctl_outcome_decode(m, &o, why, sizeof(why)) != 0) {
-                ctl_warn_skipped(&rs->skipped, m, why);
+                /* jansson's reason may quote the record's bytes */
+                ctl_warn_skipped(&rs->skipped, m,
+                                 cxw_printable(why, strlen(why), 255, err));
                 return 0;
         }
         if (rs->batch_id && (!o.batch_id || strcmp(o.batch_id, rs->batch_id) != 0))
@@ -152,23 +168,23 @@ static int on_outcome(const rd_kafka_message_t *m, void *ctx)
                         snprintf(attempts, sizeof(attempts), "%lld", o.attempts);
                 else
                         cxw_strlcpy(attempts, "-", sizeof(attempts));
-                printf("%s %s %s ", o.finished_at ? o.finished_at : "-",
-                       o.type ? o.type : "-", o.status_str ? o.status_str : "-");
+                printf("%s %s %s ", shown(o.finished_at, f[0]), shown(o.type, f[1]),
+                       shown(o.status_str, f[2]));
                 if (o.type && !strcmp(o.type, "schedule-import"))
                         /* The calendar says which import; the job is CXone's
                          * handle on it, absent when no job was started. */
                         printf("%s job=%s",
-                               o.calendar_id ? o.calendar_id
-                               : o.key[0]    ? o.key
-                                             : "-",
-                               o.job_id ? o.job_id : "-");
+                               shown(o.calendar_id ? o.calendar_id
+                                     : o.key[0]    ? o.key
+                                                   : NULL,
+                                     f[3]),
+                               shown(o.job_id, f[4]));
                 else
-                        printf("%s", o.contact_id ? o.contact_id
-                                     : o.job_id   ? o.job_id
-                                                  : "-");
+                        printf("%s", shown(o.contact_id ? o.contact_id : o.job_id, f[3]));
                 printf(" http=%s attempts=%s batch=%s%s%s\n", http, attempts,
-                       o.batch_id ? o.batch_id : "-", o.error ? " " : "",
-                       o.error ? o.error : "");
+                       shown(o.batch_id, f[5]), o.error ? " " : "",
+                       o.error ? cxw_printable(o.error, strlen(o.error), ERROR_MAX, err)
+                               : "");
         }
         fflush(stdout);
 out:

@@ -14,7 +14,6 @@
 #include "cxone/base/util.h"
 #include "cxone/requests/webhook.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,11 +114,6 @@ static void end_with_status(job_t *job, const char *status, const char *detail)
                                   detail ? detail : "");
 }
 
-static int job_ended(const char *status)
-{
-        return strcmp(status, "COMPLETED") == 0 || strcmp(status, "FAILED") == 0;
-}
-
 static void next_poll(job_t *job)
 {
         cxw_worker_t *w = job->w;
@@ -144,8 +138,7 @@ static void poll_done(const cxw_http_response_t *r, void *opaque)
         sched_t *sc = job->sched;
         cxw_result_class_t cls = cxw_result_classify(r->status, r->transport_error);
         char why[300];
-        json_t *j = NULL;
-        const char *status;
+        cxw_schedule_job_answer_t ans;
 
         worker_metrics_call(w, "jobs", r->status, r->elapsed_ms);
         if (sc->webhook_status[0]) {
@@ -157,26 +150,14 @@ static void poll_done(const cxw_http_response_t *r, void *opaque)
         case CXW_RESULT_OK:
                 cxw_budget_on_success(w->budget, CXW_CLASS_POLLS, r->sent_ms,
                                       cxw_now_ms());
-                j = json_loadb(r->body, r->body_len, 0, NULL);
-                status = json_string_value(json_object_get(j, "status"));
-                if (status && job_ended(status)) {
-                        json_t *e = json_object_get(j, "error");
-                        const char *detail =
-                            json_is_object(e)
-                                ? json_string_value(json_object_get(e, "message"))
-                                : json_string_value(e);
-                        char st[16], d[300];
-
-                        /* both point into j: copy before it goes */
-                        cxw_strlcpy(st, status, sizeof(st));
-                        snprintf(d, sizeof(d), "%s", detail ? detail : "");
-                        json_decref(j);
-                        end_with_status(job, st, d);
+                /* status and detail come printable and bounded */
+                cxw_schedule_job_answer_parse(r->body, r->body_len, &ans);
+                if (ans.ended) {
+                        end_with_status(job, ans.status, ans.detail);
                         return;
                 }
-                if (status)
-                        cxw_strlcpy(sc->job_status, status, sizeof(sc->job_status));
-                json_decref(j);
+                if (ans.has_status)
+                        cxw_strlcpy(sc->job_status, ans.status, sizeof(sc->job_status));
                 break;
         case CXW_RESULT_UNAUTHORIZED:
                 cxw_token_invalidate(w->token, job->token_gen);
@@ -259,18 +240,6 @@ static void poll_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 /* ------------------------------------------------------------------ */
 /* submission                                                          */
 
-static int job_id_ok(const char *s)
-{
-        size_t n = s ? strlen(s) : 0;
-
-        if (n == 0 || n > 127 || strspn(s, ".") == n) /* ".", "..": path segments */
-                return 0;
-        for (size_t i = 0; i < n; i++)
-                if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
-                        return 0;
-        return 1;
-}
-
 static void submit_done(const cxw_http_response_t *r, void *opaque)
 {
         job_t *job = opaque;
@@ -290,7 +259,7 @@ static void submit_done(const cxw_http_response_t *r, void *opaque)
                 cxw_budget_on_success(w->budget, CXW_CLASS_SCHEDULES, r->sent_ms, now);
                 j = json_loadb(r->body, r->body_len, 0, NULL);
                 id = json_string_value(json_object_get(j, "jobId"));
-                if (!job_id_ok(id)) {
+                if (!cxw_schedule_job_id_ok(id)) {
                         json_decref(j);
                         worker_job_finish(job, CXW_OUTCOME_FAILED,
                                           "CXone answered HTTP %ld without a valid jobId",
@@ -434,8 +403,8 @@ int worker_sched_webhook(void *opaque, const cxw_admin_request_t *req, const cha
         cxw_worker_t *w = opaque;
         const cxw_config_t *cfg = w->cfg;
         cxw_webhook_result_t v;
-        json_t *j;
-        const char *job_id, *status, *event;
+        cxw_webhook_body_kind_t kind;
+        cxw_webhook_body_t b;
         job_t *job;
 
         v = cxw_webhook_verify(cfg->webhook_secret,
@@ -450,38 +419,32 @@ int worker_sched_webhook(void *opaque, const cxw_admin_request_t *req, const cha
                          cxw_webhook_result_str(v));
                 return 401;
         }
-        j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-        job_id = json_string_value(json_object_get(j, "jobId"));
-        status = json_string_value(json_object_get(j, "status"));
-        event = json_string_value(json_object_get(j, "eventType"));
-        if (!json_is_object(j) || !job_id_ok(job_id) || !status || strlen(status) > 15) {
+        kind = cxw_webhook_body_parse(body, len, &b);
+        if (kind == CXW_WEBHOOK_BODY_MALFORMED) {
                 w->stats.webhooks_refused++;
-                json_decref(j);
                 snprintf(answer, answer_size, "{\"error\":\"malformed webhook body\"}");
                 return 400;
         }
         w->stats.webhooks_accepted++;
-        if (event && strcmp(event, "WFM_SCHEDULE_IMPORT_COMPLETED") != 0) {
-                json_decref(j);
+        if (kind == CXW_WEBHOOK_BODY_IGNORED) {
                 snprintf(answer, answer_size, "{\"ok\":true,\"ignored\":true}");
                 return 200;
         }
         for (job = w->tracked; job; job = job->sched->tracked_next)
-                if (strcmp(job->sched->job_id, job_id) == 0)
+                if (strcmp(job->sched->job_id, b.job_id) == 0)
                         break;
-        if (job && job_ended(status) && job->state != JOB_FINISHING) {
-                CXW_DEBUG("webhook", "job %s %s", job_id, status);
+        if (job && b.ended && job->state != JOB_FINISHING) {
+                CXW_DEBUG("webhook", "job %s %s", b.job_id, b.status);
                 if (job->state == JOB_IN_FLIGHT) {
                         /* A poll is out: its answer ends the job with this. */
-                        cxw_strlcpy(job->sched->webhook_status, status,
+                        cxw_strlcpy(job->sched->webhook_status, b.status,
                                     sizeof(job->sched->webhook_status));
                 } else {
                         cxw_timer_stop(w->loop, &job->timer);
-                        end_with_status(job, status, NULL);
+                        end_with_status(job, b.status, NULL);
                 }
         }
         snprintf(answer, answer_size, "{\"ok\":true,\"tracked\":%s}",
                  job ? "true" : "false");
-        json_decref(j);
         return 200;
 }

@@ -271,8 +271,86 @@ def jsonw():
         c.add(label, data)
 
 
+def docs_spans(rel):
+    """The JSON objects written inline (`{...}`) in a doc, e.g. the answers
+    of docs/cxone-sim.md's tables, as bytes (placeholders such as … kept)."""
+    return [m.encode() for m in re.findall(r"`(\{[^`]*\})`", read(rel).decode())]
+
+
+def c_json_literals(rel):
+    """The JSON objects of a C test's string literals ("{\"status\":...}")."""
+    out = []
+    for m in re.findall(r'"(\{(?:[^"\\]|\\.)*\})"', read(rel).decode()):
+        out.append(m.replace('\\"', '"').replace("\\\\", "\\").encode())
+    return out
+
+
+JOB_FIXTURES = (docs_spans("docs/cxone-sim.md") +
+                c_json_literals("tests/unit/worker/test_worker_schedules.c") +
+                c_json_literals("tests/unit/test_schedules.c") +
+                c_json_literals("tests/unit/test_webhook.c"))
+
+
+def job_answer():
+    c = Corpus("fuzz_job_answer")
+    for i, v in enumerate(JOB_FIXTURES):
+        if b'"status"' in v or b'"error"' in v:
+            c.add(f"fixture-{i}", v)
+    for label, v in [
+        ("running", {"jobId": "job-1", "status": "IN_PROGRESS",
+                     "createdAt": "2026-01-01T00:00:00.000Z"}),
+        ("completed", {"jobId": "job-1", "status": "COMPLETED",
+                       "entriesImported": 3}),
+        ("failed-object", {"jobId": "job-1", "status": "FAILED", "error": {
+            "code": "SCHEDULE_CONFLICT", "message": "agent a-1 overlaps"}}),
+        ("failed-string", {"status": "FAILED", "error": "no capacity"}),
+        ("failed-escapes", {"status": "FAILED", "error": {
+            "message": "\u001b[2J\u001b]0;x\u0007\r\n\u007f\u009b\u00e9 done"}}),
+        ("status-escapes", {"status": "\u001b[31mRED\n"}),
+        ("status-long", {"status": "S" * 40}),
+        ("message-long", {"status": "FAILED", "error": {"message": "m" * 600}}),
+        ("wrong-types", {"status": 1, "error": {"message": 2}}),
+        ("message-type", {"status": "FAILED", "error": {"message": ["x"]}}),
+        ("null", {"status": None, "error": None}),
+    ]:
+        c.add(label, compact(v))
+    c.add("dup", '{"status":"IN_PROGRESS","status":"COMPLETED"}')
+    c.add("nul", '{"status":"COMPLETED\\u0000"}')
+    c.add("array", '["status","COMPLETED"]')
+    c.add("empty", b"")
+
+
+def webhook_body():
+    c = Corpus("fuzz_webhook_body")
+    for i, v in enumerate(JOB_FIXTURES):
+        if b'"jobId"' in v:
+            c.add(f"fixture-{i}", v)
+    for i, v in enumerate(DOCS):
+        if isinstance(v, dict) and "jobId" in v:
+            c.add(f"docs-{i}", compact(v))
+    ev = "WFM_SCHEDULE_IMPORT_COMPLETED"
+    for label, v in [
+        ("completed", {"eventType": ev, "jobId": "job-1", "status": "COMPLETED"}),
+        ("failed", {"eventType": ev, "jobId": "job-2", "status": "FAILED"}),
+        ("no-event", {"jobId": "job-3", "status": "COMPLETED"}),
+        ("other-event", {"eventType": "WFM_OTHER", "jobId": "j", "status": "x"}),
+        ("event-type", {"eventType": 5, "jobId": "j", "status": "COMPLETED"}),
+        ("status-escapes", {"jobId": "j", "status": "\u001b]0;x\u0007\r\n"}),
+        ("status-15", {"jobId": "j", "status": "FIFTEEN_BYTES_X"}),
+        ("status-16", {"jobId": "j", "status": "SIXTEEN_BYTES_XY"}),
+        ("id-127", {"jobId": "a" * 127, "status": "FAILED"}),
+        ("id-128", {"jobId": "a" * 128, "status": "FAILED"}),
+        ("id-bad", {"jobId": "job/../1", "status": "FAILED"}),
+        ("wrong-types", {"jobId": 1, "status": ["COMPLETED"]}),
+    ]:
+        c.add(label, compact(v))
+    c.add("dup", '{"jobId":"j","status":"FAILED","status":"COMPLETED"}')
+    c.add("nul", '{"jobId":"j","status":"COMPLETED\\u0000"}')
+    c.add("empty", b"")
+
+
 for make in (contacts, schedules, csvin, config, retry_after, token, webhook, peers,
-             jsonw):
+             jsonw, job_answer, webhook_body):
     make()
 for name in sorted(os.listdir(OUT)):
     print(f"{name}: {len(os.listdir(os.path.join(OUT, name)))} seeds")

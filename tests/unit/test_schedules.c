@@ -1238,6 +1238,172 @@ static void random_mutations_of_the_seed_never_crash(void **state)
         free(seed);
 }
 
+/* ---- the job-status answer ---------------------------------------------- */
+
+static void job_answer(const char *body, cxw_schedule_job_answer_t *a, int rc)
+{
+        assert_int_equal(cxw_schedule_job_answer_parse(body, body ? strlen(body) : 0, a),
+                         rc);
+}
+
+static void job_answer_says_status_and_ending(void **state)
+{
+        cxw_schedule_job_answer_t a;
+        (void)state;
+        job_answer("{\"jobId\":\"job-1\",\"status\":\"IN_PROGRESS\","
+                   "\"createdAt\":\"2026-01-01T00:00:00Z\"}",
+                   &a, 0);
+        assert_true(a.has_status);
+        assert_false(a.ended);
+        assert_string_equal(a.status, "IN_PROGRESS");
+        assert_string_equal(a.detail, "");
+        job_answer("{\"jobId\":\"job-1\",\"status\":\"COMPLETED\",\"entriesImported\":1}",
+                   &a, 0);
+        assert_true(a.ended);
+        assert_string_equal(a.status, "COMPLETED");
+        assert_string_equal(a.detail, "");
+        /* docs/cxone-sim.md's failed job */
+        job_answer("{\"jobId\":\"job-1\",\"status\":\"FAILED\",\"error\":{\"code\":"
+                   "\"SCHEDULE_CONFLICT\",\"message\":\"agent a-1 overlaps\"}}",
+                   &a, 0);
+        assert_true(a.ended);
+        assert_string_equal(a.status, "FAILED");
+        assert_string_equal(a.detail, "agent a-1 overlaps");
+        /* the error as a plain string */
+        job_answer("{\"status\":\"FAILED\",\"error\":\"no capacity\"}", &a, 0);
+        assert_string_equal(a.detail, "no capacity");
+        /* an error text is kept only for an ended job */
+        job_answer("{\"status\":\"RUNNING\",\"error\":\"transient\"}", &a, 0);
+        assert_false(a.ended);
+        assert_string_equal(a.status, "RUNNING");
+        assert_string_equal(a.detail, "");
+        /* matched exactly: case and spaces matter */
+        job_answer("{\"status\":\"completed\"}", &a, 0);
+        assert_false(a.ended);
+        job_answer("{\"status\":\"COMPLETED \"}", &a, 0);
+        assert_false(a.ended);
+        /* an empty status is a status */
+        job_answer("{\"status\":\"\"}", &a, 0);
+        assert_true(a.has_status);
+        assert_string_equal(a.status, "");
+}
+
+static void job_answer_of_wrong_types_or_no_json_has_no_status(void **state)
+{
+        static const char *const bodies[] = {
+            "", "not json", "[\"status\",\"COMPLETED\"]", "\"COMPLETED\"", "null", "{",
+            "{\"status\":\"COMPLETED\"", "{\"status\":\"COMPLETED\"}trailing",
+            /* \u0000 is refused by the JSON reader */
+            "{\"status\":\"COMPLETED\\u0000x\"}"};
+        cxw_schedule_job_answer_t a;
+        (void)state;
+        for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+                job_answer(bodies[i], &a, -1);
+                assert_false(a.has_status);
+                assert_false(a.ended);
+                assert_string_equal(a.status, "");
+        }
+        job_answer(NULL, &a, -1);
+        assert_false(a.has_status);
+        /* a JSON object whose status is not a string */
+        job_answer("{\"status\":1}", &a, 0);
+        assert_false(a.has_status);
+        job_answer("{\"status\":null}", &a, 0);
+        assert_false(a.has_status);
+        job_answer("{\"status\":[\"COMPLETED\"]}", &a, 0);
+        assert_false(a.has_status);
+        job_answer("{\"status\":{\"value\":\"COMPLETED\"}}", &a, 0);
+        assert_false(a.ended);
+        /* an error of the wrong type: no detail */
+        job_answer("{\"status\":\"FAILED\",\"error\":{\"message\":42}}", &a, 0);
+        assert_true(a.ended);
+        assert_string_equal(a.detail, "");
+        job_answer("{\"status\":\"FAILED\",\"error\":[\"x\"]}", &a, 0);
+        assert_string_equal(a.detail, "");
+        job_answer("{\"status\":\"FAILED\",\"error\":{\"msg\":\"x\"}}", &a, 0);
+        assert_string_equal(a.detail, "");
+}
+
+static int all_printable(const char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+                        return 0;
+        return 1;
+}
+
+/* Security finding 6: CXone's error text and an unknown status reach the
+ * outcome, the dlq-reason header and `cxonectl results`: no control
+ * character (terminal escapes) may survive. */
+static void job_answer_text_is_printable_and_bounded(void **state)
+{
+        cxw_schedule_job_answer_t a;
+        char body[4096], big[2000];
+        (void)state;
+        job_answer("{\"status\":\"FAILED\",\"error\":{\"message\":"
+                   "\"\\u001b[2J\\u001b]0;pwned\\u0007bad\\r\\nline\\u007f\\u00e9\"}}",
+                   &a, 0);
+        assert_true(a.ended);
+        assert_string_equal(a.detail, "?[2J?]0;pwned?bad??line???");
+        job_answer("{\"status\":\"FAILED\",\"error\":\"tab\\there\\u009bx\"}", &a, 0);
+        assert_string_equal(a.detail, "tab?here??x");
+        /* an unknown status: filtered, kept whole up to 15 bytes */
+        job_answer("{\"status\":\"\\u001b[31mRED\\n\"}", &a, 0);
+        assert_true(a.has_status);
+        assert_false(a.ended);
+        assert_string_equal(a.status, "?[31mRED?");
+        job_answer("{\"status\":\"FIFTEEN_BYTES_X\"}", &a, 0);
+        assert_string_equal(a.status, "FIFTEEN_BYTES_X");
+        job_answer("{\"status\":\"SIXTEEN_BYTES_XY\"}", &a, 0);
+        assert_string_equal(a.status, "SIXTEEN_BYTE...");
+        memset(big, 'S', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        big[3] = '\x1b'; /* raw in the JSON text: refused by the reader */
+        snprintf(body, sizeof(body), "{\"status\":\"%s\"}", big);
+        job_answer(body, &a, -1);
+        big[3] = 'S';
+        snprintf(body, sizeof(body), "{\"status\":\"%s\"}", big);
+        job_answer(body, &a, 0);
+        assert_int_equal(strlen(a.status), CXW_SCHED_JOB_STATUS_SIZE - 1);
+        /* an over-long error message: CXW_SCHED_JOB_DETAIL_MAX bytes + "..." */
+        snprintf(body, sizeof(body),
+                 "{\"status\":\"FAILED\",\"error\":{\"message\":\"%s\"}}", big);
+        job_answer(body, &a, 0);
+        assert_int_equal(strlen(a.detail), CXW_SCHED_JOB_DETAIL_MAX + 3);
+        assert_string_equal(a.detail + CXW_SCHED_JOB_DETAIL_MAX, "...");
+        assert_true(all_printable(a.detail));
+        /* exactly the maximum: whole */
+        big[CXW_SCHED_JOB_DETAIL_MAX] = '\0';
+        snprintf(body, sizeof(body), "{\"status\":\"FAILED\",\"error\":\"%s\"}", big);
+        job_answer(body, &a, 0);
+        assert_string_equal(a.detail, big);
+}
+
+static void job_ids_are_bounded_safe_text(void **state)
+{
+        char id[CXW_SCHED_JOB_ID_MAX + 2];
+        (void)state;
+        assert_true(cxw_schedule_job_id_ok("job-0123456789abcdef"));
+        assert_true(cxw_schedule_job_id_ok("A.b_c-9"));
+        assert_false(cxw_schedule_job_id_ok(NULL));
+        assert_false(cxw_schedule_job_id_ok(""));
+        assert_false(cxw_schedule_job_id_ok("job 1"));
+        assert_false(cxw_schedule_job_id_ok("job/../1"));
+        assert_false(cxw_schedule_job_id_ok("."));  /* dot segments: */
+        assert_false(cxw_schedule_job_id_ok("..")); /* another URL */
+        assert_false(cxw_schedule_job_id_ok("..."));
+        assert_true(cxw_schedule_job_id_ok(".a."));
+        assert_false(cxw_schedule_job_id_ok("job\x1b[0m"));
+        assert_false(cxw_schedule_job_id_ok("job\xc3\xa9"));
+        assert_false(cxw_schedule_job_id_ok("job?x=1"));
+        memset(id, 'j', CXW_SCHED_JOB_ID_MAX);
+        id[CXW_SCHED_JOB_ID_MAX] = '\0';
+        assert_true(cxw_schedule_job_id_ok(id));
+        id[CXW_SCHED_JOB_ID_MAX] = 'j';
+        id[CXW_SCHED_JOB_ID_MAX + 1] = '\0';
+        assert_false(cxw_schedule_job_id_ok(id));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1256,6 +1422,10 @@ int main(void)
             cmocka_unit_test(joined_message_fits_any_buffer),
             cmocka_unit_test(untrusted_text_is_echoed_printable_and_bounded),
             cmocka_unit_test(random_mutations_of_the_seed_never_crash),
+            cmocka_unit_test(job_answer_says_status_and_ending),
+            cmocka_unit_test(job_answer_of_wrong_types_or_no_json_has_no_status),
+            cmocka_unit_test(job_answer_text_is_printable_and_bounded),
+            cmocka_unit_test(job_ids_are_bounded_safe_text),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

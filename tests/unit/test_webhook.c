@@ -1,9 +1,11 @@
-/* test_webhook.c: signatures good, bad, expired, missing, malformed. */
+/* test_webhook.c: signatures good, bad, expired, missing, malformed; reading
+ * a verified body. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cxone/requests/webhook.h"
@@ -118,6 +120,113 @@ static void test_missing_and_malformed_headers(void **state)
                             "bad signature");
 }
 
+static cxw_webhook_body_kind_t parse(const char *text, cxw_webhook_body_t *b)
+{
+        return cxw_webhook_body_parse(text, text ? strlen(text) : 0, b);
+}
+
+static void test_a_body_names_its_job_and_status(void **state)
+{
+        cxw_webhook_body_t b;
+        (void)state;
+        assert_int_equal(parse(body, &b), CXW_WEBHOOK_BODY_JOB);
+        assert_string_equal(b.job_id, "job-1");
+        assert_string_equal(b.status, "COMPLETED");
+        assert_true(b.ended);
+        assert_int_equal(parse("{\"jobId\":\"job-2\",\"status\":\"FAILED\"}", &b),
+                         CXW_WEBHOOK_BODY_JOB); /* no eventType: a job event */
+        assert_true(b.ended);
+        assert_int_equal(parse("{\"jobId\":\"j\",\"status\":\"IN_PROGRESS\","
+                               "\"eventType\":7,\"extra\":[1]}",
+                               &b),
+                         CXW_WEBHOOK_BODY_JOB); /* eventType not a string: absent */
+        assert_false(b.ended);
+        assert_string_equal(b.status, "IN_PROGRESS");
+        assert_int_equal(parse("{\"jobId\":\"j\",\"status\":\"\"}", &b),
+                         CXW_WEBHOOK_BODY_JOB);
+        assert_false(b.ended);
+        assert_int_equal(parse("{\"jobId\":\"j\",\"status\":\"completed\"}", &b),
+                         CXW_WEBHOOK_BODY_JOB);
+        assert_false(b.ended); /* matched exactly */
+        /* another event: answered, not used */
+        assert_int_equal(parse("{\"eventType\":\"WFM_OTHER\",\"jobId\":\"job-3\","
+                               "\"status\":\"COMPLETED\"}",
+                               &b),
+                         CXW_WEBHOOK_BODY_IGNORED);
+        assert_string_equal(b.job_id, "job-3");
+}
+
+static void test_a_body_of_the_wrong_shape_is_malformed(void **state)
+{
+        static const char *const bad[] = {
+            "",
+            "not json",
+            "[]",
+            "\"x\"",
+            "{\"jobId\":\"job-1\"}",
+            "{\"status\":\"COMPLETED\"}",
+            "{\"jobId\":1,\"status\":\"COMPLETED\"}",
+            "{\"jobId\":\"job-1\",\"status\":1}",
+            "{\"jobId\":\"job-1\",\"status\":null}",
+            "{\"jobId\":null,\"status\":\"COMPLETED\"}",
+            "{\"jobId\":\"\",\"status\":\"COMPLETED\"}",
+            "{\"jobId\":\"job 1\",\"status\":\"COMPLETED\"}",
+            "{\"jobId\":\"job/1\",\"status\":\"COMPLETED\"}",
+            "{\"jobId\":\"job\\u001b[2J\",\"status\":\"COMPLETED\"}",
+            "{\"jobId\":[\"job-1\"],\"status\":\"COMPLETED\"}",
+            /* 16 bytes of status */
+            "{\"jobId\":\"job-1\",\"status\":\"SIXTEEN_BYTES_XY\"}",
+            /* duplicate keys are refused (which one would count?) */
+            "{\"jobId\":\"job-1\",\"status\":\"FAILED\",\"status\":\"COMPLETED\"}",
+            "{\"jobId\":\"job-1\",\"jobId\":\"job-2\",\"status\":\"COMPLETED\"}",
+            "{\"jobId\":\"job-1\",\"status\":\"COMPLETED\"} x",
+            "{\"jobId\":\"job-1\",\"status\":\"COMPLETED\\u0000\"}",
+            /* the malformed check comes before the event */
+            "{\"eventType\":\"WFM_OTHER\",\"jobId\":\"\",\"status\":\"x\"}",
+        };
+        cxw_webhook_body_t b;
+        (void)state;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(parse(bad[i], &b), CXW_WEBHOOK_BODY_MALFORMED);
+                assert_string_equal(b.job_id, "");
+                assert_string_equal(b.status, "");
+                assert_false(b.ended);
+        }
+        assert_int_equal(parse(NULL, &b), CXW_WEBHOOK_BODY_MALFORMED);
+}
+
+static void test_a_body_keeps_bounded_printable_text(void **state)
+{
+        cxw_webhook_body_t b;
+        char text[512], id[200];
+        (void)state;
+        /* control characters in the status: '?' */
+        assert_int_equal(
+            parse("{\"jobId\":\"job-1\",\"status\":\"\\u001b]0;x\\u0007\\r\\n\"}", &b),
+            CXW_WEBHOOK_BODY_JOB);
+        assert_string_equal(b.status, "?]0;x???");
+        assert_false(b.ended);
+        assert_int_equal(
+            parse("{\"jobId\":\"job-1\",\"status\":\"\\u00e9t\\u007f\"}", &b),
+            CXW_WEBHOOK_BODY_JOB);
+        assert_string_equal(b.status, "??t?");
+        /* 15 bytes of status: kept whole */
+        assert_int_equal(
+            parse("{\"jobId\":\"job-1\",\"status\":\"FIFTEEN_BYTES_X\"}", &b),
+            CXW_WEBHOOK_BODY_JOB);
+        assert_string_equal(b.status, "FIFTEEN_BYTES_X");
+        /* jobId: 127 bytes fine, 128 refused */
+        memset(id, 'a', 127);
+        id[127] = '\0';
+        snprintf(text, sizeof(text), "{\"jobId\":\"%s\",\"status\":\"FAILED\"}", id);
+        assert_int_equal(parse(text, &b), CXW_WEBHOOK_BODY_JOB);
+        assert_string_equal(b.job_id, id);
+        id[127] = 'a';
+        id[128] = '\0';
+        snprintf(text, sizeof(text), "{\"jobId\":\"%s\",\"status\":\"FAILED\"}", id);
+        assert_int_equal(parse(text, &b), CXW_WEBHOOK_BODY_MALFORMED);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -126,6 +235,9 @@ int main(void)
             cmocka_unit_test(test_a_changed_body_secret_or_timestamp_is_a_bad_signature),
             cmocka_unit_test(test_an_old_or_future_timestamp_is_expired),
             cmocka_unit_test(test_missing_and_malformed_headers),
+            cmocka_unit_test(test_a_body_names_its_job_and_status),
+            cmocka_unit_test(test_a_body_of_the_wrong_shape_is_malformed),
+            cmocka_unit_test(test_a_body_keeps_bounded_printable_text),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

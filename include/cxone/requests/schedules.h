@@ -194,4 +194,47 @@ int cxw_schedule_idempotency_key(const void *hdr, size_t hdrlen, const char *top
                                  int32_t partition, int64_t offset, char *out,
                                  size_t outsize, char *errstr, size_t errstr_size);
 
+/* ---- CXone's async job (the answer to a submission, its status polls) -- */
+
+#define CXW_SCHED_JOB_ID_MAX      127 /**< longest jobId CXone may give */
+#define CXW_SCHED_JOB_STATUS_SIZE 16  /**< a job status as kept, with NUL */
+#define CXW_SCHED_JOB_DETAIL_MAX  256 /**< bytes of error text kept (then "...") */
+
+/**
+ * @brief 1 if s is a jobId the worker accepts: 1-127 of [A-Za-z0-9._-] (it
+ *        goes into the poll URL and the outputs as is), else 0. NULL: 0.
+ */
+int cxw_schedule_job_id_ok(const char *s);
+
+/** @brief What a job-status answer says (cxw_schedule_job_answer_parse()). */
+typedef struct cxw_schedule_job_answer_s {
+        /** 1 if "status" is a string (possibly empty), else 0 (absent, another
+         *  type, or the body is not a JSON object). */
+        int has_status;
+        /** 1 if the status is exactly COMPLETED or FAILED: the job ended. */
+        int ended;
+        /** The status for outputs: bytes outside printable ASCII as '?'; at
+         *  most 15 bytes, a longer one cut to 12 and "...". "" without one. */
+        char status[CXW_SCHED_JOB_STATUS_SIZE];
+        /** Only when ended: CXone's error text, "error": {"message": "..."} or
+         *  "error": "...", printable as status, at most CXW_SCHED_JOB_DETAIL_MAX
+         *  bytes and "..."; "" when there is none (or not a string). */
+        char detail[CXW_SCHED_JOB_DETAIL_MAX + 4];
+} cxw_schedule_job_answer_t;
+
+/**
+ * @brief Reads the answer to a job-status poll, {"jobId", "status",
+ *        "error"?: {"message"} | "..."} (docs/cxone-sim.md): untrusted
+ *        bytes from CXone, so every text kept is filtered to printable ASCII
+ *        (they reach the outcome's error, the dlq-reason header, the logs
+ *        and `cxonectl results`) and bounded.
+ *
+ * @param body the answer, len bytes (not NUL-terminated); NULL with len 0.
+ * @param out always filled (zeroed first).
+ * @returns 0 if the body is a JSON object, else -1 (out says no status).
+ * @remark Pure: no I/O, no globals; any thread.
+ */
+int cxw_schedule_job_answer_parse(const void *body, size_t len,
+                                  cxw_schedule_job_answer_t *out);
+
 #endif

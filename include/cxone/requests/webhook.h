@@ -9,6 +9,8 @@
  * "<timestamp>.<body>")> The timestamp is inside the signed text, so it cannot be changed
  * without breaking the signature, and a captured request stops being accepted once it is
  * older than the tolerance.
+ *
+ * A verified body is read by cxw_webhook_body_parse().
  */
 #ifndef CXONE_WEBHOOK_H
 #define CXONE_WEBHOOK_H
@@ -45,5 +47,39 @@ cxw_webhook_result_t cxw_webhook_verify(const char *secret, const char *timestam
  */
 int cxw_webhook_sign(const char *secret, int64_t timestamp, const void *body, size_t len,
                      char *out, size_t out_size);
+
+/** @brief What a verified webhook body is (cxw_webhook_body_parse()). */
+typedef enum {
+        CXW_WEBHOOK_BODY_JOB = 0,  /**< a schedule import's job status */
+        CXW_WEBHOOK_BODY_IGNORED,  /**< another eventType: answered, not used */
+        CXW_WEBHOOK_BODY_MALFORMED /**< not the documented shape: refused (400) */
+} cxw_webhook_body_kind_t;
+
+/** @brief The job and status of a webhook body. */
+typedef struct cxw_webhook_body_s {
+        char job_id[128]; /**< a valid jobId (cxw_schedule_job_id_ok()) */
+        /** The status, 0-15 bytes, bytes outside printable ASCII as '?'. */
+        char status[16];
+        /** 1 if the status is exactly COMPLETED or FAILED: the job ended. */
+        int ended;
+} cxw_webhook_body_t;
+
+/**
+ * @brief Reads a webhook body, {"eventType": "WFM_SCHEDULE_IMPORT_COMPLETED",
+ *        "jobId", "status"}, once its signature is verified (the sender
+ *        knows the secret, but the text is still checked and bounded).
+ *
+ * A JSON object (duplicate keys refused) with "jobId" a valid job id and
+ * "status" a string of at most 15 bytes, else MALFORMED. Then an
+ * "eventType" string other than WFM_SCHEDULE_IMPORT_COMPLETED is IGNORED;
+ * without one (or not a string) it is a JOB event.
+ *
+ * @param body len bytes (not NUL-terminated); NULL with len 0.
+ * @param out always filled (zeroed first); job_id and status only for
+ *        JOB and IGNORED.
+ * @remark Pure: no I/O, no globals; any thread.
+ */
+cxw_webhook_body_kind_t cxw_webhook_body_parse(const void *body, size_t len,
+                                               cxw_webhook_body_t *out);
 
 #endif

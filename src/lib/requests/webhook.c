@@ -1,6 +1,10 @@
-/* webhook.c: HMAC-SHA256 signatures and timestamp window of CXone webhooks. */
+/* webhook.c: HMAC-SHA256 signatures and timestamp window of CXone webhooks,
+ * and reading a verified body. */
 #include "cxone/requests/webhook.h"
 #include "cxone/base/util.h"
+#include "cxone/requests/schedules.h"
+
+#include <jansson.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -103,4 +107,34 @@ int cxw_webhook_sign(const char *secret, int64_t timestamp, const void *body, si
         for (int i = 0; i < 32; i++)
                 snprintf(out + 7 + 2 * i, 3, "%02x", mac[i]);
         return 0;
+}
+
+cxw_webhook_body_kind_t cxw_webhook_body_parse(const void *body, size_t len,
+                                               cxw_webhook_body_t *out)
+{
+        json_t *j;
+        const char *job_id, *status, *event;
+        char text[15 + 4];
+        cxw_webhook_body_kind_t kind = CXW_WEBHOOK_BODY_MALFORMED;
+
+        memset(out, 0, sizeof(*out));
+        j = body ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+        if (!json_is_object(j))
+                goto out;
+        job_id = json_string_value(json_object_get(j, "jobId"));
+        status = json_string_value(json_object_get(j, "status"));
+        event = json_string_value(json_object_get(j, "eventType"));
+        if (!cxw_schedule_job_id_ok(job_id) || !status ||
+            strlen(status) >= sizeof(out->status))
+                goto out;
+        cxw_strlcpy(out->job_id, job_id, sizeof(out->job_id));
+        cxw_strlcpy(out->status, cxw_printable(status, strlen(status), 15, text),
+                    sizeof(out->status));
+        out->ended = strcmp(status, "COMPLETED") == 0 || strcmp(status, "FAILED") == 0;
+        kind = event && strcmp(event, "WFM_SCHEDULE_IMPORT_COMPLETED") != 0
+                   ? CXW_WEBHOOK_BODY_IGNORED
+                   : CXW_WEBHOOK_BODY_JOB;
+out:
+        json_decref(j);
+        return kind;
 }
