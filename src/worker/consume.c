@@ -75,6 +75,11 @@ void worker_consume(cxw_worker_t *w)
                         break;
                 on_message(w, rkm);
                 rd_kafka_message_destroy(rkm);
+                /* The limits hold within a batch too: stop (and pause) at
+                 * the message that reaches them, not a batch later. */
+                if (!full && ((int64_t)w->njobs >= cfg->max_buffered_messages ||
+                              w->bytes >= w->bytes_limit))
+                        break;
         }
         worker_check_backpressure(w);
 }
