@@ -116,6 +116,12 @@ static void collect(void *opaque, cxw_metrics_emitter_t *e)
 
         counter(e, "cxw_cxone_rate_limited_total", "Answers 429 from CXone.",
                 (double)s->http_429);
+        gauge(e, "cxw_cxone_down",
+              "1 while CXone counts as down (http.outage_threshold calls in a row "
+              "failed): calls wait for a probe to get an answer.",
+              (double)cxw_breaker_is_open(&w->breaker));
+        counter(e, "cxw_cxone_outages_total", "Times CXone was counted as down.",
+                (double)w->breaker.opened);
         cxw_metrics_emit_family(e, "cxw_token_refreshes_total",
                                 "OAuth token fetches, by result.", CXW_METRIC_COUNTER);
         cxw_metrics_emit_sample(e, CXW_LABELS("result", "ok", NULL),

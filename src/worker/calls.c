@@ -152,6 +152,8 @@ void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why, uint64_
  * token and repeats the call once; a 429 pauses class c for Retry-After and
  * retries; 5xx and network trouble retry with backoff within the retry
  * budget; anything else rejects the request. Shared by every kind of call. */
+static int outage_failure(job_t *job, const char *why, uint64_t *reason);
+
 void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_class_t cls,
                         cxw_budget_class_t c)
 {
@@ -160,6 +162,8 @@ void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_cla
         char why[300];
         int64_t delay;
 
+        if (cls != CXW_RESULT_SERVER && cls != CXW_RESULT_NETWORK)
+                worker_cxone_answered(w);
         switch (cls) {
         case CXW_RESULT_UNAUTHORIZED:
                 w->stats.http_401++;
@@ -198,6 +202,10 @@ void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_cla
                         snprintf(why, sizeof(why), "%s",
                                  r->error ? r->error : "no answer");
                 }
+                if (outage_failure(job, why,
+                                   cls == CXW_RESULT_SERVER ? &w->stats.retries_server
+                                                            : &w->stats.retries_network))
+                        break;
                 job->failures++;
                 worker_retry_or_fail(
                     job,
@@ -215,6 +223,52 @@ void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_cla
         }
 }
 
+int64_t worker_outage_wait(cxw_worker_t *w, int64_t now)
+{
+        return cxw_breaker_allow(&w->breaker, now);
+}
+
+void worker_cxone_answered(cxw_worker_t *w)
+{
+        if (!cxw_breaker_on_success(&w->breaker))
+                return;
+        CXW_INFO("http", "CXone answers again after %lld ms: calls resume",
+                 (long long)(cxw_now_ms() - w->breaker.opened_at));
+        worker_check_backpressure(w);
+}
+
+/* A 5xx or no answer while CXone is down (or the one that showed it): the
+ * request is not to blame; it waits for the outage to end, within its time
+ * budget only. @returns 1 when handled so. */
+static int outage_failure(job_t *job, const char *why, uint64_t *reason)
+{
+        cxw_worker_t *w = job->w;
+        int64_t now = cxw_now_ms();
+        int was_open = cxw_breaker_is_open(&w->breaker);
+
+        if (!cxw_breaker_on_failure(&w->breaker, now, job->probe))
+                return 0;
+        if (!was_open) {
+                CXW_WARN("http",
+                         "CXone looks down: %d calls in a row failed, the last with %s; "
+                         "new calls wait, one probe at a time (first in %lld ms), "
+                         "consumption pauses",
+                         w->breaker.threshold, why, (long long)w->breaker.wait_ms);
+                worker_check_backpressure(w);
+        }
+        if (now - job->first_attempt_at > w->cfg->retry_max_elapsed_ms) {
+                worker_job_finish(job, CXW_OUTCOME_FAILED,
+                                  "gave up after %d attempts in %lld ms: %s (CXone down)",
+                                  job->attempts, (long long)(now - job->first_attempt_at),
+                                  why);
+                return 1;
+        }
+        w->stats.retries++;
+        (*reason)++;
+        worker_ready_push(w, job); /* started when a probe allows it */
+        return 1;
+}
+
 int worker_start_call(job_t *job, cxw_http_request_t *req, const char *token,
                       uint64_t gen, cxw_http_done_cb *cb, int attempt)
 {
@@ -229,8 +283,12 @@ int worker_start_call(job_t *job, cxw_http_request_t *req, const char *token,
         explicit_bzero(auth,
                        n < 0 || (size_t)n >= sizeof(auth) ? sizeof(auth) : (size_t)n + 1);
         req->authorization = NULL;
-        if (rc == -1)
+        if (rc == -1) {
+                if (attempt)
+                        w->breaker.probing = 0; /* a probe that never went out */
                 return -1;
+        }
+        job->probe = cxw_breaker_is_open(&w->breaker);
         if (attempt && job->attempts++ == 0)
                 job->first_attempt_at = cxw_now_ms();
         job->token_gen = gen;

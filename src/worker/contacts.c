@@ -27,6 +27,7 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
                 worker_call_failed(job, r, cls, CXW_CLASS_CONTACTS);
                 return;
         }
+        worker_cxone_answered(w);
         cxw_budget_on_success(w->budget, CXW_CLASS_CONTACTS, r->sent_ms, cxw_now_ms());
         worker_job_finish(job, CXW_OUTCOME_SUCCEEDED, NULL);
 }
@@ -88,7 +89,9 @@ void worker_contacts_pump(cxw_worker_t *w)
                         worker_ensure_token(w);
                         break;
                 }
-                wait = cxw_budget_take(w->budget, CXW_CLASS_CONTACTS, now);
+                wait = worker_outage_wait(w, now);
+                if (wait == 0)
+                        wait = cxw_budget_take(w->budget, CXW_CLASS_CONTACTS, now);
                 if (wait > 0) {
                         if (!cxw_timer_armed(&w->pump_timer) ||
                             w->pump_timer.at > now + wait)

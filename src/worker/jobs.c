@@ -285,9 +285,18 @@ void worker_check_backpressure(cxw_worker_t *w)
 {
         const cxw_config_t *cfg = w->cfg;
         int paused = cxw_kafka_paused(w->kafka);
+        int down = cxw_breaker_is_open(&w->breaker);
 
-        if (!paused && ((int64_t)w->njobs >= cfg->max_buffered_messages ||
-                        w->bytes >= w->bytes_limit)) {
+        if (!paused && down) {
+                /* Nothing would start: what is buffered is enough to wait. */
+                cxw_kafka_set_paused(w->kafka, 1);
+                w->stats.pauses++;
+                CXW_INFO("dispatch",
+                         "paused consumption while CXone is down: %zu "
+                         "requests buffered",
+                         w->njobs);
+        } else if (!paused && ((int64_t)w->njobs >= cfg->max_buffered_messages ||
+                               w->bytes >= w->bytes_limit)) {
                 cxw_kafka_set_paused(w->kafka, 1);
                 w->stats.pauses++;
                 CXW_INFO(
@@ -296,7 +305,7 @@ void worker_check_backpressure(cxw_worker_t *w)
                     "and %lld",
                     w->njobs, (long long)w->bytes, cfg->max_buffered_messages,
                     (long long)w->bytes_limit);
-        } else if (paused && !w->stopping &&
+        } else if (paused && !w->stopping && !down &&
                    (double)w->njobs <= cfg->max_buffered_messages * cfg->resume_ratio &&
                    (double)w->bytes <= (double)w->bytes_limit * cfg->resume_ratio) {
                 cxw_kafka_set_paused(w->kafka, 0);

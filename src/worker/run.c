@@ -156,6 +156,8 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         bconf.rps[CXW_CLASS_POLLS] = cfg->rate_polls_rps;
         bconf.burst[CXW_CLASS_POLLS] = cfg->rate_polls_burst;
         w->budget = cxw_budget_new(&bconf, cxw_now_ms());
+        cxw_breaker_init(&w->breaker, cfg->outage_threshold, cfg->outage_probe_ms,
+                         cfg->retry_max_delay_ms);
         w->token = cxw_token_new(cfg->token_refresh_ahead_ms, 500, 30000);
         cxw_token_set_min_refresh(w->token, cfg->token_min_refresh_ms); /* NULL-safe */
         w->dispatch = cxw_dispatch_new();

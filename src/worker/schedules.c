@@ -256,6 +256,7 @@ static void submit_done(const cxw_http_response_t *r, void *opaque)
         switch (cls) {
         case CXW_RESULT_OK: {
                 const char *id;
+                worker_cxone_answered(w);
                 cxw_budget_on_success(w->budget, CXW_CLASS_SCHEDULES, r->sent_ms, now);
                 j = json_loadb(r->body, r->body_len, 0, NULL);
                 id = json_string_value(json_object_get(j, "jobId"));
@@ -350,7 +351,9 @@ void worker_sched_pump(cxw_worker_t *w)
                         worker_ensure_token(w);
                         break;
                 }
-                wait = cxw_budget_take(w->budget, CXW_CLASS_SCHEDULES, now);
+                wait = worker_outage_wait(w, now);
+                if (wait == 0)
+                        wait = cxw_budget_take(w->budget, CXW_CLASS_SCHEDULES, now);
                 if (wait > 0) {
                         if (!cxw_timer_armed(&w->sched_timer) ||
                             w->sched_timer.at > now + wait)

@@ -17,6 +17,7 @@
 #define CXONE_WORKER_INT_H
 
 #include "cxone/io/admin.h"
+#include "cxone/flow/breaker.h"
 #include "cxone/flow/budget.h"
 #include "cxone/requests/contacts.h"
 #include "cxone/flow/dispatch.h"
@@ -130,6 +131,7 @@ typedef struct job_s {
         int attempts; /* calls made */
         int failures; /* 5xx / network failures, for the retry budget */
         int reauths;  /* 401s answered by fetching a new token */
+        int probe;    /* its call went out as the probe of an outage */
         uint64_t token_gen;
         int64_t consumed_at;
         int64_t first_attempt_at;
@@ -149,6 +151,7 @@ struct cxw_worker_s {
         cxw_kafka_t *kafka;
         cxw_token_t *token;
         cxw_budget_t *budget;
+        cxw_breaker_t breaker; /* CXone down: hold calls, probe (calls.c) */
         cxw_dispatch_t *dispatch;
         cxw_offsets_t *offsets;
         part_t *parts;
@@ -256,6 +259,11 @@ void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_cla
  *  *reason); else fails it. */
 void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why,
                           uint64_t *reason);
+/** May a call start now, as far as an outage goes? @returns 0, or the ms
+ *  to wait (the pumps arm their timer with it). */
+int64_t worker_outage_wait(cxw_worker_t *w, int64_t now);
+/** CXone answered a call (anything but 5xx or no answer): an outage ends. */
+void worker_cxone_answered(cxw_worker_t *w);
 /** A job's backoff timer: the job is ready again. */
 void worker_retry_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque);
 /** Short, printable description of an error answer. */

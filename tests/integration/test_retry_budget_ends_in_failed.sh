@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # CXone answering 5xx to everything: each request is retried with backoff
 # up to retry.max_attempts and then ends "failed", with its DLQ copy
-# (dlq-status failed, dlq-attempts, the last HTTP status); a non-retryable
+# (dlq-status failed, dlq-attempts, the last HTTP status), with the outage
+# breaker off (http.outage_threshold = 0: on, CXone answering 5xx to
+# everything is an outage, waited out); a non-retryable
 # 4xx (404) ends "rejected" after one attempt.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 start_kafka 1
 start_sim --error-rate 1 --unknown-contact-prefix nx-
-write_worker_conf "$T/w.conf" 'rate = { rps = 0.0; }; retry = { max_attempts = 3; base_delay_ms = 20; max_delay_ms = 100; };'
+write_worker_conf "$T/w.conf" 'rate = { rps = 0.0; }; retry = { max_attempts = 3; base_delay_ms = 20; max_delay_ms = 100; }; http = { outage_threshold = 0; };'
 start_worker w1 "$T/w.conf"
 
 printf 'f-%d\t{"contactId":"f-%d","firstName":"F"}\n' 1 1 2 2 3 3 4 4 5 5 >"$T/in.txt"

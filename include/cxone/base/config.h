@@ -80,6 +80,8 @@ typedef struct cxw_config_s {
         /* http.* */
         int max_in_flight;      /**< http.max_in_flight, 1..65536, default 64 */
         int max_connections;    /**< http.max_connections, 1..65536, default 64 */
+        int outage_threshold;   /**< http.outage_threshold, 0 (off)..1000, default 10 */
+        int outage_probe_ms;    /**< http.outage_probe_ms, default 1000 */
         int connect_timeout_ms; /**< http.connect_timeout_ms, default 5000 */
         int request_timeout_ms; /**< http.request_timeout_ms, default 30000 */
         int max_response_bytes; /**< http.max_response_bytes, default 1048576 */

@@ -215,6 +215,16 @@ static const prop_t props[] = {
      0, NULL, "TCP and TLS connect timeout."},
     {"http.request_timeout_ms", PT_INT, OFF(request_timeout_ms), "30000", 1, MS_MAX, NULL,
      0, NULL, "Whole-request timeout."},
+    {"http.outage_threshold", PT_INT, OFF(outage_threshold), "10", 0, 1000, NULL, 0, NULL,
+     "Calls in a row answered 5xx or not at all after which CXone counts as down: "
+     "new calls wait, one probe call at a time finds out when it is back, "
+     "consumption pauses, and the failures of the outage do not count against "
+     "the requests' retry.max_attempts (retry.max_elapsed_ms still does). 0 = off: "
+     "every failure counts against its request."},
+    {"http.outage_probe_ms", PT_INT, OFF(outage_probe_ms), "1000", 1, MS_MAX, NULL, 0,
+     NULL,
+     "Wait before the first probe of an outage; it doubles after each failed probe, "
+     "up to retry.max_delay_ms."},
     {"http.max_response_bytes", PT_INT, OFF(max_response_bytes), "1048576", 1024,
      1073741824, NULL, 0, NULL,
      "Largest response body read; a larger one fails the call."},
