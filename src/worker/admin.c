@@ -116,6 +116,18 @@ static void collect(void *opaque, cxw_metrics_emitter_t *e)
 
         counter(e, "cxw_cxone_rate_limited_total", "Answers 429 from CXone.",
                 (double)s->http_429);
+        cxw_metrics_emit_family(e, "cxw_budget_reports_refused_total",
+                                "Budget reports of other replicas ignored, by reason.",
+                                CXW_METRIC_COUNTER);
+        for (int v = 0; v < CXW_PEERS__VERDICT_CNT; v++)
+                cxw_metrics_emit_sample(
+                    e,
+                    CXW_LABELS("reason",
+                               v == CXW_PEERS_OK
+                                   ? "invalid"
+                                   : cxw_peers_verdict_str((cxw_peers_verdict_t)v),
+                               NULL),
+                    (double)w->reports_refused[v]);
         cxw_metrics_emit_family(e, "cxw_token_refreshes_total",
                                 "OAuth token fetches, by result.", CXW_METRIC_COUNTER);
         cxw_metrics_emit_sample(e, CXW_LABELS("result", "ok", NULL),
