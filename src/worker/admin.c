@@ -122,6 +122,18 @@ static void collect(void *opaque, cxw_metrics_emitter_t *e)
               (double)cxw_breaker_is_open(&w->breaker));
         counter(e, "cxw_cxone_outages_total", "Times CXone was counted as down.",
                 (double)w->breaker.opened);
+        cxw_metrics_emit_family(e, "cxw_budget_reports_refused_total",
+                                "Budget reports of other replicas ignored, by reason.",
+                                CXW_METRIC_COUNTER);
+        for (int v = 0; v < CXW_PEERS__VERDICT_CNT; v++)
+                cxw_metrics_emit_sample(
+                    e,
+                    CXW_LABELS("reason",
+                               v == CXW_PEERS_OK
+                                   ? "invalid"
+                                   : cxw_peers_verdict_str((cxw_peers_verdict_t)v),
+                               NULL),
+                    (double)w->reports_refused[v]);
         cxw_metrics_emit_family(e, "cxw_token_refreshes_total",
                                 "OAuth token fetches, by result.", CXW_METRIC_COUNTER);
         cxw_metrics_emit_sample(e, CXW_LABELS("result", "ok", NULL),

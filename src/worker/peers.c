@@ -56,12 +56,17 @@ static void apply_share(cxw_worker_t *w, int force)
                  lent);
 }
 
-/* Publishes a report (n bytes of buf, n < 0: none) keyed by worker id. */
-static void produce(cxw_worker_t *w, const char *buf, int n)
+/* Publishes a report (n bytes of buf, n < 0: none; buf of
+ * CXW_PEERS_REPORT_MAX bytes) keyed by worker id, signed with the group key
+ * if there is one. */
+static void produce(cxw_worker_t *w, char *buf, int n)
 {
         const cxw_config_t *cfg = w->cfg;
         rd_kafka_resp_err_t err;
 
+        if (n >= 0 && *cfg->peer_secret)
+                n = cxw_peers_sign(cfg->peer_secret, buf, (size_t)n,
+                                   CXW_PEERS_REPORT_MAX);
         if (n < 0)
                 return;
         err = cxw_kafka_produce_untracked(w->kafka, cfg->topic_budget, cfg->worker_id,
@@ -146,14 +151,42 @@ static void peer_budget(cxw_worker_t *w, const cxw_peer_report_t *r)
                     n->accepted, n->first < 0 ? -1 : to_mono(n->first, now, wall), now);
 }
 
+/* A report not taken: counted by why (CXW_PEERS_OK: invalid) and logged
+ * at debug (never the key, nor the value). */
+static void refuse(cxw_worker_t *w, cxw_peers_verdict_t why, const char *worker,
+                   const char *what)
+{
+        w->reports_refused[why]++;
+        CXW_DEBUG("peers", "budget report%s%s ignored: %s", worker ? " of " : "",
+                  worker ? worker : "", what);
+}
+
 static void on_report(void *opaque, const void *value, size_t len)
 {
         cxw_worker_t *w = opaque;
+        const char *key = w->cfg->peer_secret;
+        cxw_peers_verdict_t v;
         cxw_peer_report_t r;
         char err[256];
 
         if (cxw_peers_decode(value, len, &r, err, sizeof(err)) == -1) {
-                CXW_DEBUG("peers", "budget report ignored: %s", err);
+                refuse(w, CXW_PEERS_OK, NULL, err);
+                return;
+        }
+        if (strcmp(r.worker, w->cfg->worker_id) == 0)
+                return; /* our own, read back */
+        /* With a group key, only the group's reports count. */
+        if (*key && (v = cxw_peers_verify(key, value, len)) != CXW_PEERS_OK) {
+                refuse(w, v, r.worker,
+                       v == CXW_PEERS_UNSIGNED ? "not signed" : "bad signature");
+                return;
+        }
+        /* A replay, or a forgery meant to last: nothing of it is taken. */
+        v = cxw_peers_check_at(w->peers, r.at, cxw_wall_ms());
+        if (v != CXW_PEERS_OK) {
+                refuse(w, v, r.worker,
+                       v == CXW_PEERS_STALE ? "written too long ago"
+                                            : "written in the future");
                 return;
         }
         if (w->shared_trips)
@@ -252,6 +285,9 @@ int worker_peers_start(cxw_worker_t *w, char *errstr, size_t errstr_size)
                 snprintf(errstr, errstr_size, "out of memory");
                 return -1;
         }
+        /* Unsigned reports may be anyone's: bound what their trips do. */
+        cxw_budget_set_peer_bounds(w->budget, !*cfg->peer_secret,
+                                   cfg->retry_max_delay_ms);
         if (!cfg->topic_budget[0]) {
                 CXW_INFO("peers",
                          "kafka.topics.budget is empty: no lending, each replica "
@@ -260,6 +296,8 @@ int worker_peers_start(cxw_worker_t *w, char *errstr, size_t errstr_size)
         }
         /* The others must be able to read what we send. */
         n = cxw_peers_encode(w->peers, cxw_wall_ms(), buf, sizeof(buf));
+        if (n >= 0 && *cfg->peer_secret)
+                n = cxw_peers_sign(cfg->peer_secret, buf, (size_t)n, sizeof(buf));
         if (n < 0 || cxw_peers_decode(buf, (size_t)n, &self, err, sizeof(err)) == -1 ||
             strcmp(self.worker, cfg->worker_id) != 0) {
                 CXW_WARN("peers",
@@ -272,6 +310,13 @@ int worker_peers_start(cxw_worker_t *w, char *errstr, size_t errstr_size)
             cfg, cfg->topic_budget, cxw_loop_wakeup_fd(w->loop), errstr, errstr_size);
         if (!w->peers_reader)
                 return -1;
+        CXW_INFO("peers",
+                 *cfg->peer_secret
+                     ? "budget reports signed with rate.peer_secret; unsigned or badly "
+                       "signed ones are ignored"
+                     : "rate.peer_secret is not set: budget reports unsigned, a peer's "
+                       "trip pauses at most the longest Retry-After seen here (at most "
+                       "retry.max_delay_ms) and cuts once per window");
         if (cxw_kafka_reader_start(w->peers_reader, READER_START_MS)) {
                 share_trips(w);
         } else {

@@ -199,6 +199,8 @@ struct cxw_worker_s {
         int peers_more;    /* reports left to read: do not wait */
         int share_mine, share_total;
         double share_applied; /* the share last fed to the budget */
+        /* budget reports ignored, by cxw_peers_verdict_t (0: invalid) */
+        uint64_t reports_refused[CXW_PEERS__VERDICT_CNT];
 };
 
 /* jobs.c */

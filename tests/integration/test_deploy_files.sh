@@ -267,6 +267,11 @@ for e in c.get("env", []):
         env[e["name"]] = str(e["value"])
 if "CXONE_CLIENT_SECRET" in env:
     err("Deployment: CXONE_CLIENT_SECRET in plain env; mount the Secret as a file")
+if "CXONE_PEER_SECRET" in env:
+    err("Deployment: CXONE_PEER_SECRET in plain env; mount the Secret as a file")
+pvol, _ = volume_for(env.get("CXONE_PEER_SECRET_FILE"))
+if not env.get("CXONE_PEER_SECRET_FILE") or not pvol.get("secret"):
+    err("Deployment: CXONE_PEER_SECRET_FILE (the budget reports' group key) is not a file of a Secret volume")
 sfile = env.get("CXONE_CLIENT_SECRET_FILE")
 vol, sub = volume_for(sfile)
 sref = vol.get("secret")
@@ -704,7 +709,7 @@ effective() { sed -n "s/^$1 = //p" "$2" | sed 's/  # env [A-Z0-9_]*$//; s/^"\(.*
 printf '%s\n' "$SECRET" >"$T/secret"
 
 # ---- Kubernetes: the ConfigMap's config, as the pod would run it ----------
-grep -v '^CXONE_CLIENT_SECRET_FILE=' "$T/k8s.env" >"$T/k8s-nofile.env"
+grep -Ev '^CXONE_(CLIENT|PEER)_SECRET_FILE=' "$T/k8s.env" >"$T/k8s-nofile.env"
 run_worker "$T/k8s-nofile.env" CXONE_CLIENT_SECRET="$SECRET" -- \
   --check-config -c "$T/k8s.conf" >"$T/k8s-check.out" 2>&1 ||
   fail "the ConfigMap's config fails --check-config with CXONE_CLIENT_SECRET: $(cat "$T/k8s-check.out")"
@@ -733,7 +738,7 @@ want_topics=$(printf '%s\n' "$(effective kafka.topics.contact_updates "$T/k8s-pr
 log "k8s: config valid; drain ${deadline} ms < grace ${grace} s; admin $listen; KEDA on $(fact keda_group)/{$(fact keda_topics)}"
 
 # ---- Docker: the image's config with the compose environment --------------
-grep -v '^CXONE_CLIENT_SECRET_FILE=' "$T/docker.env" >"$T/docker-nofile.env"
+grep -Ev '^CXONE_(CLIENT|PEER)_SECRET_FILE=' "$T/docker.env" >"$T/docker-nofile.env"
 dconf=$SRC/$(fact docker_conf)
 run_worker "$T/docker-nofile.env" CXONE_CLIENT_SECRET_FILE="$T/secret" -- \
   --check-config -c "$dconf" >"$T/docker-check.out" 2>&1 ||

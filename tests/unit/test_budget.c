@@ -684,6 +684,77 @@ static void test_peer_trips_and_counts_that_do_not_belong_are_ignored(void **sta
         cxw_budget_destroy(b);
 }
 
+/* Without a group key: an hour-long peer trip pauses at most the longest
+ * Retry-After seen here, or max_pause_ms before any. */
+static void test_unsigned_peer_trip_pauses_at_most_the_bound(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *b = new_budget(&c);
+        const int64_t hour = 3600 * 1000;
+        int64_t now = T1;
+
+        cxw_budget_set_shared_trips(b, 1, NULL, NULL);
+        cxw_budget_set_peer_bounds(b, 1, 30000);
+        assert_int_equal(cxw_budget_on_peer_trip(b, CXW_CLASS_CONTACTS, now - 10,
+                                                 now - 500, 1, now + hour, now),
+                         1);
+        assert_true(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, now) == now + 30000);
+        /* ... re-sent within its window: no longer pause. */
+        now += 29000;
+        cxw_budget_on_peer_trip(b, CXW_CLASS_CONTACTS, now - 10, now - 500, 1, now + hour,
+                                now);
+        assert_true(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, now) == T1 + 30000);
+
+        /* Once a Retry-After of 2 s was seen here, that is the bound. */
+        now = T1 + 200000;
+        assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, now) >= 0);
+        cxw_budget_on_429(b, CXW_CLASS_CONTACTS, 2000, now, now + 5);
+        now += 5000;
+        assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, now) >= 0);
+        cxw_budget_on_peer_trip(b, CXW_CLASS_CONTACTS, now - 10, now - 500, 1, now + hour,
+                                now);
+        assert_true(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, now) == now + 2000);
+
+        /* With a key (bounds off) a peer's trip is believed up to the hour. */
+        cxw_budget_set_peer_bounds(b, 0, 30000);
+        now += 100000;
+        assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, now) >= 0);
+        cxw_budget_on_peer_trip(b, CXW_CLASS_CONTACTS, now - 10, now - 500, 1, now + hour,
+                                now);
+        assert_true(cxw_budget_paused_until(b, CXW_CLASS_CONTACTS, now) == now + hour);
+        cxw_budget_destroy(b);
+}
+
+/* Without a group key: ten peer trips in one window, each after the last
+ * pause ended, cut the rate once. */
+static void test_unsigned_peer_trips_cut_once_per_window(void **state)
+{
+        (void)state;
+        cxw_budget_conf_t c = conf_total(400, 20);
+        cxw_budget_t *b = new_budget(&c);
+        double before = cxw_budget_rate(b, CXW_CLASS_CONTACTS);
+        int64_t now = T1;
+        int began = 0;
+
+        cxw_budget_set_shared_trips(b, 1, NULL, NULL);
+        cxw_budget_set_peer_bounds(b, 1, 30000);
+        for (int i = 0; i < 10; i++) {
+                began += cxw_budget_on_peer_trip(b, CXW_CLASS_CONTACTS, now - 1, now - 2,
+                                                 1, now + 100, now);
+                now += 200; /* the pause is over: the next trip is a new one */
+                assert_true(cxw_budget_take(b, CXW_CLASS_CONTACTS, now) >= 0);
+        }
+        assert_int_equal(began, 1);
+        assert_true(cxw_budget_rate(b, CXW_CLASS_CONTACTS) >= 0.7 * before - 1e-6);
+        /* The next window (2 x the 30 s bound) may cut again. */
+        now = T1 + 60000;
+        assert_int_equal(cxw_budget_on_peer_trip(b, CXW_CLASS_CONTACTS, now - 1, now - 2,
+                                                 1, now + 100, now),
+                         1);
+        cxw_budget_destroy(b);
+}
+
 static void test_with_shared_trips_a_half_share_measures_after_a_resume(void **state)
 {
         (void)state;
@@ -942,6 +1013,8 @@ int main(void)
             cmocka_unit_test(test_shared_trip_two_replicas_measure_one_window),
             cmocka_unit_test(test_peer_trips_and_counts_that_do_not_belong_are_ignored),
             cmocka_unit_test(test_with_shared_trips_a_half_share_measures_after_a_resume),
+            cmocka_unit_test(test_unsigned_peer_trip_pauses_at_most_the_bound),
+            cmocka_unit_test(test_unsigned_peer_trips_cut_once_per_window),
             cmocka_unit_test(test_the_hold_is_twenty_pauses_long),
             cmocka_unit_test(test_a_blind_cut_regrows_without_a_hold),
             cmocka_unit_test(test_repeated_trips_at_one_rate_double_the_hold),

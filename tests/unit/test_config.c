@@ -37,6 +37,8 @@ static const char *const env_vars[] = {
     "CXONE_WORKER_ADMIN_LISTEN",
     "CXONE_WEBHOOK_SECRET",
     "CXONE_ALLOW_INSECURE_HTTP",
+    "CXONE_PEER_SECRET",
+    "CXONE_PEER_SECRET_FILE",
 };
 
 static int clear_env(void **state)
@@ -878,6 +880,46 @@ static void assert_secret_absent(const cxw_config_errors_t *errs, const cxw_conf
         free(dump);
 }
 
+static void test_peer_secret_from_env_or_file_never_shown(void **state)
+{
+        char path[] = "/tmp/cxw-test-peer-secret-XXXXXX";
+        int fd = mkstemp(path);
+        cxw_config_errors_t errs = {0};
+        cxw_config_t *cfg;
+        char *dump;
+
+        (void)state;
+        assert_true(fd >= 0);
+        close(fd);
+        setenv("CXONE_CLIENT_ID", "id", 1);
+        setenv("CXONE_CLIENT_SECRET", "s", 1);
+        setenv("CXONE_PEER_SECRET", "PeerKey-from-env-9", 1);
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_string_equal(cfg->peer_secret, "PeerKey-from-env-9");
+        dump = dump_to_string(cfg);
+        assert_non_null(strstr(dump, "rate.peer_secret = (set)"));
+        assert_null(strstr(dump, "PeerKey"));
+        free(dump);
+        cxw_config_destroy(cfg);
+        unsetenv("CXONE_PEER_SECRET");
+
+        setenv("CXONE_PEER_SECRET_FILE", path, 1);
+        write_file(path, "PeerKey-from-file\n");
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_string_equal(cfg->peer_secret, "PeerKey-from-file");
+        cxw_config_destroy(cfg);
+
+        /* Both forms: an error naming the keys, never the value. */
+        setenv("CXONE_PEER_SECRET", "PeerKey-both", 1);
+        cfg = load_bad(NULL, CXW_CONFIG_FOR_WORKER, &errs);
+        assert_true(has_err(&errs, "rate.peer_secret_file", "set only one of", NULL));
+        assert_secret_absent(&errs, cfg, "PeerKey");
+        cxw_config_errors_clear(&errs);
+        cxw_config_destroy(cfg);
+        unlink(path);
+        clear_env(NULL);
+}
+
 static void test_secret_never_appears_in_errors_or_dump(void **state)
 {
         cxw_config_errors_t errs = {0};
@@ -1088,7 +1130,7 @@ static void test_example_config_loads_clean_and_sets_every_key(void **state)
         clear_env(NULL);
 
         /* Every key of the table (the dump lists them all) is in the file,
-         * except client_secret_file, which is commented out. */
+         * except the secret files, which are commented out. */
         config_init(&lc);
         assert_int_equal(config_read_file(&lc, EXAMPLE_CONF), CONFIG_TRUE);
         dump = dump_to_string(cfg);
@@ -1100,7 +1142,8 @@ static void test_example_config_loads_clean_and_sets_every_key(void **state)
                         continue;
                 *eq = '\0';
                 keys++;
-                if (!strcmp(line, "cxone.client_secret_file"))
+                if (!strcmp(line, "cxone.client_secret_file") ||
+                    !strcmp(line, "rate.peer_secret_file"))
                         continue;
                 if (!config_lookup(&lc, line))
                         fail_msg("%s lacks the key %s", EXAMPLE_CONF, line);
@@ -1208,6 +1251,8 @@ int main(void)
             cmocka_unit_test_setup(test_max_message_bytes_fits_the_producer, clear_env),
             cmocka_unit_test_setup(test_problem_list_is_bounded, clear_env),
             cmocka_unit_test_setup(test_secret_never_appears_in_errors_or_dump,
+                                   clear_env),
+            cmocka_unit_test_setup(test_peer_secret_from_env_or_file_never_shown,
                                    clear_env),
             cmocka_unit_test_setup(test_example_config_loads_clean_and_sets_every_key,
                                    clear_env),

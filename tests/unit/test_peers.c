@@ -137,6 +137,27 @@ static void test_stale_reports_are_ignored(void **state)
         cxw_peers_destroy(p);
 }
 
+static void test_future_reports_are_ignored(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+        cxw_peer_report_t r;
+        int64_t t = busy_since(p, T0), wall = WALL + (t - T0);
+
+        (void)state;
+        /* A forged "idle" that would stay news for an hour: not taken. */
+        r = report("b", 6, 12, 0, wall + 3600 * 1000);
+        assert_int_equal(cxw_peers_update(p, &r, t, wall), 0);
+        assert_true(cxw_peers_share(p, t, NULL) == 0.5);
+        assert_int_equal(cxw_peers_check_at(p, wall + 1001, wall), CXW_PEERS_FUTURE);
+        assert_int_equal(cxw_peers_check_at(p, wall + 1000, wall), CXW_PEERS_OK);
+        assert_int_equal(cxw_peers_check_at(p, wall - 3 * IV - 1000, wall), CXW_PEERS_OK);
+        assert_int_equal(cxw_peers_check_at(p, wall - 3 * IV - 1001, wall),
+                         CXW_PEERS_STALE);
+        assert_string_equal(cxw_peers_verdict_str(CXW_PEERS_FUTURE), "future");
+        assert_string_equal(cxw_peers_verdict_str(CXW_PEERS_BAD_SIG), "bad_signature");
+        cxw_peers_destroy(p);
+}
+
 static void test_mismatched_totals_are_ignored(void **state)
 {
         cxw_peers_t *p = new_peers(6, 12);
@@ -448,6 +469,110 @@ static void test_decode_rejects_bad_trips_and_counts(void **state)
 #undef BAD
 }
 
+/* A signed trip report of p at WALL into buf. */
+static int signed_trip(cxw_peers_t *p, const char *key, char *buf, size_t size)
+{
+        cxw_peer_trip_t t = {CXW_CLASS_CONTACTS, WALL - 10, WALL - 500, WALL + 1000, 1};
+        int n = cxw_peers_encode_ex(p, WALL, &t, NULL, buf, size);
+
+        assert_true(n > 0);
+        return cxw_peers_sign(key, buf, (size_t)n, size);
+}
+
+static void test_signed_reports_verify_with_the_key_only(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+        char buf[CXW_PEERS_REPORT_MAX], plain[CXW_PEERS_REPORT_MAX], err[256];
+        cxw_peer_report_t r;
+        int n, m;
+
+        (void)state;
+        m = cxw_peers_encode(p, WALL, plain, sizeof(plain));
+        n = signed_trip(p, "group-key", buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_int_equal((int)strlen(buf), n);
+        /* The signature is the last member; the rest is the report as encoded. */
+        assert_non_null(strstr(buf, "},\"sig\":\""));
+        assert_int_equal(buf[n - 1], '}');
+        assert_int_equal(cxw_peers_verify("group-key", buf, (size_t)n), CXW_PEERS_OK);
+        /* ... and decodes as before, the signature ignored. */
+        assert_int_equal(cxw_peers_decode(buf, (size_t)n, &r, err, sizeof(err)), 0);
+        assert_int_equal(r.trip.cls, CXW_CLASS_CONTACTS);
+        assert_true(r.trip.until == WALL + 1000);
+
+        /* wrong key */
+        assert_int_equal(cxw_peers_verify("other-key", buf, (size_t)n),
+                         CXW_PEERS_BAD_SIG);
+        /* missing signature */
+        assert_int_equal(cxw_peers_verify("group-key", plain, (size_t)m),
+                         CXW_PEERS_UNSIGNED);
+        assert_int_equal(cxw_peers_verify("group-key", "{}", 2), CXW_PEERS_UNSIGNED);
+        assert_int_equal(cxw_peers_verify("group-key", NULL, 0), CXW_PEERS_UNSIGNED);
+        /* bad signature: the report changed after signing (an hour's pause) */
+        {
+                char *u = strstr(buf, "\"until\":");
+                assert_non_null(u);
+                u[9] = u[9] == '9' ? '8' : '9';
+                assert_int_equal(cxw_peers_verify("group-key", buf, (size_t)n),
+                                 CXW_PEERS_BAD_SIG);
+                u[9] = u[9] == '9' ? '8' : '9';
+        }
+        /* bad signature: a digit of it changed, or not hex at all */
+        buf[n - 3] = buf[n - 3] == '0' ? '1' : '0';
+        assert_int_equal(cxw_peers_verify("group-key", buf, (size_t)n),
+                         CXW_PEERS_BAD_SIG);
+        memset(buf + n - 2 - 64, 'z', 64);
+        assert_int_equal(cxw_peers_verify("group-key", buf, (size_t)n),
+                         CXW_PEERS_BAD_SIG);
+        /* a signature member forged onto an unsigned report */
+        n = m;
+        memcpy(buf, plain, (size_t)m + 1);
+        n = cxw_peers_sign("guessed-key", buf, (size_t)n, sizeof(buf));
+        assert_true(n > 0);
+        assert_int_equal(cxw_peers_verify("group-key", buf, (size_t)n),
+                         CXW_PEERS_BAD_SIG);
+        cxw_peers_destroy(p);
+}
+
+static void test_sign_refuses_what_it_cannot_sign(void **state)
+{
+        cxw_peers_t *p = new_peers(6, 12);
+        char buf[CXW_PEERS_REPORT_MAX];
+        int n;
+
+        (void)state;
+        n = cxw_peers_encode(p, WALL, buf, sizeof(buf));
+        assert_int_equal(cxw_peers_sign("", buf, (size_t)n, sizeof(buf)), -1);
+        assert_int_equal(cxw_peers_sign(NULL, buf, (size_t)n, sizeof(buf)), -1);
+        assert_int_equal(cxw_peers_sign("k", buf, (size_t)n, (size_t)n + 10), -1);
+        assert_int_equal(cxw_peers_sign("k", buf, (size_t)n - 1, sizeof(buf)), -1);
+        /* The largest report there is, signed, fits and decodes. */
+        {
+                char id[CXW_PEERS_ID_MAX + 1], err[256];
+                cxw_peers_t *q;
+                cxw_peer_trip_t t = {CXW_CLASS_SCHEDULES, 9e12 - 3600000, 9e12 - 3660000,
+                                     9e12, 0};
+                cxw_peer_count_t c = {CXW_CLASS_SCHEDULES, 9e12 - 1, 1000000000,
+                                      9e12 - 60001};
+                cxw_peer_report_t r;
+
+                memset(id, 'x', CXW_PEERS_ID_MAX);
+                id[CXW_PEERS_ID_MAX] = '\0';
+                q = cxw_peers_new(id, IV);
+                assert_non_null(q);
+                cxw_peers_set_partitions(q, CXW_PEERS_PARTS_MAX, CXW_PEERS_PARTS_MAX);
+                n = cxw_peers_encode_ex(q, 9e12, &t, &c, buf, sizeof(buf));
+                assert_true(n > 0);
+                n = cxw_peers_sign("k", buf, (size_t)n, sizeof(buf));
+                assert_true(n > 0);
+                assert_int_equal(cxw_peers_decode(buf, (size_t)n, &r, err, sizeof(err)),
+                                 0);
+                assert_int_equal(cxw_peers_verify("k", buf, (size_t)n), CXW_PEERS_OK);
+                cxw_peers_destroy(q);
+        }
+        cxw_peers_destroy(p);
+}
+
 static void test_bad_arguments(void **state)
 {
         (void)state;
@@ -473,6 +598,9 @@ int main(void)
             cmocka_unit_test(test_decode_rejects_bad_records),
             cmocka_unit_test(test_trip_and_count_round_trip),
             cmocka_unit_test(test_decode_rejects_bad_trips_and_counts),
+            cmocka_unit_test(test_future_reports_are_ignored),
+            cmocka_unit_test(test_signed_reports_verify_with_the_key_only),
+            cmocka_unit_test(test_sign_refuses_what_it_cannot_sign),
             cmocka_unit_test(test_bad_arguments),
         };
 

@@ -110,6 +110,10 @@ typedef struct cxw_config_s {
 
         /** rate.share_interval_ms: demand reports between replicas, default 250 */
         int rate_share_interval_ms;
+        /** rate.peer_secret, env CXONE_PEER_SECRET, or read from
+         *  rate.peer_secret_file / env CXONE_PEER_SECRET_FILE; "" = unsigned */
+        char *peer_secret;
+        char *peer_secret_file; /**< rate.peer_secret_file (the path) */
 
         /* limits.* */
         int max_buffered_messages;  /**< limits.max_buffered_messages, default 10000 */

@@ -120,6 +120,20 @@ int cxw_budget_on_peer_trip(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_
                             int64_t now_ms);
 
 /**
+ * @brief Bounds what the other replicas' trips can do here, for reports
+ *        that anyone able to write the budget topic could have forged (no
+ *        group key); off at first. While on, a peer's trip (i) pauses a
+ *        class at most as long as the longest Retry-After this replica was
+ *        itself answered (max_pause_ms until it has seen one, and never
+ *        more), counted from the first peer trip of a window, and (ii)
+ *        begins a trip (the cut) only as the first peer trip of a window:
+ *        a window starts with a peer trip and lasts twice that bound, at
+ *        least 10 s. Other peer trips in the window only join the trip in
+ *        progress or extend its pause within the bound.
+ */
+void cxw_budget_set_peer_bounds(cxw_budget_t *b, int on, int64_t max_pause_ms);
+
+/**
  * @brief Another replica counted accepted requests (the earliest sent at
  *        first_ms, -1 if none) over the window of the trip named
  *        trip_sent_ms (all on this replica's monotonic clock). If that is

@@ -31,6 +31,11 @@
  * "accepted":N,"first":T}` (T: the earliest accepted send, -1 if none), and
  * each adds the others' counts to its own (cxw_budget_on_peer_count()).
  *
+ * With a group key (rate.peer_secret) every report is signed: the value
+ * ends with `,"sig":"<HMAC-SHA256 hex>"}`, over the report as encoded
+ * without that member (cxw_peers_sign(), cxw_peers_verify()); the key's
+ * holders are the group.
+ *
  * A pure state machine with the clocks passed in (monotonic ms for ages,
  * wall ms only to read and write `at`); @locality loop thread.
  */
@@ -42,8 +47,8 @@
 
 /** Longest worker id in a report. */
 #define CXW_PEERS_ID_MAX 128
-/** Largest report value accepted (and written). */
-#define CXW_PEERS_REPORT_MAX 512
+/** Largest report value accepted (and written), its signature included. */
+#define CXW_PEERS_REPORT_MAX 640
 /** Most peers remembered; beyond, new ones are ignored until old ones age out. */
 #define CXW_PEERS_MAX 256
 /** Largest partition count believed in a report. */
@@ -77,10 +82,56 @@ typedef struct cxw_peer_report_s {
         cxw_peer_count_t count;            /**< count.cls -1 if none */
 } cxw_peer_report_t;
 
+typedef struct cxw_peers_s cxw_peers_t;
+
+/** Length of a report's signature member, `,"sig":"<64 hex>"`. */
+#define CXW_PEERS_SIG_LEN 73
+
+/** What cxw_peers_verify() and cxw_peers_check_at() say of a report. */
+typedef enum {
+        CXW_PEERS_OK = 0,      /**< signed with the key / written lately */
+        CXW_PEERS_UNSIGNED,    /**< no signature member at its end */
+        CXW_PEERS_BAD_SIG,     /**< a signature not made with the key */
+        CXW_PEERS_STALE,       /**< `at` older than 3 intervals + clock skew */
+        CXW_PEERS_FUTURE,      /**< `at` later than now + clock skew */
+        CXW_PEERS__VERDICT_CNT /**< (count) */
+} cxw_peers_verdict_t;
+
+/** @brief "ok", "unsigned", "bad_signature", "stale", "future". */
+const char *cxw_peers_verdict_str(cxw_peers_verdict_t v);
+
+/**
+ * @brief Signs the report of len bytes in buf (as written by
+ *        cxw_peers_encode_ex(): a JSON object ending in '}') with key:
+ *        replaces its closing '}' by `,"sig":"<hex>"}`, the HMAC-SHA256
+ *        under key of the len bytes as they were.
+ * @returns the new length (len + CXW_PEERS_SIG_LEN), or -1 if buf (size
+ *          bytes) is too small, the report does not end in '}', the key is
+ *          empty or the HMAC fails. The key is never copied or shown.
+ */
+int cxw_peers_sign(const char *key, char *buf, size_t len, size_t size);
+
+/**
+ * @brief Checks the signature of a received report value: CXW_PEERS_OK if
+ *        it ends with a signature member that is the HMAC-SHA256 under key
+ *        of the value without it (compared in constant time),
+ *        CXW_PEERS_UNSIGNED if it has none at its end, else
+ *        CXW_PEERS_BAD_SIG.
+ */
+cxw_peers_verdict_t cxw_peers_verify(const char *key, const void *buf, size_t len);
+
+/**
+ * @brief Whether a report written at at_ms (wall) is news at now_wall_ms:
+ *        CXW_PEERS_STALE if older than 3 intervals plus 1 s of clock skew,
+ *        CXW_PEERS_FUTURE if later than now plus that skew, else
+ *        CXW_PEERS_OK. A report that is not OK must be ignored whole (its
+ *        trip and count too): a replay or a forgery.
+ */
+cxw_peers_verdict_t cxw_peers_check_at(const cxw_peers_t *p, int64_t at_ms,
+                                       int64_t now_wall_ms);
+
 /** Longest pause a trip in a report may announce (and its clock skew). */
 #define CXW_PEERS_TRIP_MAX_MS ((int64_t)3600 * 1000)
-
-typedef struct cxw_peers_s cxw_peers_t;
 
 /**
  * @brief A table for the replica self_id, with reports every interval_ms.
@@ -113,8 +164,10 @@ int cxw_peers_busy(const cxw_peers_t *p);
 
 /**
  * @brief Records a peer's report, received at now_ms (monotonic) with the
- *        wall clock at now_wall_ms. The replica's own reports are ignored.
- * @returns 1 if the table changed, 0 if ignored (own, too old, table full).
+ *        wall clock at now_wall_ms. The replica's own reports are ignored,
+ *        and so are those cxw_peers_check_at() does not find OK.
+ * @returns 1 if the table changed, 0 if ignored (own, too old, written in
+ *          the future, table full).
  */
 int cxw_peers_update(cxw_peers_t *p, const cxw_peer_report_t *r, int64_t now_ms,
                      int64_t now_wall_ms);
@@ -159,7 +212,7 @@ int cxw_peers_encode_ex(const cxw_peers_t *p, int64_t now_wall_ms,
  *        until <= sent + CXW_PEERS_TRIP_MAX_MS, and "anchored", a boolean)
  *        and "count" ("class", "trip" a positive integer, "accepted" in
  *        0..1e9, "first" -1 or within 60 s before "trip"); other members
- *        are ignored.
+ *        (the signature "sig" among them) are ignored.
  * @returns 0, or -1 with the reason in errstr (never a crash on any input).
  */
 int cxw_peers_decode(const void *buf, size_t len, cxw_peer_report_t *out, char *errstr,

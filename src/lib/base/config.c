@@ -273,6 +273,15 @@ static const prop_t props[] = {
      "How often a replica reports its demand on kafka.topics.budget. A replica counts "
      "as idle after this long without work; reports older than 3 intervals are "
      "ignored."},
+    {"rate.peer_secret", PT_STR, OFF(peer_secret), "", 0, 0, "CXONE_PEER_SECRET",
+     PF_SECRET, NULL,
+     "Group key of the budget reports: each replica signs its reports with "
+     "HMAC-SHA256 under it and ignores (and counts) reports not so signed. Set the same "
+     "one on every replica; set it, or peer_secret_file, not both. Empty = reports "
+     "unsigned, and what one can do is bounded (docs/security.md)."},
+    {"rate.peer_secret_file", PT_STR, OFF(peer_secret_file), "", 0, 0,
+     "CXONE_PEER_SECRET_FILE", PF_FILE, NULL,
+     "File holding rate.peer_secret (at most 4 KiB; one trailing newline is removed)."},
 
     /* limits */
     {"limits.max_buffered_messages", PT_INT, OFF(max_buffered_messages), "10000", 1,
@@ -842,18 +851,26 @@ static const char *env_of(const prop_t *p)
         return v && *v ? v : NULL;
 }
 
+/* Secrets that may come from a file: the key, then the key of its file. */
+static const char *const secret_pairs[][2] = {
+    {"cxone.client_secret", "cxone.client_secret_file"},
+    {"rate.peer_secret", "rate.peer_secret_file"},
+};
+
 static void load_env(ctx_t *ctx)
 {
-        const prop_t *sec = find_prop("cxone.client_secret");
-        const prop_t *secf = find_prop("cxone.client_secret_file");
+        for (size_t k = 0; k < sizeof(secret_pairs) / sizeof(secret_pairs[0]); k++) {
+                const prop_t *sec = find_prop(secret_pairs[k][0]);
+                const prop_t *secf = find_prop(secret_pairs[k][1]);
 
-        /* The secret and its file are one setting in two forms: either form in
-         * the environment replaces both forms of the file. */
-        if (env_of(sec) || env_of(secf)) {
-                set_str(ctx, sec, &ctx->orig[sec - props], "");
-                set_str(ctx, secf, &ctx->orig[secf - props], "");
-                ctx->orig[sec - props].from = FROM_DEFAULT;
-                ctx->orig[secf - props].from = FROM_DEFAULT;
+                /* The secret and its file are one setting in two forms: either
+                 * form in the environment replaces both forms of the file. */
+                if (env_of(sec) || env_of(secf)) {
+                        set_str(ctx, sec, &ctx->orig[sec - props], "");
+                        set_str(ctx, secf, &ctx->orig[secf - props], "");
+                        ctx->orig[sec - props].from = FROM_DEFAULT;
+                        ctx->orig[secf - props].from = FROM_DEFAULT;
+                }
         }
         for (size_t i = 0; i < NPROPS; i++) {
                 const prop_t *p = &props[i];
@@ -873,12 +890,13 @@ static void load_env(ctx_t *ctx)
 
 /* ---- derived values and the secret file -------------------------------- */
 
-static void read_secret_file(ctx_t *ctx)
+/* Reads the secret of key name from the file named by key name_file. */
+static void read_secret_file(ctx_t *ctx, const char *name, const char *name_file)
 {
-        const prop_t *sec = find_prop("cxone.client_secret");
-        const prop_t *secf = find_prop("cxone.client_secret_file");
+        const prop_t *sec = find_prop(name);
+        const prop_t *secf = find_prop(name_file);
         const origin_t *so = &ctx->orig[sec - props], *fo = &ctx->orig[secf - props];
-        const char *path = ctx->cfg->client_secret_file;
+        const char *path = *(char **)field(ctx->cfg, secf);
         char buf[MAX_SECRET_BYTES + 1];
         struct stat st;
         size_t len = 0;
@@ -887,14 +905,13 @@ static void read_secret_file(ctx_t *ctx)
 
         if (!*path)
                 return;
-        if (*ctx->cfg->client_secret) {
-                prop_err(ctx, secf, fo,
-                         "set only one of cxone.client_secret (CXONE_CLIENT_SECRET) and "
-                         "cxone.client_secret_file (CXONE_CLIENT_SECRET_FILE)%s",
+        if (**(char **)field(ctx->cfg, sec)) {
+                prop_err(ctx, secf, fo, "set only one of %s (%s) and %s (%s)%s",
+                         sec->path, sec->env, secf->path, secf->env,
                          so->from == FROM_FILE ? " (the file sets both)" : "");
                 return;
         }
-        /* Only the worker uses the secret; cxonectl need not reach the file. */
+        /* Only the worker uses the secrets; cxonectl need not reach the file. */
         if (ctx->purpose != CXW_CONFIG_FOR_WORKER)
                 return;
         /* O_NONBLOCK: a FIFO without a writer must not hang the start. */
@@ -1319,7 +1336,9 @@ cxw_config_t *cxw_config_load(const char *path, cxw_config_purpose_t purpose,
          * required" for a key that is in the file). */
         if (!path || load_file(ctx, path) == 0) {
                 load_env(ctx);
-                read_secret_file(ctx);
+                for (size_t k = 0; k < sizeof(secret_pairs) / sizeof(secret_pairs[0]);
+                     k++)
+                        read_secret_file(ctx, secret_pairs[k][0], secret_pairs[k][1]);
                 derive(ctx);
                 validate(ctx);
         }

@@ -34,6 +34,11 @@
 #define MAX_PAUSE_MS ((int64_t)3600 * 1000)
 /* Slack for floating-point rounding of the AIMD factor. */
 #define EPS 1e-6
+/* A window of the peers' trips (cxw_budget_set_peer_bounds()) lasts
+ * PEER_WINDOW_FACTOR x the pause bound, at least PEER_WINDOW_MIN_MS (the
+ * shortest hold after a trip). */
+#define PEER_WINDOW_FACTOR 2
+#define PEER_WINDOW_MIN_MS 10000
 /* What take() answers while the share is 0 (no partitions, nothing to do). */
 #define NO_SHARE_WAIT_MS 1000
 
@@ -46,6 +51,8 @@ typedef struct class_state_s {
         int confirmed;        /**< the rate has held CONFIRM_MS (see above) */
         cxw_trip_t trip;      /**< the last 429 trip and its measurement */
         cxw_regrow_t regrow;  /**< the hold and regrowth after it */
+        int64_t peer_window;  /**< the peers' trips' window began */
+        int peer_windowed;    /**< peer_window is set */
 } class_state_t;
 
 struct cxw_budget_s {
@@ -53,7 +60,10 @@ struct cxw_budget_s {
         int shared_trips; /**< trips are heard by the other replicas */
         cxw_budget_count_cb *count_cb;
         void *count_opaque;
-        double total_rps; /**< group-wide; 0 = unlimited */
+        int peer_bounded;        /**< cxw_budget_set_peer_bounds() */
+        int64_t peer_max_pause;  /**< its max_pause_ms */
+        int64_t own_retry_after; /**< the longest Retry-After answered here, -1 none */
+        double total_rps;        /**< group-wide; 0 = unlimited */
         double total_burst;
         cxw_bucket_t total;
         class_state_t cls[CXW_CLASS__CNT];
@@ -112,6 +122,7 @@ cxw_budget_t *cxw_budget_new(const cxw_budget_conf_t *conf, int64_t now_ms)
         if (!b)
                 return NULL;
         b->share = 1.0;
+        b->own_retry_after = -1;
         b->total_rps = nonneg(conf->total_rps);
         b->total_burst = conf->total_burst > 0 ? conf->total_burst : 0;
         cxw_bucket_init(&b->total, now_ms);
@@ -267,9 +278,11 @@ int64_t cxw_budget_take(cxw_budget_t *b, cxw_budget_class_t c, int64_t now_ms)
 
 /* Pauses class c for pause ms from now because of a 429 to a request sent
  * at sent_ms by this replica (peer NULL) or by another one, whose window
- * is peer. @returns 1 if that began a trip. */
+ * is peer; may_trip 0: it cannot begin a trip. @returns 1 if that began a
+ * trip. */
 static int pause_class(cxw_budget_t *b, cxw_budget_class_t c, int64_t pause,
-                       int64_t sent_ms, int64_t now_ms, const cxw_trip_window_t *peer)
+                       int64_t sent_ms, int64_t now_ms, const cxw_trip_window_t *peer,
+                       int may_trip)
 {
         class_state_t *s = &b->cls[c];
         int64_t until, old_until;
@@ -290,7 +303,7 @@ static int pause_class(cxw_budget_t *b, cxw_budget_class_t c, int64_t pause,
                 s->paused_until = until;
 
         /* 429s of requests that were in flight only extend the pause. */
-        trip = s->configured > 0 &&
+        trip = may_trip && s->configured > 0 &&
                cxw_trip_begin(&s->trip, sent_ms, old_rate, s->paused_until - now_ms);
         if (peer)
                 cxw_trip_join(&s->trip, peer, trip);
@@ -330,13 +343,23 @@ int cxw_budget_on_429(cxw_budget_t *b, cxw_budget_class_t c, int64_t retry_after
                 return 0;
         if (retry_after_ms >= 0) {
                 pause = retry_after_ms;
+                if (pause > b->own_retry_after)
+                        b->own_retry_after = pause > MAX_PAUSE_MS ? MAX_PAUSE_MS : pause;
         } else {
                 rate = b->cls[c].b.rate;
                 pause = rate > 0 ? (int64_t)ceil(1000.0 / rate) : 0;
                 if (pause < MIN_PAUSE_MS)
                         pause = MIN_PAUSE_MS;
         }
-        return pause_class(b, c, pause, sent_ms, now_ms, NULL);
+        return pause_class(b, c, pause, sent_ms, now_ms, NULL, 1);
+}
+
+void cxw_budget_set_peer_bounds(cxw_budget_t *b, int on, int64_t max_pause_ms)
+{
+        if (!b)
+                return;
+        b->peer_bounded = on != 0;
+        b->peer_max_pause = max_pause_ms > MIN_PAUSE_MS ? max_pause_ms : MIN_PAUSE_MS;
 }
 
 void cxw_budget_set_shared_trips(cxw_budget_t *b, int on, cxw_budget_count_cb *cb,
@@ -368,15 +391,41 @@ int cxw_budget_on_peer_trip(cxw_budget_t *b, cxw_budget_class_t c, int64_t sent_
                             int64_t now_ms)
 {
         cxw_trip_window_t peer;
+        class_state_t *s;
+        int64_t bound, window;
+        int may_trip = 1;
 
         if (!b || (unsigned)c >= CXW_CLASS__CNT || until_ms <= now_ms)
                 return 0;
+        s = &b->cls[c];
+        if (b->peer_bounded) {
+                /* Anyone may have written it: at most one cut and one bound
+                 * of pause per window, however many come. */
+                bound = b->own_retry_after >= 0 && b->own_retry_after < b->peer_max_pause
+                            ? b->own_retry_after
+                            : b->peer_max_pause;
+                if (bound < MIN_PAUSE_MS)
+                        bound = MIN_PAUSE_MS;
+                window = PEER_WINDOW_FACTOR * bound;
+                if (window < PEER_WINDOW_MIN_MS)
+                        window = PEER_WINDOW_MIN_MS;
+                if (s->peer_windowed && now_ms - s->peer_window < window) {
+                        may_trip = 0;
+                } else {
+                        s->peer_window = now_ms;
+                        s->peer_windowed = 1;
+                }
+                if (until_ms > s->peer_window + bound)
+                        until_ms = s->peer_window + bound;
+                if (until_ms <= now_ms)
+                        return 0;
+        }
         if (sent_ms > now_ms)
                 sent_ms = now_ms;
         peer.sent_ms = sent_ms;
         peer.from_ms = from_ms;
         peer.anchored = anchored != 0;
-        return pause_class(b, c, until_ms - now_ms, sent_ms, now_ms, &peer);
+        return pause_class(b, c, until_ms - now_ms, sent_ms, now_ms, &peer, may_trip);
 }
 
 int cxw_budget_on_peer_count(cxw_budget_t *b, cxw_budget_class_t c, int64_t trip_sent_ms,

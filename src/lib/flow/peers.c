@@ -7,6 +7,8 @@
 #include "cxone/base/util.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,17 +121,106 @@ void cxw_peers_prune(cxw_peers_t *p, int64_t now_ms)
         }
 }
 
+static const char *const verdicts[CXW_PEERS__VERDICT_CNT] = {
+    "ok", "unsigned", "bad_signature", "stale", "future"};
+
+const char *cxw_peers_verdict_str(cxw_peers_verdict_t v)
+{
+        return (unsigned)v < CXW_PEERS__VERDICT_CNT ? verdicts[v] : "unknown";
+}
+
+cxw_peers_verdict_t cxw_peers_check_at(const cxw_peers_t *p, int64_t at_ms,
+                                       int64_t now_wall_ms)
+{
+        /* Written long ago (read late, a replayed topic or record): not news. */
+        if (at_ms < now_wall_ms - FRESH_INTERVALS * p->interval - CLOCK_SKEW_MS)
+                return CXW_PEERS_STALE;
+        /* Written "later": it would stay news for as long as it claims. */
+        if (at_ms > now_wall_ms + CLOCK_SKEW_MS)
+                return CXW_PEERS_FUTURE;
+        return CXW_PEERS_OK;
+}
+
+/* The signature member's parts: PREFIX, 64 hex digits, SUFFIX. */
+#define SIG_PREFIX     ",\"sig\":\""
+#define SIG_PREFIX_LEN 8
+#define SIG_HEX        64
+#define SIG_SUFFIX     "\"}"
+
+_Static_assert(SIG_PREFIX_LEN + SIG_HEX + 1 == CXW_PEERS_SIG_LEN, "signature length");
+
+/* HMAC-SHA256 under key of len bytes of buf, as lowercase hex in
+ * hex[SIG_HEX + 1]; 0 or -1. */
+static int mac_hex(const char *key, const void *buf, size_t len, char *hex)
+{
+        static const char digits[] = "0123456789abcdef";
+        unsigned char mac[32];
+        size_t n = 0;
+
+        if (!key || !*key ||
+            !EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, strlen(key), buf, len,
+                       mac, sizeof(mac), &n) ||
+            n != sizeof(mac))
+                return -1;
+        for (size_t i = 0; i < sizeof(mac); i++) {
+                hex[2 * i] = digits[mac[i] >> 4];
+                hex[2 * i + 1] = digits[mac[i] & 15];
+        }
+        hex[SIG_HEX] = '\0';
+        OPENSSL_cleanse(mac, sizeof(mac));
+        return 0;
+}
+
+int cxw_peers_sign(const char *key, char *buf, size_t len, size_t size)
+{
+        char hex[SIG_HEX + 1];
+
+        if (!buf || len < 2 || buf[len - 1] != '}' || len + CXW_PEERS_SIG_LEN >= size ||
+            mac_hex(key, buf, len, hex) == -1)
+                return -1;
+        /* buf[len - 1] is the '}' that closes the report again */
+        memcpy(buf + len - 1, SIG_PREFIX, SIG_PREFIX_LEN);
+        memcpy(buf + len - 1 + SIG_PREFIX_LEN, hex, SIG_HEX);
+        memcpy(buf + len - 1 + SIG_PREFIX_LEN + SIG_HEX, SIG_SUFFIX, 3);
+        return (int)(len + CXW_PEERS_SIG_LEN);
+}
+
+cxw_peers_verdict_t cxw_peers_verify(const char *key, const void *buf, size_t len)
+{
+        const char *v = buf;
+        char signed_[CXW_PEERS_REPORT_MAX], hex[SIG_HEX + 1];
+        size_t body;
+        int same;
+
+        if (!v || len < CXW_PEERS_SIG_LEN + 2 ||
+            memcmp(v + len - CXW_PEERS_SIG_LEN - 1, SIG_PREFIX, SIG_PREFIX_LEN) != 0 ||
+            memcmp(v + len - 2, SIG_SUFFIX, 2) != 0)
+                return CXW_PEERS_UNSIGNED;
+        body = len - CXW_PEERS_SIG_LEN; /* the report as signed, its '}' restored */
+        if (body > sizeof(signed_))
+                return CXW_PEERS_BAD_SIG;
+        memcpy(signed_, v, body - 1);
+        signed_[body - 1] = '}';
+        if (mac_hex(key, signed_, body, hex) == -1)
+                return CXW_PEERS_BAD_SIG;
+        same = CRYPTO_memcmp(hex, v + len - CXW_PEERS_SIG_LEN - 1 + SIG_PREFIX_LEN,
+                             SIG_HEX) == 0;
+        return same ? CXW_PEERS_OK : CXW_PEERS_BAD_SIG;
+}
+
 int cxw_peers_update(cxw_peers_t *p, const cxw_peer_report_t *r, int64_t now_ms,
                      int64_t now_wall_ms)
 {
         entry_t *e;
+        cxw_peers_verdict_t age;
 
         if (!r->worker[0] || strcmp(r->worker, p->self) == 0)
                 return 0;
-        /* Written long ago (read late, or a replayed topic): not news. */
-        if (r->at < now_wall_ms - FRESH_INTERVALS * p->interval - CLOCK_SKEW_MS) {
-                CXW_DEBUG("peers", "report of %s is %lld ms old: ignored", r->worker,
-                          (long long)(now_wall_ms - r->at));
+        age = cxw_peers_check_at(p, r->at, now_wall_ms);
+        if (age != CXW_PEERS_OK) {
+                CXW_DEBUG("peers", "report of %s written %lld ms %s: ignored", r->worker,
+                          (long long)llabs(now_wall_ms - r->at),
+                          age == CXW_PEERS_STALE ? "ago" : "from now");
                 return 0;
         }
         e = find(p, r->worker);
