@@ -151,7 +151,12 @@ static void each_rejection_names_its_problem(void **state)
         expect_rejected("{\"contactId\":null,\"firstName\":\"A\"}", NULL,
                         "contactId must be a string");
         expect_rejected("{\"contactId\":\"\",\"firstName\":\"A\"}", NULL,
-                        "contactId must be 1-128 characters of A-Z a-z 0-9 . _ -");
+                        "contactId must be 1-128 characters of A-Z a-z 0-9 . _ -, "
+                        "not only dots");
+        /* ".." would be sent as PATCH /api/v2/ (security finding 2) */
+        expect_rejected("{\"contactId\":\"..\",\"firstName\":\"A\"}", NULL,
+                        "contactId must be 1-128 characters of A-Z a-z 0-9 . _ -, "
+                        "not only dots");
         expect_rejected("{\"contactId\":\"a\",\"firstName\":\"A\",\"foo\":\"x\"}", NULL,
                         "unknown field 'foo' (allowed: firstName, lastName, email)");
         expect_rejected("{\"contactId\":\"a\",\"email\":\"not an address\"}", NULL,
@@ -322,14 +327,17 @@ static void contact_id_edge_cases(void **state)
 
         static const char *const good[] = {
             "a",   "Z", "0",   "A-z_0.9",
-            "...", "-", "_x_", "00000000-0000-0000-0000-000000000000"};
+            ".a.", "-", "_x_", "00000000-0000-0000-0000-000000000000"};
         for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
                 if (!cxw_contact_id_valid(good[i], strlen(good[i])))
                         fail_msg("'%s' should be valid", good[i]);
         }
         static const char *const bad[] = {
-            "../x", "a b", "\xc3\xa9", "a/b", "a%2F", "a?b", "a#b", "a\\b",
-            "a\tb", "a+b", "a:b",      " a",  "a\"b", "a@b", "a;b", "~a"};
+            "../x", "a b", "\xc3\xa9", "a/b", "a%2F", "a?b", "a#b", "a\\b", "a\tb", "a+b",
+            "a:b", " a", "a\"b", "a@b", "a;b", "~a",
+            /* only dots: "." and ".." are dot segments that libcurl or a
+             * proxy would resolve into another URL (PATCH /api/v2/) */
+            ".", "..", "..."};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 if (cxw_contact_id_valid(bad[i], strlen(bad[i])))
                         fail_msg("'%s' should be invalid", bad[i]);

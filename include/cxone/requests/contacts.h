@@ -58,7 +58,8 @@ size_t cxw_contact_update_bytes(const cxw_contact_update_t *u);
 /** @brief Frees what decode allocated; the struct may be reused. NULL-safe. */
 void cxw_contact_update_clear(cxw_contact_update_t *u);
 
-/** @brief 1 if id (len bytes) is a valid contactId: 1..128 of [A-Za-z0-9._-]. */
+/** @brief 1 if id (len bytes) is a valid contactId: 1..128 of [A-Za-z0-9._-],
+ *         not only dots (".", ".." are dot segments of a URL path). */
 int cxw_contact_id_valid(const char *id, size_t len);
 
 /** @brief 1 if s looks like an e-mail address (local@domain.tld, printable, no spaces).

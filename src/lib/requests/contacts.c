@@ -26,6 +26,8 @@ static const char *echo_str(const char *s, char *out)
 
 int cxw_contact_id_valid(const char *id, size_t len)
 {
+        size_t dots = 0;
+
         if (!id || len < 1 || len > CXW_CONTACT_ID_MAX)
                 return 0;
         for (size_t i = 0; i < len; i++) {
@@ -33,8 +35,10 @@ int cxw_contact_id_valid(const char *id, size_t len)
                 if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
                       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
                         return 0;
+                dots += c == '.';
         }
-        return 1;
+        /* ".", "..": dot segments would take the URL path elsewhere */
+        return dots < len;
 }
 
 /* RFC 5322 atext, plus bytes of UTF-8 sequences (RFC 6531 allows them). */
@@ -391,7 +395,8 @@ static int check_members(const member_t *m, size_t n, const void *key, size_t ke
         }
         if (!cxw_contact_id_valid(cid->val, cid->vlen)) {
                 cxw_set_err(errstr, errstr_size,
-                            "contactId must be 1-128 characters of A-Z a-z 0-9 . _ -");
+                            "contactId must be 1-128 characters of A-Z a-z 0-9 . _ -, "
+                            "not only dots");
                 goto fail;
         }
         if (key && keylen > 0 &&
