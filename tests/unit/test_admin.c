@@ -155,7 +155,7 @@ static fixture_t *start(const cxw_admin_hooks_t *hooks, bool use_loop)
                                               err, sizeof(err));
         assert_non_null(c);
         cxw_metric_add(c, NULL, 3);
-        f->admin = cxw_admin_new("127.0.0.1:0", hooks, &f->hs, err, sizeof(err));
+        f->admin = cxw_admin_new("127.0.0.1:0", NULL, hooks, &f->hs, err, sizeof(err));
         if (!f->admin)
                 fail_msg("cxw_admin_new: %s", err);
         f->port = cxw_admin_port(f->admin);
@@ -607,28 +607,30 @@ static void test_bad_listen_addresses_rejected_with_reason(void **state)
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 err[0] = '\0';
-                cxw_admin_t *a = cxw_admin_new(bad[i], NULL, NULL, err, sizeof(err));
+                cxw_admin_t *a =
+                    cxw_admin_new(bad[i], NULL, NULL, NULL, err, sizeof(err));
                 if (a) {
                         cxw_admin_destroy(a);
                         fail_msg("accepted \"%s\"", bad[i]);
                 }
                 assert_true(err[0] != '\0');
         }
-        assert_null(cxw_admin_new(NULL, NULL, NULL, err, sizeof(err)));
+        assert_null(cxw_admin_new(NULL, NULL, NULL, NULL, err, sizeof(err)));
 
         /* A port in use. */
-        cxw_admin_t *first = cxw_admin_new("127.0.0.1:0", NULL, NULL, err, sizeof(err));
+        cxw_admin_t *first =
+            cxw_admin_new("127.0.0.1:0", NULL, NULL, NULL, err, sizeof(err));
         assert_non_null(first);
         char addr[64];
         snprintf(addr, sizeof(addr), "127.0.0.1:%d", cxw_admin_port(first));
         err[0] = '\0';
-        assert_null(cxw_admin_new(addr, NULL, NULL, err, sizeof(err)));
+        assert_null(cxw_admin_new(addr, NULL, NULL, NULL, err, sizeof(err)));
         assert_non_null(strstr(err, "cannot listen"));
         cxw_admin_destroy(first);
         cxw_admin_destroy(NULL);
 
         /* IPv6 loopback, when the host has it. */
-        cxw_admin_t *v6 = cxw_admin_new("[::1]:0", NULL, NULL, err, sizeof(err));
+        cxw_admin_t *v6 = cxw_admin_new("[::1]:0", NULL, NULL, NULL, err, sizeof(err));
         if (v6)
                 assert_true(cxw_admin_port(v6) > 0);
         else
@@ -640,7 +642,7 @@ static void test_idle_listener_has_no_deadline(void **state)
 {
         (void)state;
         char err[256];
-        cxw_admin_t *a = cxw_admin_new("127.0.0.1:0", NULL, NULL, err, sizeof(err));
+        cxw_admin_t *a = cxw_admin_new("127.0.0.1:0", NULL, NULL, NULL, err, sizeof(err));
 
         assert_non_null(a);
         cxw_admin_run(a); /* never blocks */
