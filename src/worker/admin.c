@@ -99,6 +99,9 @@ static void collect(void *opaque, cxw_metrics_emitter_t *e)
                                 (double)s->webhooks_accepted);
         cxw_metrics_emit_sample(e, CXW_LABELS("result", "refused", NULL),
                                 (double)s->webhooks_refused);
+        counter(e, "cxw_admin_deadline_closes_total",
+                "Admin connections closed at worker.admin_request_deadline_ms.",
+                (double)cxw_admin_deadline_closes(w->admin));
         gauge(e, "cxw_schedule_imports_in_progress",
               "Schedule imports submitted or being submitted whose job has not ended.",
               (double)w->sched_active);
@@ -259,6 +262,7 @@ int worker_admin_start(cxw_worker_t *w, cxw_admin_webhook_cb *webhook, char *err
 {
         const cxw_config_t *cfg = w->cfg;
         cxw_admin_hooks_t hooks = {0};
+        cxw_admin_limits_t limits = {0};
 
         w->metrics = cxw_metrics_new(0);
         if (!w->metrics) {
@@ -287,7 +291,11 @@ int worker_admin_start(cxw_worker_t *w, cxw_admin_webhook_cb *webhook, char *err
         hooks.alive = alive;
         hooks.ready = ready;
         hooks.webhook = webhook;
-        w->admin = cxw_admin_new(cfg->admin_listen, &hooks, w, errstr, errstr_size);
+        limits.max_connections = (unsigned)cfg->admin_max_connections;
+        limits.per_client = (unsigned)cfg->admin_max_connections_per_client;
+        limits.request_deadline_ms = (unsigned)cfg->admin_request_deadline_ms;
+        w->admin =
+            cxw_admin_new(cfg->admin_listen, &limits, &hooks, w, errstr, errstr_size);
         if (!w->admin)
                 return -1;
         if (cxw_admin_attach(w->admin, w->loop) != 0) {

@@ -21,6 +21,8 @@
 #include <time.h>
 
 #define POLL_RETRY_MS 500 /* no token or no call slot: look again then */
+/* Refused webhooks: one log line at most per interval, with the count. */
+#define WEBHOOK_LOG_INTERVAL_MS 10000
 
 static void poll_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque);
 
@@ -400,6 +402,59 @@ static void retry_soon(cxw_worker_t *w, job_t *job)
 /* ------------------------------------------------------------------ */
 /* webhooks                                                            */
 
+/* Logs the refusals not logged yet, as one line. */
+static void webhook_log_flush(cxw_worker_t *w, int64_t now)
+{
+        uint64_t n = w->webhook_refused_unlogged;
+
+        if (n == 0)
+                return;
+        if (w->webhook_logged_at == 0)
+                CXW_WARN("webhook",
+                         "refused: %s; later refusals are logged at most once "
+                         "per %d s, with their count",
+                         w->webhook_refused_last, WEBHOOK_LOG_INTERVAL_MS / 1000);
+        else
+                CXW_WARN("webhook",
+                         "refused %llu webhook%s in the last %lld s; the last: %s",
+                         (unsigned long long)n, n == 1 ? "" : "s",
+                         (long long)((now - w->webhook_logged_at + 999) / 1000),
+                         w->webhook_refused_last);
+        w->webhook_refused_unlogged = 0;
+        w->webhook_logged_at = now;
+}
+
+static void webhook_log_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
+{
+        cxw_worker_t *w = opaque;
+
+        (void)loop;
+        (void)t;
+        w->webhook_log_armed = 0;
+        webhook_log_flush(w, cxw_now_ms());
+}
+
+/* Counts a refused webhook; logs it now if nothing was logged within the
+ * interval, else with the others when the interval is over. */
+static void webhook_refused(cxw_worker_t *w, const char *reason, const char *extra)
+{
+        int64_t now = cxw_now_ms();
+
+        w->stats.webhooks_refused++;
+        w->webhook_refused_unlogged++;
+        snprintf(w->webhook_refused_last, sizeof(w->webhook_refused_last), "%s%s", reason,
+                 extra);
+        if (w->webhook_logged_at == 0 ||
+            now - w->webhook_logged_at >= WEBHOOK_LOG_INTERVAL_MS) {
+                webhook_log_flush(w, now);
+        } else if (!w->webhook_log_armed) {
+                w->webhook_log_armed = 1;
+                cxw_timer_start(w->loop, &w->webhook_log_timer,
+                                w->webhook_logged_at + WEBHOOK_LOG_INTERVAL_MS,
+                                webhook_log_timer_cb, w);
+        }
+}
+
 int worker_sched_webhook(void *opaque, const cxw_admin_request_t *req, const char *body,
                          size_t len, char *answer, size_t answer_size)
 {
@@ -415,16 +470,16 @@ int worker_sched_webhook(void *opaque, const cxw_admin_request_t *req, const cha
                                cxw_admin_request_header(req, "X-CXone-Signature"), body,
                                len, cxw_wall_ms() / 1000, cfg->webhook_tolerance_s);
         if (v != CXW_WEBHOOK_OK) {
-                w->stats.webhooks_refused++;
-                CXW_WARN("webhook", "refused: %s%s", cxw_webhook_result_str(v),
-                         *cfg->webhook_secret ? "" : " (webhooks.secret is not set)");
+                webhook_refused(w, cxw_webhook_result_str(v),
+                                *cfg->webhook_secret ? ""
+                                                     : " (webhooks.secret is not set)");
                 snprintf(answer, answer_size, "{\"error\":\"%s\"}",
                          cxw_webhook_result_str(v));
                 return 401;
         }
         kind = cxw_webhook_body_parse(body, len, &b);
         if (kind == CXW_WEBHOOK_BODY_MALFORMED) {
-                w->stats.webhooks_refused++;
+                webhook_refused(w, "malformed webhook body", "");
                 snprintf(answer, answer_size, "{\"error\":\"malformed webhook body\"}");
                 return 400;
         }

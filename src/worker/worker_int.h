@@ -189,6 +189,13 @@ struct cxw_worker_s {
         cxw_metric_t *m_duration; /* by endpoint */
         cxw_metric_t *m_consumed; /* by topic */
         cxw_admin_t *admin;
+        /* refused webhooks, logged at most once per WEBHOOK_LOG_INTERVAL_MS
+         * (schedules.c): an unauthenticated caller cannot flood the log */
+        cxw_timer_t webhook_log_timer;
+        int webhook_log_armed;
+        int64_t webhook_logged_at; /* 0 = never */
+        uint64_t webhook_refused_unlogged;
+        char webhook_refused_last[96]; /* the last refusal's reason */
         /* budget lending between replicas (peers.c) */
         cxw_peers_t *peers;
         cxw_kafka_reader_t *peers_reader; /* NULL: no lending */

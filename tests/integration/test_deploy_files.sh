@@ -189,6 +189,27 @@ if ann.get("prometheus.io/scrape") != "true" or str(ann.get("prometheus.io/port"
         or ann.get("prometheus.io/path") != "/metrics":
     err("Deployment: prometheus.io/scrape, port 9464 and path /metrics annotations expected")
 
+# NetworkPolicy (security finding 4): it selects the worker's pods, governs
+# their ingress, and lets in only the admin port, from a namespace chosen by
+# label, never from anywhere (an empty or missing "from").
+np = one("NetworkPolicy")
+npspec = np.get("spec", {})
+if not matches(npspec.get("podSelector", {}).get("matchLabels", {}), tlabels):
+    err("NetworkPolicy: podSelector does not select the Deployment's pods")
+if "Ingress" not in npspec.get("policyTypes", []):
+    err("NetworkPolicy: policyTypes lacks Ingress")
+rules = npspec.get("ingress", [])
+if not rules:
+    err("NetworkPolicy: no ingress rule: the admin port would be closed to Prometheus too")
+for i, rule in enumerate(rules):
+    ports = [port_of(c, p.get("port")) for p in rule.get("ports", [])]
+    if not ports or set(ports) != {9464}:
+        err(f"NetworkPolicy: ingress[{i}] ports {ports}, want only the admin port 9464")
+    froms = rule.get("from", [])
+    if not froms or any(not f.get("namespaceSelector", {}).get("matchLabels") and not f.get("podSelector")
+                        for f in froms):
+        err(f"NetworkPolicy: ingress[{i}] lets in any source; name the monitoring namespace")
+
 grace = pod.get("terminationGracePeriodSeconds")
 if not isinstance(grace, int):
     err("Deployment: terminationGracePeriodSeconds not set")

@@ -139,7 +139,8 @@ static void *serve(void *arg)
         return NULL;
 }
 
-static fixture_t *start(const cxw_admin_hooks_t *hooks, bool use_loop)
+static fixture_t *start_limited(const cxw_admin_hooks_t *hooks, bool use_loop,
+                                const cxw_admin_limits_t *limits)
 {
         fixture_t *f = calloc(1, sizeof(*f));
         char err[256];
@@ -155,7 +156,7 @@ static fixture_t *start(const cxw_admin_hooks_t *hooks, bool use_loop)
                                               err, sizeof(err));
         assert_non_null(c);
         cxw_metric_add(c, NULL, 3);
-        f->admin = cxw_admin_new("127.0.0.1:0", hooks, &f->hs, err, sizeof(err));
+        f->admin = cxw_admin_new("127.0.0.1:0", limits, hooks, &f->hs, err, sizeof(err));
         if (!f->admin)
                 fail_msg("cxw_admin_new: %s", err);
         f->port = cxw_admin_port(f->admin);
@@ -169,6 +170,11 @@ static fixture_t *start(const cxw_admin_hooks_t *hooks, bool use_loop)
         }
         assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
         return f;
+}
+
+static fixture_t *start(const cxw_admin_hooks_t *hooks, bool use_loop)
+{
+        return start_limited(hooks, use_loop, NULL);
 }
 
 static void stop(fixture_t *f)
@@ -607,28 +613,30 @@ static void test_bad_listen_addresses_rejected_with_reason(void **state)
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 err[0] = '\0';
-                cxw_admin_t *a = cxw_admin_new(bad[i], NULL, NULL, err, sizeof(err));
+                cxw_admin_t *a =
+                    cxw_admin_new(bad[i], NULL, NULL, NULL, err, sizeof(err));
                 if (a) {
                         cxw_admin_destroy(a);
                         fail_msg("accepted \"%s\"", bad[i]);
                 }
                 assert_true(err[0] != '\0');
         }
-        assert_null(cxw_admin_new(NULL, NULL, NULL, err, sizeof(err)));
+        assert_null(cxw_admin_new(NULL, NULL, NULL, NULL, err, sizeof(err)));
 
         /* A port in use. */
-        cxw_admin_t *first = cxw_admin_new("127.0.0.1:0", NULL, NULL, err, sizeof(err));
+        cxw_admin_t *first =
+            cxw_admin_new("127.0.0.1:0", NULL, NULL, NULL, err, sizeof(err));
         assert_non_null(first);
         char addr[64];
         snprintf(addr, sizeof(addr), "127.0.0.1:%d", cxw_admin_port(first));
         err[0] = '\0';
-        assert_null(cxw_admin_new(addr, NULL, NULL, err, sizeof(err)));
+        assert_null(cxw_admin_new(addr, NULL, NULL, NULL, err, sizeof(err)));
         assert_non_null(strstr(err, "cannot listen"));
         cxw_admin_destroy(first);
         cxw_admin_destroy(NULL);
 
         /* IPv6 loopback, when the host has it. */
-        cxw_admin_t *v6 = cxw_admin_new("[::1]:0", NULL, NULL, err, sizeof(err));
+        cxw_admin_t *v6 = cxw_admin_new("[::1]:0", NULL, NULL, NULL, err, sizeof(err));
         if (v6)
                 assert_true(cxw_admin_port(v6) > 0);
         else
@@ -636,11 +644,92 @@ static void test_bad_listen_addresses_rejected_with_reason(void **state)
         cxw_admin_destroy(v6);
 }
 
+/* Connects from the source address src (127.0.0.0/8 is all loopback). */
+static int raw_connect_from(fixture_t *f, const char *src)
+{
+        struct sockaddr_in me = {.sin_family = AF_INET};
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        assert_true(fd >= 0);
+        inet_pton(AF_INET, src, &me.sin_addr);
+        assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(f->port)};
+        struct timeval tv = {.tv_sec = 3};
+        inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        return fd;
+}
+
+/* ms until fd is closed by the peer (recv 0 or an error), at most max_ms. */
+static int64_t ms_until_closed(int fd, int64_t max_ms)
+{
+        int64_t t0 = cxw_now_ms();
+        char buf[256];
+
+        while (cxw_now_ms() - t0 < max_ms) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                if (poll(&p, 1, 50) > 0 && recv(fd, buf, sizeof(buf), 0) <= 0)
+                        return cxw_now_ms() - t0;
+        }
+        return -1;
+}
+
+/* Security finding 4: 2 connections per client, 400 ms per request. A third
+ * connection from 127.0.0.1 is closed at once while 127.0.0.2 is answered;
+ * the two let in are closed at the deadline though they keep trickling
+ * (the idle timeout, 10 s, never fires). */
+static void test_per_client_limit_and_request_deadline(void **state)
+{
+        (void)state;
+        cxw_admin_limits_t lim = {
+            .max_connections = 8, .per_client = 2, .request_deadline_ms = 400};
+        fixture_t *f = start_limited(&all_hooks, false, &lim);
+        const char *head = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        int fd1 = raw_connect_from(f, "127.0.0.1"),
+            fd2 = raw_connect_from(f, "127.0.0.1");
+        char out[512];
+
+        (void)!send(fd1, head, strlen(head), MSG_NOSIGNAL);
+        (void)!send(fd2, head, strlen(head), MSG_NOSIGNAL);
+        usleep(100 * 1000);
+        int fd3 = raw_connect_from(f, "127.0.0.1");
+        assert_in_range(ms_until_closed(fd3, 2000), 0, 300); /* over the limit */
+        close(fd3);
+
+        int p = raw_connect_from(f, "127.0.0.2");
+        const char *probe =
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        (void)!send(p, probe, strlen(probe), MSG_NOSIGNAL);
+        ssize_t n = recv(p, out, sizeof(out) - 1, 0);
+        assert_true(n > 12);
+        out[n] = '\0';
+        assert_non_null(strstr(out, " 200 "));
+        close(p);
+
+        int64_t t0 = cxw_now_ms(), closed1 = -1;
+        for (int i = 0; i < 40 && closed1 < 0; i++) { /* a byte each 50 ms, 2 s at most */
+                (void)!send(fd1, "a", 1, MSG_NOSIGNAL);
+                (void)!send(fd2, "a", 1, MSG_NOSIGNAL);
+                if (ms_until_closed(fd1, 50) >= 0)
+                        closed1 = cxw_now_ms() - t0 + 100;
+        }
+        print_message("trickling connection closed after %lld ms (deadline 400)\n",
+                      (long long)closed1);
+        assert_in_range(closed1, 350, 1200);
+        assert_in_range(ms_until_closed(fd2, 1000), 0, 1000);
+        assert_int_equal(cxw_admin_deadline_closes(f->admin), 2);
+        close(fd1);
+        close(fd2);
+        stop(f);
+}
+
 static void test_idle_listener_has_no_deadline(void **state)
 {
         (void)state;
         char err[256];
-        cxw_admin_t *a = cxw_admin_new("127.0.0.1:0", NULL, NULL, err, sizeof(err));
+        cxw_admin_t *a = cxw_admin_new("127.0.0.1:0", NULL, NULL, NULL, err, sizeof(err));
 
         assert_non_null(a);
         cxw_admin_run(a); /* never blocks */
@@ -665,6 +754,7 @@ int main(void)
             cmocka_unit_test(test_attached_to_loop_serves_requests),
             cmocka_unit_test(test_bad_listen_addresses_rejected_with_reason),
             cmocka_unit_test(test_idle_listener_has_no_deadline),
+            cmocka_unit_test(test_per_client_limit_and_request_deadline),
         };
         int rc;
 

@@ -128,6 +128,10 @@ typedef struct cxw_config_s {
         bool allow_core_dumps;    /**< worker.allow_core_dumps, default false: off */
         char *admin_listen; /**< worker.admin_listen, env CXONE_WORKER_ADMIN_LISTEN, "" =
                                off */
+        int admin_max_connections; /**< worker.admin_max_connections, default 64 */
+        /** worker.admin_max_connections_per_client, default 8 */
+        int admin_max_connections_per_client;
+        int admin_request_deadline_ms; /**< worker.admin_request_deadline_ms, 5000 */
 
         char *source; /**< the file read, or NULL for defaults only */
         /** Private to config.c: for each key of its table, in order, the

@@ -21,7 +21,10 @@
  * status and JSON answer; 404 without the hook; 413 past CXW_ADMIN_MAX_BODY | | other
  * paths           | 404; a known path with another method: 405 with Allow |
  *
- * Bounds: CXW_ADMIN_MAX_CONNECTIONS connections, CXW_ADMIN_CONN_MEMORY
+ * Bounds: cxw_admin_limits_t's connections in all and per client IP
+ * address (more are closed at accept), and its request deadline (a
+ * connection still on one request past it, trickling or not, is closed);
+ * CXW_ADMIN_CONN_MEMORY
  * bytes of request headers per connection (beyond: 431/414 by
  * libmicrohttpd), URLs up to CXW_ADMIN_MAX_URL bytes (414), idle connections
  * closed after CXW_ADMIN_TIMEOUT_S seconds. A body declared larger than the
@@ -38,15 +41,26 @@
 
 #include "cxone/io/loop.h"
 
-#define CXW_ADMIN_MAX_BODY        (64 * 1024) /**< webhook body limit, bytes */
-#define CXW_ADMIN_MAX_CONNECTIONS 64          /**< simultaneous connections */
-#define CXW_ADMIN_CONN_MEMORY     (32 * 1024) /**< per-connection header memory */
-#define CXW_ADMIN_TIMEOUT_S       10          /**< idle connection timeout */
-#define CXW_ADMIN_MAX_URL         1024        /**< longest URL answered */
-#define CXW_ADMIN_MAX_ANSWER      1024        /**< webhook answer buffer, bytes */
-#define CXW_ADMIN_MAX_REASON      256         /**< readiness reason buffer, bytes */
+#define CXW_ADMIN_MAX_BODY            (64 * 1024) /**< webhook body limit, bytes */
+#define CXW_ADMIN_MAX_CONNECTIONS     64          /**< simultaneous connections */
+#define CXW_ADMIN_PER_CLIENT          8           /**< of them from one client IP */
+#define CXW_ADMIN_REQUEST_DEADLINE_MS 5000 /**< one request, first byte to answer */
+#define CXW_ADMIN_CONN_MEMORY         (32 * 1024) /**< per-connection header memory */
+#define CXW_ADMIN_TIMEOUT_S           10          /**< idle connection timeout */
+#define CXW_ADMIN_MAX_URL             1024        /**< longest URL answered */
+#define CXW_ADMIN_MAX_ANSWER          1024        /**< webhook answer buffer, bytes */
+#define CXW_ADMIN_MAX_REASON          256         /**< readiness reason buffer, bytes */
 
 typedef struct cxw_admin_s cxw_admin_t;
+
+/** Connection bounds of the listener; a member left 0 takes its default. */
+typedef struct cxw_admin_limits_s {
+        unsigned max_connections; /**< in all; 0 = CXW_ADMIN_MAX_CONNECTIONS */
+        unsigned per_client;      /**< from one IP address; 0 = CXW_ADMIN_PER_CLIENT */
+        /** ms from a connection's accept (or its previous answer) to the
+         *  answer; 0 = CXW_ADMIN_REQUEST_DEADLINE_MS */
+        unsigned request_deadline_ms;
+} cxw_admin_limits_t;
 
 /** One request, for the webhook hook's header look-ups. */
 typedef struct cxw_admin_request_s cxw_admin_request_t;
@@ -91,14 +105,17 @@ typedef struct cxw_admin_hooks_s {
  * @brief Listens on listen and serves the routes through hooks.
  * @param listen "HOST:PORT": an IPv4 address, "[IPv6]", or a host name
  *        (resolved once, the first address used); an empty host is
- *        0.0.0.0; port 0 = any free port (see cxw_admin_port()). Binds only
- *        there: "127.0.0.1:9464" for a host, "0.0.0.0:9464" in a pod.
+ *        0.0.0.0, said in a warning; port 0 = any free port (see
+ *        cxw_admin_port()). Binds only there: "127.0.0.1:9464" for a host,
+ *        "0.0.0.0:9464" in a pod.
+ * @param limits copied; NULL = every default.
  * @param hooks copied; opaque is passed to each hook.
  * @returns NULL with errstr naming the problem (bad address, port in use).
  * @remark free with cxw_admin_destroy().
  */
-cxw_admin_t *cxw_admin_new(const char *listen, const cxw_admin_hooks_t *hooks,
-                           void *opaque, char *errstr, size_t errstr_size);
+cxw_admin_t *cxw_admin_new(const char *listen, const cxw_admin_limits_t *limits,
+                           const cxw_admin_hooks_t *hooks, void *opaque, char *errstr,
+                           size_t errstr_size);
 
 /**
  * @brief NULL-safe. Closes the listener and every open connection (their
@@ -120,6 +137,9 @@ int64_t cxw_admin_timeout_ms(const cxw_admin_t *a);
 
 /** @brief Accepts, reads, answers and times out what is ready; never blocks. */
 void cxw_admin_run(cxw_admin_t *a);
+
+/** @brief Connections closed at the request deadline so far; 0 for NULL. */
+uint64_t cxw_admin_deadline_closes(const cxw_admin_t *a);
 
 /** @brief The port bound (the real one when listen asked for port 0). */
 int cxw_admin_port(const cxw_admin_t *a);

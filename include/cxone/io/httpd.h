@@ -62,12 +62,22 @@ typedef struct cxw_httpd_limits_s {
         unsigned timeout_s;       /**< idle connection timeout */
         size_t conn_memory;       /**< per-connection header memory; 0 = MHD's */
         size_t body_drain_max;    /**< body bytes read before closing; 0 = all */
+        /** simultaneous connections from one client IP address (more are
+         *  closed at accept); 0 = no limit of its own */
+        unsigned per_client;
+        /** ms a connection may spend on one request, from its accept or the
+         *  end of its previous request until the answer is sent, trickling
+         *  or not: past it the connection is shut down. 0 = none. External
+         *  mode only (cxw_httpd_run() enforces it). */
+        unsigned request_deadline_ms;
 } cxw_httpd_limits_t;
 
 /** How to start a daemon. */
 typedef struct cxw_httpd_config_s {
-        const char *name;   /**< for messages: "admin" ("admin listen ..."); or NULL */
-        const char *listen; /**< "HOST:PORT", ":PORT" (any IPv4) or "[V6]:PORT" */
+        const char *name; /**< for messages: "admin" ("admin listen ..."); or NULL */
+        /** "HOST:PORT", "[V6]:PORT", or ":PORT": every IPv4 interface, with a
+         *  warning in the log (write "0.0.0.0:PORT" to mean it) */
+        const char *listen;
         /** true: the caller drives it (epoll, cxw_httpd_fd()/run()); false:
          *  MHD's own threads (a pool of threads when more than 1) do. */
         bool external;
@@ -113,8 +123,12 @@ int cxw_httpd_fd(const cxw_httpd_t *h);
 int64_t cxw_httpd_timeout_ms(const cxw_httpd_t *h);
 
 /** @brief External mode: does what is ready (accepts, reads, calls the
- *         callbacks, writes); NULL-safe. */
+ *         callbacks, writes), then shuts down the connections past
+ *         limits.request_deadline_ms; NULL-safe. */
 void cxw_httpd_run(cxw_httpd_t *h);
+
+/** @brief Connections shut down at the request deadline so far; 0 for NULL. */
+uint64_t cxw_httpd_deadline_closes(const cxw_httpd_t *h);
 
 /**
  * @brief Queues the answer: status, Content-Type ctype, len bytes of body

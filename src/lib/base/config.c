@@ -325,7 +325,22 @@ static const prop_t props[] = {
      "CXONE_WORKER_ADMIN_LISTEN", PF_LISTEN, NULL,
      "HOST:PORT of the admin HTTP server (/metrics, /healthz, /readyz, webhooks); empty "
      "= "
-     "off."},
+     "off. `:PORT` binds every interface, with a warning in the log: write "
+     "`0.0.0.0:PORT` to mean it."},
+    {"worker.admin_max_connections", PT_INT, OFF(admin_max_connections), "64", 2, 4096,
+     NULL, 0, NULL,
+     "Connections the admin listener holds at once; more wait in the backlog of "
+     "the same size, then are refused."},
+    {"worker.admin_max_connections_per_client", PT_INT,
+     OFF(admin_max_connections_per_client), "8", 1, 4096, NULL, 0, NULL,
+     "Of them, connections from one client IP address; more are closed at "
+     "once. Keep it well below worker.admin_max_connections, so that one client "
+     "cannot take them all and the probes still get in."},
+    {"worker.admin_request_deadline_ms", PT_INT, OFF(admin_request_deadline_ms), "5000",
+     100, MS_MAX, NULL, 0, NULL,
+     "Time an admin connection may take over one request, from its accept (or "
+     "its previous answer) until the answer, however slowly it sends: past it "
+     "the connection is closed. The idle timeout (10 s) only counts silence."},
 };
 
 #define NPROPS (sizeof(props) / sizeof(props[0]))

@@ -196,20 +196,32 @@ static enum MHD_Result first_call(void *opaque, cxw_httpd_req_t *req, const char
         return MHD_YES;
 }
 
-cxw_admin_t *cxw_admin_new(const char *listen, const cxw_admin_hooks_t *hooks,
-                           void *opaque, char *errstr, size_t errstr_size)
+cxw_admin_t *cxw_admin_new(const char *listen, const cxw_admin_limits_t *limits,
+                           const cxw_admin_hooks_t *hooks, void *opaque, char *errstr,
+                           size_t errstr_size)
 {
+        cxw_admin_limits_t lim = limits ? *limits : (cxw_admin_limits_t){0};
+
+        if (!lim.max_connections)
+                lim.max_connections = CXW_ADMIN_MAX_CONNECTIONS;
+        if (!lim.per_client)
+                lim.per_client = CXW_ADMIN_PER_CLIENT;
+        if (!lim.request_deadline_ms)
+                lim.request_deadline_ms = CXW_ADMIN_REQUEST_DEADLINE_MS;
+
         cxw_httpd_config_t cfg = {
             .name = "admin",
             .listen = listen,
             .external = true,
             .limits =
                 {
-                    .max_connections = CXW_ADMIN_MAX_CONNECTIONS,
-                    .backlog = CXW_ADMIN_MAX_CONNECTIONS,
+                    .max_connections = lim.max_connections,
+                    .backlog = lim.max_connections,
                     .timeout_s = CXW_ADMIN_TIMEOUT_S,
                     .conn_memory = CXW_ADMIN_CONN_MEMORY,
                     .body_drain_max = (size_t)CXW_ADMIN_MAX_BODY * DRAIN_FACTOR,
+                    .per_client = lim.per_client,
+                    .request_deadline_ms = lim.request_deadline_ms,
                 },
             .log_tag = "admin",
             .begin = first_call,
@@ -228,7 +240,11 @@ cxw_admin_t *cxw_admin_new(const char *listen, const cxw_admin_hooks_t *hooks,
         a->httpd = cxw_httpd_start(&cfg, errstr, errstr_size);
         if (!a->httpd)
                 goto fail;
-        CXW_INFO("admin", "listening on %s (port %d)", listen, cxw_httpd_port(a->httpd));
+        CXW_INFO("admin",
+                 "listening on %s (port %d); at most %u connections, %u per client, "
+                 "%u ms per request",
+                 listen, cxw_httpd_port(a->httpd), lim.max_connections, lim.per_client,
+                 lim.request_deadline_ms);
         return a;
 
 fail:
@@ -260,6 +276,11 @@ void cxw_admin_run(cxw_admin_t *a)
 {
         if (a)
                 cxw_httpd_run(a->httpd);
+}
+
+uint64_t cxw_admin_deadline_closes(const cxw_admin_t *a)
+{
+        return a ? cxw_httpd_deadline_closes(a->httpd) : 0;
 }
 
 int cxw_admin_port(const cxw_admin_t *a)

@@ -6,24 +6,44 @@
 #include "cxone/base/util.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* Longest host in "HOST:PORT". */
 #define MAX_HOST 255
 /* Numeric MHD options at most (the limits; MHD_OPTION_END included). */
-#define MAX_OPTIONS 8
+#define MAX_OPTIONS 10
+
+/* One open connection, for the request deadline (external mode). */
+typedef struct conn_s {
+        struct conn_s *prev, *next;
+        int fd;
+        int64_t since_ms; /* accepted, or the end of its previous request */
+        bool cut;         /* shut down at the deadline; MHD closes it next */
+} conn_t;
 
 struct cxw_httpd_s {
         struct MHD_Daemon *d;
         cxw_httpd_config_t cfg;
         int port;
         int fd;
+        conn_t *conns; /* open connections, with a deadline only */
+        uint64_t deadline_closes;
 };
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* "admin " before a message, or nothing. */
 #define NAME_FMT       "%s%s"
@@ -75,8 +95,14 @@ static int parse_listen(const cxw_httpd_config_t *cfg, struct sockaddr_storage *
         if (!*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port) ||
             atoi(port) > 65535)
                 goto bad;
-        if (hlen == 0 && !bracketed)
+        if (hlen == 0 && !bracketed) {
+                CXW_WARN(cfg->log_tag ? cfg->log_tag : "httpd",
+                         NAME_FMT "listen \"%.100s\" binds every IPv4 interface "
+                                  "(0.0.0.0): write 0.0.0.0:%s to mean it, or one "
+                                  "address such as 127.0.0.1:%s",
+                         NAME_ARGS(cfg), listen, port, port);
                 cxw_strlcpy(host, "0.0.0.0", sizeof(host));
+        }
 
         memset(&hints, 0, sizeof(hints));
         hints.ai_family = bracketed ? AF_INET6 : AF_UNSPEC;
@@ -182,8 +208,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         cxw_httpd_t *h = cls;
         cxw_httpd_req_t *r = *con_cls;
 
-        (void)conn;
         (void)toe;
+        if (h->cfg.limits.request_deadline_ms) {
+                const union MHD_ConnectionInfo *ci =
+                    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+                conn_t *c = ci ? ci->socket_context : NULL;
+
+                if (c) /* the next request on it has the whole deadline */
+                        c->since_ms = mono_ms();
+        }
         if (!r)
                 return;
         if (h->cfg.end)
@@ -191,6 +224,61 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(r->body);
         free(r);
         *con_cls = NULL;
+}
+
+/* Keeps the list of open connections for the request deadline. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+        cxw_httpd_t *h = cls;
+        conn_t *c = *socket_context;
+
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *ci =
+                    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+                c = calloc(1, sizeof(*c));
+                if (!c || !ci) { /* no deadline for it; the idle timeout holds */
+                        free(c);
+                        return;
+                }
+                c->fd = ci->connect_fd;
+                c->since_ms = mono_ms();
+                c->next = h->conns;
+                if (h->conns)
+                        h->conns->prev = c;
+                h->conns = c;
+                *socket_context = c;
+                return;
+        }
+        if (!c) /* MHD_CONNECTION_NOTIFY_CLOSED */
+                return;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                h->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        free(c);
+        *socket_context = NULL;
+}
+
+/* Shuts down the connections past the request deadline: their next read
+ * ends, and MHD closes them (the fd stays MHD's). */
+static void cut_late(cxw_httpd_t *h)
+{
+        int64_t now = mono_ms(), max = h->cfg.limits.request_deadline_ms;
+
+        for (conn_t *c = h->conns; c; c = c->next) {
+                if (c->cut || now - c->since_ms < max)
+                        continue;
+                c->cut = true;
+                h->deadline_closes++;
+                shutdown(c->fd, SHUT_RDWR);
+                CXW_DEBUG(h->cfg.log_tag ? h->cfg.log_tag : "httpd",
+                          "connection closed at the request deadline (%" PRId64 " ms)",
+                          max);
+        }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -209,7 +297,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* The numeric options of cfg's limits, MHD_OPTION_END last. */
-static void limit_options(const cxw_httpd_config_t *cfg, struct MHD_OptionItem *o)
+static void limit_options(const cxw_httpd_config_t *cfg, cxw_httpd_t *h,
+                          struct MHD_OptionItem *o)
 {
         size_t n = 0;
 
@@ -219,6 +308,12 @@ static void limit_options(const cxw_httpd_config_t *cfg, struct MHD_OptionItem *
                                          (intptr_t)cfg->limits.timeout_s, NULL};
         o[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE,
                                          (intptr_t)cfg->limits.backlog, NULL};
+        if (cfg->limits.per_client)
+                o[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                                 (intptr_t)cfg->limits.per_client, NULL};
+        if (cfg->limits.request_deadline_ms)
+                o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                                 (intptr_t)on_connection, h};
         if (cfg->limits.conn_memory)
                 o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                                  (intptr_t)cfg->limits.conn_memory, NULL};
@@ -240,6 +335,12 @@ cxw_httpd_t *cxw_httpd_start(const cxw_httpd_config_t *cfg, char *errstr,
 
         if (parse_listen(cfg, &ss, errstr, errstr_size) != 0)
                 return NULL;
+        if (cfg->limits.request_deadline_ms && !cfg->external) {
+                snprintf(errstr, errstr_size,
+                         NAME_FMT "a request deadline needs external mode",
+                         NAME_ARGS(cfg));
+                return NULL;
+        }
         if (cfg->external && !epoll) {
                 snprintf(errstr, errstr_size, "libmicrohttpd lacks epoll support");
                 return NULL;
@@ -259,7 +360,7 @@ cxw_httpd_t *cxw_httpd_start(const cxw_httpd_config_t *cfg, char *errstr,
                 flags |= MHD_ALLOW_SUSPEND_RESUME;
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
-        limit_options(cfg, opts);
+        limit_options(cfg, h, opts);
         errno = 0;
         h->d = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
@@ -296,6 +397,11 @@ void cxw_httpd_stop(cxw_httpd_t *h)
                 return;
         if (h->d)
                 MHD_stop_daemon(h->d);
+        while (h->conns) { /* in case MHD did not say every close */
+                conn_t *c = h->conns;
+                h->conns = c->next;
+                free(c);
+        }
         free(h);
 }
 
@@ -312,16 +418,40 @@ int cxw_httpd_fd(const cxw_httpd_t *h)
 int64_t cxw_httpd_timeout_ms(const cxw_httpd_t *h)
 {
         MHD_UNSIGNED_LONG_LONG t = 0;
+        int64_t ms = -1, now;
 
-        if (!h || MHD_get_timeout(h->d, &t) != MHD_YES)
+        if (!h)
                 return -1;
-        return t > (MHD_UNSIGNED_LONG_LONG)INT64_MAX ? INT64_MAX : (int64_t)t;
+        if (MHD_get_timeout(h->d, &t) == MHD_YES)
+                ms = t > (MHD_UNSIGNED_LONG_LONG)INT64_MAX ? INT64_MAX : (int64_t)t;
+        if (!h->conns)
+                return ms;
+        now = mono_ms();
+        for (const conn_t *c = h->conns; c; c = c->next) {
+                int64_t left = c->since_ms + h->cfg.limits.request_deadline_ms - now;
+
+                if (c->cut)
+                        continue;
+                if (left < 0)
+                        left = 0;
+                if (ms < 0 || left < ms)
+                        ms = left;
+        }
+        return ms;
 }
 
 void cxw_httpd_run(cxw_httpd_t *h)
 {
-        if (h)
-                MHD_run(h->d);
+        if (!h)
+                return;
+        MHD_run(h->d);
+        if (h->cfg.limits.request_deadline_ms && h->conns)
+                cut_late(h);
+}
+
+uint64_t cxw_httpd_deadline_closes(const cxw_httpd_t *h)
+{
+        return h ? h->deadline_closes : 0;
 }
 
 enum MHD_Result cxw_httpd_reply(cxw_httpd_req_t *req, unsigned status, const char *ctype,

@@ -23,6 +23,10 @@ const ROOTS = {
   "apps/v1/Deployment": ["kubernetes-models/apps/v1/Deployment.d.ts", "IDeployment"],
   "batch/v1/Job": ["kubernetes-models/batch/v1/Job.d.ts", "IJob"],
   "policy/v1/PodDisruptionBudget": ["kubernetes-models/policy/v1/PodDisruptionBudget.d.ts", "IPodDisruptionBudget"],
+  "networking.k8s.io/v1/NetworkPolicy": [
+    "kubernetes-models/networking.k8s.io/v1/NetworkPolicy.d.ts",
+    "INetworkPolicy",
+  ],
   "keda.sh/v1alpha1/ScaledObject": ["@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject.d.ts", "IScaledObject"],
   "keda.sh/v1alpha1/TriggerAuthentication": [
     "@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication.d.ts",
