@@ -153,6 +153,10 @@ static void collect(void *opaque, cxw_metrics_emitter_t *e)
                 "Requests dropped uncommitted, not started (revoked partitions, stop); "
                 "consumed again later.",
                 (double)s->abandoned);
+        counter(e, "cxw_revoke_commit_failures_total",
+                "Synchronous commits of revoked partitions' offsets that failed (their "
+                "done work may be done again by the next owner).",
+                (double)cxw_kafka_revoke_commit_failures(w->kafka));
         counter(e, "cxw_consumption_pauses_total",
                 "Times consumption paused at the buffer limits.", (double)s->pauses);
 
