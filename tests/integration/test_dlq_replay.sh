@@ -49,7 +49,9 @@ dlq_count() {
 
 start_kafka 3
 start_sim --error-rate 1 --unknown-contact-prefix nx-
-write_worker_conf "$T/w.conf" 'rate = { rps = 0.0; }; retry = { max_attempts = 2; base_delay_ms = 20; max_delay_ms = 50; };'
+# The outage breaker off: the requests are to fail within their retry
+# budget and land in the DLQ (with it on, an outage is waited out).
+write_worker_conf "$T/w.conf" 'rate = { rps = 0.0; }; retry = { max_attempts = 2; base_delay_ms = 20; max_delay_ms = 50; }; http = { outage_threshold = 0; };'
 start_worker w1 "$T/w.conf"
 
 # ---- an outage: every request fails --------------------------------------
