@@ -3,14 +3,17 @@
 # a run (short: 10 s; CXW_LONG: 30 s) under load from two replicas: calls
 # wait for a token instead of failing, no request fails or is lost, every
 # request gets exactly one good outcome per source offset once the endpoint
-# is back, and the tokens were really renewed on the way.
+# is back, and the tokens were really renewed on the way. (The floor between
+# token fetches, token.min_refresh_interval_ms, is set below the tokens'
+# 2 s life: at its default of 30 s a 2 s token would serve 2 s in 30.)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 if [ -n "${CXW_LONG:-}" ]; then N=6000 DOWN=30; else N=2000 DOWN=10; fi
 start_kafka 6
 start_sim --token-ttl 2 --rate-limit 100 --burst 10 --latency-ms 5
-write_worker_conf "$T/w.conf" 'rate = { rps = 100.0; burst = 10; }; http = { max_in_flight = 16; };'
+write_worker_conf "$T/w.conf" 'rate = { rps = 100.0; burst = 10; }; http = { max_in_flight = 16; };
+token = { min_refresh_interval_ms = 1000; };'
 start_worker w1 "$T/w.conf"
 W1=$LAST_PID
 start_worker w2 "$T/w.conf"
