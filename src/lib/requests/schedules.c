@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#define ECHO_MAX      64 /* longest piece of a message echoed into an error */
 #define TIME_TEXT_MAX 64 /* longest date-time text looked at */
 #define MS_PER_MIN    ((int64_t)60000)
 #define PREFIX_SIZE   (CXW_SCHED_ID_MAX + 64)
@@ -91,16 +90,9 @@ static void problem(cxw_schedule_problems_t *p, long entry, long other, const ch
         va_end(ap);
 }
 
-/* A printable, bounded copy of untrusted bytes for an error message; out
- * must hold ECHO_MAX + 4 bytes. */
-static const char *echo(const char *s, size_t len, char *out)
-{
-        return cxw_printable(s, len, ECHO_MAX, out);
-}
-
 static const char *echo_json(const json_t *s, char *out)
 {
-        return echo(json_string_value(s), json_string_length(s), out);
+        return cxw_echo(json_string_value(s), json_string_length(s), out);
 }
 
 static int id_valid(const json_t *v)
@@ -154,7 +146,7 @@ static json_t *get_opt(const json_t *obj, const char *name)
 static void check_members(cxw_schedule_problems_t *p, long entry, const char *where,
                           const json_t *obj, const char *const *allowed, size_t nallowed)
 {
-        char ebuf[ECHO_MAX + 4], list[200];
+        char ebuf[CXW_ECHO_SIZE], list[200];
         const char *key;
         json_t *v;
 
@@ -168,7 +160,7 @@ static void check_members(cxw_schedule_problems_t *p, long entry, const char *wh
                         continue;
                 list_of(allowed, nallowed, list, sizeof(list));
                 problem(p, entry, -1, "%sunknown member '%s' (allowed: %s)", where,
-                        echo(key, strlen(key), ebuf), list);
+                        cxw_echo(key, strlen(key), ebuf), list);
         }
 }
 
@@ -177,7 +169,7 @@ static void check_enum(cxw_schedule_problems_t *p, long entry, const char *where
                        const json_t *obj, const char *name, const char *const *names,
                        size_t n, int *which)
 {
-        char ebuf[ECHO_MAX + 4], list[200];
+        char ebuf[CXW_ECHO_SIZE], list[200];
         json_t *v = json_object_get(obj, name);
 
         *which = -1;
@@ -208,14 +200,6 @@ static int num(const char *s, int n, int *v)
                 *v = *v * 10 + (s[i] - '0');
         }
         return 0;
-}
-
-static int days_in_month(int y, int m)
-{
-        static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-        return m == 2 && leap ? 29 : dim[m - 1];
 }
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
@@ -255,7 +239,7 @@ int cxw_schedule_parse_time(const char *s, size_t len, int64_t *ms, const char *
                 w = "month out of range (01-12)";
                 goto bad;
         }
-        if (d < 1 || d > days_in_month(y, mo)) {
+        if (d < 1 || d > cxw_days_in_month(y, mo)) {
                 w = "day does not exist in that month";
                 goto bad;
         }
@@ -326,7 +310,7 @@ bad:
 static int get_time(cxw_schedule_problems_t *p, long entry, const char *where,
                     const json_t *obj, const char *name, int required, int64_t *ms)
 {
-        char ebuf[ECHO_MAX + 4];
+        char ebuf[CXW_ECHO_SIZE];
         const char *why = NULL;
         json_t *v = required ? json_object_get(obj, name) : get_opt(obj, name);
 
@@ -625,7 +609,7 @@ static void check_overrides(cxw_schedule_problems_t *p, const cxw_schedule_limit
 static int check_entry(cxw_schedule_problems_t *p, const cxw_schedule_limits_t *lim,
                        long idx, const json_t *obj, struct entry *e)
 {
-        char pre[PREFIX_SIZE], ebuf[ECHO_MAX + 4];
+        char pre[PREFIX_SIZE], ebuf[CXW_ECHO_SIZE];
         json_t *agent, *breaks, *ovs;
         cxw_schedule_window_t *w = NULL;
         size_t before = p->total, nb = 0, no = 0, nw = 0;
@@ -803,7 +787,7 @@ int cxw_schedule_decode(const void *value, size_t len,
                         cxw_schedule_problems_t *problems, char *errstr,
                         size_t errstr_size)
 {
-        char ebuf[ECHO_MAX + 4];
+        char ebuf[CXW_ECHO_SIZE];
         cxw_schedule_limits_t defaults;
         cxw_schedule_problems_t *p = problems;
         struct timespec t0;
@@ -861,7 +845,7 @@ int cxw_schedule_decode(const void *value, size_t len,
                 /* jerr.text may quote the input: echo it only through the
                  * printable filter. */
                 problem(p, -1, -1, "invalid JSON at line %d column %d: %s", jerr.line,
-                        jerr.column, echo(jerr.text, strlen(jerr.text), ebuf));
+                        jerr.column, cxw_echo(jerr.text, strlen(jerr.text), ebuf));
                 goto done;
         }
         if (!json_is_object(root)) {
