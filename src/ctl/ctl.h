@@ -45,9 +45,14 @@ typedef enum {
 } ctl_client_t;
 
 /**
- * @brief A librdkafka configuration from the config file: bootstrap servers,
+ * @brief A librdkafka configuration from the config file
+ *        (cxw_kafka_conf_new()): bootstrap servers, client.id "cxonectl",
+ *        cxonectl's defaults (a throw-away group.id for a consumer,
+ *        message.timeout.ms CTL_MESSAGE_TIMEOUT_MS_STR for a producer),
  *        kafka.properties, then the producer or consumer properties, and a
- *        log callback into the JSON logger.
+ *        log callback into the JSON logger; a consumer never commits
+ *        (enable.auto.commit and enable.auto.offset.store false, whatever
+ *        the configuration says).
  * @returns the conf, or NULL with errstr naming the property and reason.
  * @remark the caller owns the conf (rd_kafka_new() takes it over).
  */

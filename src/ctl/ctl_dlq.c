@@ -22,8 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cxone/requests/schedules.h"
+#include "cxone/base/hmap.h"
 #include "cxone/base/util.h"
+#include "cxone/requests/schedules.h"
 
 #define REASON_MAX          1024 /* longest --reason, and dlq-reason kept */
 #define SHOW_MAX            160  /* longest key shown */
@@ -269,11 +270,10 @@ static const char *or_dash(const char *s)
 
 /* ---- dlq list ----------------------------------------------------------- */
 
-static uint64_t fnv1a(const char *s);
-
 /* One group: the records of one status, HTTP status and reason pattern. */
 typedef struct {
-        char *key; /* "<status>\t<http>\t<pattern>" */
+        cxw_hmap_node_t node; /* in list_t.by_key; first, see group_eq() */
+        char *key;            /* "<status>\t<http>\t<pattern>" */
         size_t count;
         int64_t first_ms, last_ms; /* of readable dlq-at values; -1: none */
         char first[64], last[64];
@@ -282,10 +282,9 @@ typedef struct {
 typedef struct {
         const opts_t *o;
         size_t read, listed;
-        group_t *groups;
+        group_t **groups; /* in the order they came, then sorted to print */
         size_t ngroups, gcap;
-        size_t *slots; /* open addressing: group index + 1, 0 empty */
-        size_t nslots;
+        cxw_hmap_t by_key; /* the same groups */
         bool oom;
 } list_t;
 
@@ -306,51 +305,38 @@ static void pattern(const char *reason, char *out, size_t size)
         out[n] = '\0';
 }
 
-static size_t *group_slot(const list_t *l, const char *key)
+static bool group_eq(const cxw_hmap_node_t *node, const void *key)
 {
-        size_t i = (size_t)fnv1a(key) & (l->nslots - 1);
-
-        while (l->slots[i] && strcmp(l->groups[l->slots[i] - 1].key, key) != 0)
-                i = (i + 1) & (l->nslots - 1);
-        return &l->slots[i];
+        return strcmp(((const group_t *)node)->key, key) == 0;
 }
 
 /* The group of key, added if new; NULL when out of memory. */
 static group_t *group_get(list_t *l, const char *key)
 {
-        size_t *slot;
+        uint64_t hash = cxw_hmap_hash(&l->by_key, key, strlen(key));
+        cxw_hmap_node_t *found = cxw_hmap_find(&l->by_key, hash, group_eq, key);
         group_t *g;
 
-        if (l->ngroups + 1 > l->nslots / 2) {
-                size_t n = l->nslots ? l->nslots * 2 : 256;
-                size_t *bigger = calloc(n, sizeof(*bigger));
-
-                if (!bigger)
-                        return NULL;
-                free(l->slots);
-                l->slots = bigger;
-                l->nslots = n;
-                for (size_t i = 0; i < l->ngroups; i++)
-                        *group_slot(l, l->groups[i].key) = i + 1;
-        }
-        slot = group_slot(l, key);
-        if (*slot)
-                return &l->groups[*slot - 1];
+        if (found)
+                return (group_t *)found;
         if (l->ngroups == l->gcap) {
                 size_t n = l->gcap ? l->gcap * 2 : 64;
-                group_t *bigger = realloc(l->groups, n * sizeof(*bigger));
+                group_t **bigger = realloc(l->groups, n * sizeof(*bigger));
 
                 if (!bigger)
                         return NULL;
                 l->groups = bigger;
                 l->gcap = n;
         }
-        g = &l->groups[l->ngroups];
-        memset(g, 0, sizeof(*g));
-        if (!(g->key = strdup(key)))
+        if (!(g = calloc(1, sizeof(*g))))
                 return NULL;
+        if (!(g->key = strdup(key)) || cxw_hmap_insert(&l->by_key, &g->node, hash) != 0) {
+                free(g->key);
+                free(g);
+                return NULL;
+        }
         g->first_ms = g->last_ms = -1;
-        *slot = ++l->ngroups;
+        l->groups[l->ngroups++] = g;
         return g;
 }
 
@@ -385,7 +371,7 @@ static int group_add(list_t *l, const rec_t *r)
 /* Most records first; then by key, so that the order is stable. */
 static int group_cmp(const void *a, const void *b)
 {
-        const group_t *x = a, *y = b;
+        const group_t *x = *(group_t *const *)a, *y = *(group_t *const *)b;
 
         if (x->count != y->count)
                 return x->count > y->count ? -1 : 1;
@@ -396,7 +382,7 @@ static void groups_print(list_t *l)
 {
         qsort(l->groups, l->ngroups, sizeof(*l->groups), group_cmp);
         for (size_t i = 0; i < l->ngroups; i++) {
-                const group_t *g = &l->groups[i];
+                const group_t *g = l->groups[i];
                 const char *http = strchr(g->key, '\t') + 1;
                 const char *pat = strchr(http, '\t') + 1;
 
@@ -408,10 +394,12 @@ static void groups_print(list_t *l)
 
 static void groups_clear(list_t *l)
 {
-        for (size_t i = 0; i < l->ngroups; i++)
-                free(l->groups[i].key);
+        for (size_t i = 0; i < l->ngroups; i++) {
+                free(l->groups[i]->key);
+                free(l->groups[i]);
+        }
         free(l->groups);
-        free(l->slots);
+        cxw_hmap_fini(&l->by_key);
 }
 
 static int on_list(const rd_kafka_message_t *m, void *ctx)
@@ -438,65 +426,54 @@ static int on_list(const rd_kafka_message_t *m, void *ctx)
 /* ---- a set of strings (refs of replayed records, sources seen) ---------- */
 
 typedef struct {
-        char **v;
-        size_t cap, cnt;
+        cxw_hmap_node_t node; /* first, see str_eq() */
+        char s[];
+} str_t;
+
+typedef struct {
+        cxw_hmap_t map; /* of str_t; cxw_hmap_init() first */
 } strset_t;
 
-static uint64_t fnv1a(const char *s)
+static bool str_eq(const cxw_hmap_node_t *node, const void *key)
 {
-        uint64_t h = 1469598103934665603ull;
-
-        for (; *s; s++)
-                h = (h ^ (unsigned char)*s) * 1099511628211ull;
-        return h;
-}
-
-static char **slot(const strset_t *set, const char *s)
-{
-        size_t i = (size_t)fnv1a(s) & (set->cap - 1);
-
-        while (set->v[i] && strcmp(set->v[i], s) != 0)
-                i = (i + 1) & (set->cap - 1);
-        return &set->v[i];
+        return strcmp(((const str_t *)node)->s, key) == 0;
 }
 
 static bool strset_has(const strset_t *set, const char *s)
 {
-        return set->cap > 0 && *slot(set, s) != NULL;
+        return cxw_hmap_find(&set->map, cxw_hmap_hash(&set->map, s, strlen(s)), str_eq,
+                             s) != NULL;
 }
 
 /* Returns 1 if added, 0 if already there, -1 when out of memory. */
 static int strset_add(strset_t *set, const char *s)
 {
-        char **p;
+        size_t len = strlen(s);
+        uint64_t hash = cxw_hmap_hash(&set->map, s, len);
+        str_t *e;
 
-        if (set->cnt + 1 > set->cap / 2) {
-                strset_t bigger = {calloc(set->cap ? set->cap * 2 : 256, sizeof(char *)),
-                                   set->cap ? set->cap * 2 : 256, set->cnt};
-                if (!bigger.v)
-                        return -1;
-                for (size_t i = 0; i < set->cap; i++) {
-                        if (set->v[i])
-                                *slot(&bigger, set->v[i]) = set->v[i];
-                }
-                free(set->v);
-                *set = bigger;
-        }
-        p = slot(set, s);
-        if (*p)
+        if (cxw_hmap_find(&set->map, hash, str_eq, s))
                 return 0;
-        if (!(*p = strdup(s)))
+        if (!(e = malloc(sizeof(*e) + len + 1)))
                 return -1;
-        set->cnt++;
+        memcpy(e->s, s, len + 1);
+        if (cxw_hmap_insert(&set->map, &e->node, hash) != 0) {
+                free(e);
+                return -1;
+        }
         return 1;
 }
 
 static void strset_clear(strset_t *set)
 {
-        for (size_t i = 0; i < set->cap; i++)
-                free(set->v[i]);
-        free(set->v);
-        memset(set, 0, sizeof(*set));
+        cxw_hmap_iter_t it = {0};
+        cxw_hmap_node_t *n;
+
+        while ((n = cxw_hmap_next(&set->map, &it))) {
+                cxw_hmap_remove(&set->map, n);
+                free(n);
+        }
+        cxw_hmap_fini(&set->map);
 }
 
 /* ---- dlq replay --------------------------------------------------------- */
@@ -737,6 +714,8 @@ static int replay_main(const cxw_config_t *cfg, const opts_t *o)
 
         rp.o = o;
         rp.cfg = cfg;
+        cxw_hmap_init(&rp.replayed.map);
+        cxw_hmap_init(&rp.sources.map);
         if (ctl_read_topic(cfg, cfg->topic_dlq, false, on_scan, &rp) != CTL_EXIT_OK ||
             rp.fatal)
                 goto out;
@@ -786,6 +765,7 @@ int ctl_dlq_main(const cxw_config_t *cfg, int argc, char **argv)
         if (o.replay)
                 return replay_main(cfg, &o);
         l.o = &o;
+        cxw_hmap_init(&l.by_key);
         rc = ctl_read_topic(cfg, cfg->topic_dlq, false, on_list, &l);
         if (l.oom)
                 rc = CTL_EXIT_ERROR;

@@ -9,6 +9,7 @@
 
 #include "cxone/base/log.h"
 #include "cxone/base/util.h"
+#include "cxone/io/kafka.h"
 
 int ctl_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
                  size_t errstr_size)
@@ -16,30 +17,6 @@ int ctl_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, cha
         /* librdkafka's own message names the property and the reason. */
         if (rd_kafka_conf_set(conf, name, value, errstr, errstr_size) != RD_KAFKA_CONF_OK)
                 return -1;
-        return 0;
-}
-
-/* Applies a list of "name=value" strings from config key `key`. */
-static int apply_props(rd_kafka_conf_t *conf, const char *key, const cxw_strlist_t *l,
-                       char *errstr, size_t errstr_size)
-{
-        for (size_t i = 0; i < l->cnt; i++) {
-                char *name = NULL, *value = NULL;
-                char why[256];
-                int rc;
-
-                if (cxw_config_split_prop(l->v[i], &name, &value) != 0) {
-                        snprintf(errstr, errstr_size, "%s: item %zu is not name=value",
-                                 key, i + 1);
-                        return -1;
-                }
-                rc = ctl_conf_set(conf, name, value, why, sizeof(why));
-                free(name);
-                if (rc != 0) {
-                        snprintf(errstr, errstr_size, "%s: %s", key, why);
-                        return -1;
-                }
-        }
         return 0;
 }
 
@@ -58,53 +35,38 @@ void ctl_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
 rd_kafka_conf_t *ctl_kafka_conf(const cxw_config_t *cfg, ctl_client_t kind, char *errstr,
                                 size_t errstr_size)
 {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        const cxw_strlist_t *own =
-            kind == CTL_PRODUCER ? &cfg->producer_props : &cfg->consumer_props;
+        rd_kafka_conf_t *conf;
+        const char *defaults[2] = {NULL, NULL};
+        char group[64];
 
-        rd_kafka_conf_set_log_cb(conf, ctl_kafka_log_cb);
-        if (ctl_conf_set(conf, "bootstrap.servers", cfg->bootstrap_servers, errstr,
-                         errstr_size) != 0)
-                goto fail;
-        if (ctl_conf_set(conf, "client.id", "cxonectl", errstr, errstr_size) != 0)
-                goto fail;
         if (kind == CTL_CONSUMER) {
                 /* cxonectl reads by assignment and never commits, but
                  * librdkafka 2.0 wants a group id before it assigns: a
                  * throw-away one, never the workers' group. */
-                char group[64];
-
-                snprintf(group, sizeof(group), "cxonectl-%ld", (long)getpid());
-                if (ctl_conf_set(conf, "group.id", group, errstr, errstr_size) != 0)
-                        goto fail;
+                snprintf(group, sizeof(group), "group.id=cxonectl-%ld", (long)getpid());
+                defaults[0] = group;
+        } else {
+                /* A CLI should not hang five minutes (librdkafka's default)
+                 * on a cluster that went away: one minute, unless the
+                 * configuration's properties, applied after the defaults,
+                 * say otherwise. A default, as rd_kafka_conf_get() cannot
+                 * tell librdkafka's default from a configured value. */
+                defaults[0] = "message.timeout.ms=" CTL_MESSAGE_TIMEOUT_MS_STR;
         }
-        /* A CLI should not hang five minutes (librdkafka's default) on a
-         * cluster that went away: one minute, unless the configuration's
-         * properties, applied next, say otherwise. Set before them, as
-         * rd_kafka_conf_get() cannot tell librdkafka's default from a
-         * configured value. */
-        if (kind == CTL_PRODUCER &&
-            ctl_conf_set(conf, "message.timeout.ms", CTL_MESSAGE_TIMEOUT_MS_STR, errstr,
-                         errstr_size) != 0)
-                goto fail;
-        if (apply_props(conf, "kafka.properties", &cfg->kafka_props, errstr,
-                        errstr_size) != 0)
-                goto fail;
-        if (apply_props(conf,
-                        kind == CTL_PRODUCER ? "kafka.producer_properties"
-                                             : "kafka.consumer_properties",
-                        own, errstr, errstr_size) != 0)
-                goto fail;
+        conf = cxw_kafka_conf_new(
+            cfg, kind == CTL_PRODUCER ? CXW_KAFKA_CONF_PRODUCER : CXW_KAFKA_CONF_CONSUMER,
+            "cxonectl", defaults, ctl_kafka_log_cb, errstr, errstr_size);
+        if (!conf)
+                return NULL;
         /* Never commit: reading must not move anybody's offsets. */
         if (kind == CTL_CONSUMER &&
             (ctl_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size) ||
              ctl_conf_set(conf, "enable.auto.offset.store", "false", errstr,
-                          errstr_size)))
-                goto fail;
+                          errstr_size))) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
         return conf;
-fail:
-        rd_kafka_conf_destroy(conf);
-        return NULL;
 }
 
 /* librdkafka's log callback shows connection trouble already; here only

@@ -97,6 +97,27 @@ static void pump(cxw_worker_t *w)
                 worker_ensure_token(w);
 }
 
+void worker_round(cxw_worker_t *w, int wait_ms)
+{
+        char err[512];
+
+        if (cxw_loop_run_once(w->loop, w->backlog || w->peers_more ? 0 : wait_ms) == -1) {
+                CXW_ERROR("worker", "the event loop failed");
+                w->fatal = 1;
+        }
+        cxw_http_perform(w->http);
+        /* Jobs finished by the calls above may have freed room. */
+        cxw_kafka_serve(w->kafka);
+        if (!w->stopping)
+                worker_consume(w);
+        pump(w);
+        w->peers_more = worker_peers_round(w);
+        if (cxw_kafka_fatal(w->kafka, err, sizeof(err))) {
+                CXW_ERROR("kafka", "fatal producer error: %s", err);
+                w->fatal = 1;
+        }
+}
+
 static char *url_prefix(const char *base)
 {
         size_t n = strlen(base);
@@ -217,24 +238,7 @@ int cxw_worker_run(cxw_worker_t *w)
                         stats_timer_cb, w);
 
         for (;;) {
-                char err[512];
-
-                if (cxw_loop_run_once(w->loop, w->backlog || w->peers_more ? 0 : 1000) ==
-                    -1) {
-                        CXW_ERROR("worker", "the event loop failed");
-                        w->fatal = 1;
-                }
-                cxw_http_perform(w->http);
-                /* Jobs finished by the calls above may have freed room. */
-                cxw_kafka_serve(w->kafka);
-                if (!w->stopping)
-                        worker_consume(w);
-                pump(w);
-                w->peers_more = worker_peers_round(w);
-                if (cxw_kafka_fatal(w->kafka, err, sizeof(err))) {
-                        CXW_ERROR("kafka", "fatal producer error: %s", err);
-                        w->fatal = 1;
-                }
+                worker_round(w, 1000);
                 if (w->fatal)
                         break;
                 if (w->stopping) {

@@ -210,6 +210,15 @@ struct cxw_worker_s {
         uint64_t reports_refused[CXW_PEERS__VERDICT_CNT];
 };
 
+/* run.c */
+
+/** One round of the loop, as cxw_worker_run() makes it: waits for events at
+ *  most wait_ms (0 while a backlog or budget reports wait), runs the calls
+ *  and Kafka, consumes unless stopping, starts what may start, exchanges
+ *  budget reports. A failed loop or a fatal Kafka error sets w->fatal; the
+ *  caller checks it and w->stopping. */
+void worker_round(cxw_worker_t *w, int wait_ms);
+
 /* jobs.c */
 
 /** The partition topic/partition as this replica sees it, made on first use;

@@ -90,4 +90,14 @@ static inline size_t cxw_heap_len(const cxw_heap_t *h)
         return h->len;
 }
 
+/**
+ * @brief The item at index, 0 <= index < cxw_heap_len(): walks every item in
+ *        place, in no particular order (index 0 is the first); valid until
+ *        the next change of the heap.
+ */
+static inline void *cxw_heap_at(const cxw_heap_t *h, size_t index)
+{
+        return h->items + index * h->size;
+}
+
 #endif

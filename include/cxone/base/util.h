@@ -45,6 +45,26 @@ void cxw_set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
  */
 const char *cxw_printable(const char *s, size_t len, size_t max, char *out);
 
+/** The longest piece of untrusted text cxw_echo() copies. */
+#define CXW_ECHO_MAX 64
+/** The size of cxw_echo()'s buffer. */
+#define CXW_ECHO_SIZE (CXW_ECHO_MAX + 4)
+
+/**
+ * @brief Untrusted text (a field name, a value, a parser's message quoting
+ *        the input) for an error message: cxw_printable() bounded to
+ *        CXW_ECHO_MAX bytes.
+ * @param out holds CXW_ECHO_SIZE bytes.
+ * @returns out.
+ */
+const char *cxw_echo(const char *s, size_t len, char *out);
+
+/**
+ * @brief The days of month m (1-12) of year y in the proleptic Gregorian
+ *        calendar (28 to 31).
+ */
+int cxw_days_in_month(int y, int m);
+
 /** @brief "unlimited" (rps <= 0) or "12.5/s", for logs. @returns buf or a literal. */
 const char *cxw_rate_str(double rps, char *buf, size_t size);
 

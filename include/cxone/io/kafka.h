@@ -50,6 +50,35 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
                            size_t ntopics, const cxw_kafka_hooks_t *hooks, void *opaque,
                            int wakeup_fd, char *errstr, size_t errstr_size);
 
+/** Which client's own property list applies on top of kafka.properties. */
+typedef enum {
+        CXW_KAFKA_CONF_NONE,     /**< kafka.properties only */
+        CXW_KAFKA_CONF_CONSUMER, /**< and kafka.consumer_properties */
+        CXW_KAFKA_CONF_PRODUCER, /**< and kafka.producer_properties */
+} cxw_kafka_conf_role_t;
+
+/** A librdkafka log callback (rd_kafka_conf_set_log_cb). */
+typedef void(cxw_kafka_log_cb_t)(const rd_kafka_t *rk, int level, const char *fac,
+                                 const char *buf);
+
+/**
+ * @brief A librdkafka configuration from cfg, in this order, a later one
+ *        overriding an earlier: bootstrap.servers and client.id, defaults,
+ *        kafka.properties, then the role's own list; and log_cb.
+ * @param client_id client.id (kafka.properties may override it).
+ * @param defaults "name=value" strings ending with NULL, or NULL: the
+ *        caller's defaults, which the configuration may override. What the
+ *        configuration must not override the caller sets after.
+ * @param log_cb librdkafka's log callback, or NULL for librdkafka's own.
+ * @returns the conf (the caller owns it; rd_kafka_new() takes it over), or
+ *          NULL with errstr naming where the property came from
+ *          ("kafka.properties: ...", "built-in default: ...") and the reason.
+ */
+rd_kafka_conf_t *cxw_kafka_conf_new(const cxw_config_t *cfg, cxw_kafka_conf_role_t role,
+                                    const char *client_id, const char *const *defaults,
+                                    cxw_kafka_log_cb_t *log_cb, char *errstr,
+                                    size_t errstr_size);
+
 /**
  * @brief The part of limits.max_buffered_bytes given to librdkafka's
  *        prefetch (a quarter): queued.max.messages.kbytes and

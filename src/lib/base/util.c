@@ -80,6 +80,19 @@ const char *cxw_printable(const char *s, size_t len, size_t max, char *out)
         return out;
 }
 
+const char *cxw_echo(const char *s, size_t len, char *out)
+{
+        return cxw_printable(s, len, CXW_ECHO_MAX, out);
+}
+
+int cxw_days_in_month(int y, int m)
+{
+        static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+        return m == 2 ? 28 + leap : dm[m - 1];
+}
+
 int cxw_hexval(char c)
 {
         if (c >= '0' && c <= '9')

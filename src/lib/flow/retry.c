@@ -132,14 +132,6 @@ static int64_t days_from_civil(int64_t y, int m, int d)
         return era * 146097 + doe - 719468;
 }
 
-static int days_in_month(int y, int m)
-{
-        static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-        return m == 2 ? 28 + leap : dm[m - 1];
-}
-
 /* The civil year of a wall-clock time in ms. */
 static int64_t year_of(int64_t wall_ms)
 {
@@ -213,7 +205,7 @@ static int parse_http_date(cursor_t c, int64_t now_wall_ms, int64_t *out_ms)
         if (c.p != c.end)
                 return -1;
         mon += 1;
-        if (day < 1 || day > days_in_month(year, mon) || h > 23 || mi > 59 || s > 60)
+        if (day < 1 || day > cxw_days_in_month(year, mon) || h > 23 || mi > 59 || s > 60)
                 return -1;
         int64_t days = days_from_civil(year, mon, day);
         *out_ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000;

@@ -171,64 +171,20 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
         return 0; /* librdkafka frees json */
 }
 
-static int set_prop(rd_kafka_conf_t *conf, const char *prop, const char *origin,
-                    char *errstr, size_t errstr_size)
-{
-        char *name = NULL, *value = NULL;
-        char err[512];
-
-        if (cxw_config_split_prop(prop, &name, &value) == -1) {
-                snprintf(errstr, errstr_size, "%s: \"%s\" is not name=value", origin,
-                         prop);
-                return -1;
-        }
-        if (rd_kafka_conf_set(conf, name, value, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-                snprintf(errstr, errstr_size, "%s: %s", origin, err);
-                free(name);
-                return -1;
-        }
-        free(name); /* value points into the same allocation */
-        return 0;
-}
-
-static int set_list(rd_kafka_conf_t *conf, const cxw_strlist_t *l, const char *origin,
-                    char *errstr, size_t errstr_size)
-{
-        for (size_t i = 0; i < l->cnt; i++)
-                if (set_prop(conf, l->v[i], origin, errstr, errstr_size) == -1)
-                        return -1;
-        return 0;
-}
-
 static rd_kafka_conf_t *make_conf(const cxw_config_t *cfg, const char *const *defaults,
-                                  const cxw_strlist_t *own, const char *own_name,
-                                  const char *role, char *errstr, size_t errstr_size)
+                                  cxw_kafka_conf_role_t own, const char *role,
+                                  char *errstr, size_t errstr_size)
 {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_t *conf;
         char client_id[256];
-        char err[512];
 
         snprintf(client_id, sizeof(client_id), "cxone-worker-%s-%s", cfg->worker_id,
                  role);
-        if (rd_kafka_conf_set(conf, "bootstrap.servers", cfg->bootstrap_servers, err,
-                              sizeof(err)) != RD_KAFKA_CONF_OK ||
-            rd_kafka_conf_set(conf, "client.id", client_id, err, sizeof(err)) !=
-                RD_KAFKA_CONF_OK) {
-                snprintf(errstr, errstr_size, "kafka: %s", err);
-                goto fail;
-        }
-        for (size_t i = 0; defaults[i]; i++)
-                if (set_prop(conf, defaults[i], "built-in default", errstr, errstr_size))
-                        goto fail;
-        if (set_list(conf, &cfg->kafka_props, "kafka.properties", errstr, errstr_size) ||
-            set_list(conf, own, own_name, errstr, errstr_size))
-                goto fail;
-        rd_kafka_conf_set_log_cb(conf, log_cb);
-        rd_kafka_conf_set_error_cb(conf, error_cb);
+        conf = cxw_kafka_conf_new(cfg, own, client_id, defaults, log_cb, errstr,
+                                  errstr_size);
+        if (conf)
+                rd_kafka_conf_set_error_cb(conf, error_cb);
         return conf;
-fail:
-        rd_kafka_conf_destroy(conf);
-        return NULL;
 }
 
 /* The group settings in effect (after kafka.consumer_properties), once. */
@@ -456,9 +412,8 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
                         defaults[n++] = instance;
                 }
                 defaults[n] = NULL;
-                cconf = make_conf(cfg, defaults, &cfg->consumer_props,
-                                  "kafka.consumer_properties", "consumer", errstr,
-                                  errstr_size);
+                cconf = make_conf(cfg, defaults, CXW_KAFKA_CONF_CONSUMER, "consumer",
+                                  errstr, errstr_size);
         }
         if (!cconf)
                 goto fail;
@@ -480,8 +435,8 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
         rd_kafka_poll_set_consumer(k->consumer);
         k->cq = rd_kafka_queue_get_consumer(k->consumer);
 
-        pconf = make_conf(cfg, producer_defaults, &cfg->producer_props,
-                          "kafka.producer_properties", "producer", errstr, errstr_size);
+        pconf = make_conf(cfg, producer_defaults, CXW_KAFKA_CONF_PRODUCER, "producer",
+                          errstr, errstr_size);
         if (!pconf)
                 goto fail;
         rd_kafka_conf_set_dr_msg_cb(pconf, dr_msg_cb);
@@ -777,7 +732,6 @@ cxw_kafka_reader_t *cxw_kafka_reader_new(const cxw_config_t *cfg, const char *to
                                          int wakeup_fd, char *errstr, size_t errstr_size)
 {
         cxw_kafka_reader_t *r = calloc(1, sizeof(*r));
-        const cxw_strlist_t none = {NULL, 0};
         rd_kafka_conf_t *conf = NULL;
         char err[512];
 
@@ -787,7 +741,8 @@ cxw_kafka_reader_t *cxw_kafka_reader_new(const cxw_config_t *cfg, const char *to
         }
         /* kafka.properties (brokers, security) apply; the group consumer's
          * own list does not: this client is in no group. */
-        conf = make_conf(cfg, reader_defaults, &none, "", "budget", errstr, errstr_size);
+        conf = make_conf(cfg, reader_defaults, CXW_KAFKA_CONF_NONE, "budget", errstr,
+                         errstr_size);
         if (!conf)
                 goto fail;
         rd_kafka_conf_set_log_cb(conf, reader_log_cb);

@@ -10,20 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ECHO_MAX 64 /* longest piece of a message echoed into an error */
-
-/* A printable, bounded copy of untrusted bytes for an error message; out
- * must hold ECHO_MAX + 4 bytes. */
-static const char *echo(const char *s, size_t len, char *out)
-{
-        return cxw_printable(s, len, ECHO_MAX, out);
-}
-
-static const char *echo_str(const char *s, char *out)
-{
-        return echo(s, strlen(s), out);
-}
-
 int cxw_contact_id_valid(const char *id, size_t len)
 {
         size_t dots = 0;
@@ -161,7 +147,7 @@ size_t cxw_contact_update_bytes(const cxw_contact_update_t *u)
 static void name_duplicate(const char *v, size_t len, const json_error_t *jerr,
                            char *errstr, size_t errstr_size)
 {
-        char ebuf[ECHO_MAX + 4];
+        char ebuf[CXW_ECHO_SIZE];
         size_t end = jerr->position > 0 ? (size_t)jerr->position : 0;
         size_t start;
 
@@ -186,8 +172,8 @@ static void name_duplicate(const char *v, size_t len, const json_error_t *jerr,
                                     "invalid JSON at line %d column %d: duplicate "
                                     "key '%s'",
                                     jerr->line, jerr->column,
-                                    echo(json_string_value(k), json_string_length(k),
-                                         ebuf));
+                                    cxw_echo(json_string_value(k), json_string_length(k),
+                                             ebuf));
                                 json_decref(k);
                                 return;
                         }
@@ -335,7 +321,7 @@ static int unknown_fields(const member_t *m, size_t n, const member_t *cid,
                           const char *const *allowed, size_t nallowed, char *errstr,
                           size_t errstr_size)
 {
-        char ebuf[ECHO_MAX + 4], names[600], list[256];
+        char ebuf[CXW_ECHO_SIZE], names[600], list[256];
         size_t off = 0, count = 0, shown = 0;
 
         names[0] = '\0';
@@ -347,10 +333,10 @@ static int unknown_fields(const member_t *m, size_t n, const member_t *cid,
                         continue;
                 count++;
                 /* room for this name and a closing " and N more" */
-                if (off + ECHO_MAX + 8 + 32 > sizeof(names))
+                if (off + CXW_ECHO_MAX + 8 + 32 > sizeof(names))
                         continue;
                 k = snprintf(names + off, sizeof(names) - off, "%s'%s'",
-                             shown ? ", " : "", echo(f->name, f->nlen, ebuf));
+                             shown ? ", " : "", cxw_echo(f->name, f->nlen, ebuf));
                 if (k > 0)
                         off += (size_t)k;
                 shown++;
@@ -372,7 +358,7 @@ static int check_members(const member_t *m, size_t n, const void *key, size_t ke
                          const char *const *allowed, size_t nallowed, size_t len,
                          cxw_contact_update_t *out, char *errstr, size_t errstr_size)
 {
-        char ebuf[ECHO_MAX + 4], ebuf2[ECHO_MAX + 4];
+        char ebuf[CXW_ECHO_SIZE], ebuf2[CXW_ECHO_SIZE];
         const member_t *cid = NULL;
         cxw_jsonw_t body = {0};
 
@@ -402,7 +388,8 @@ static int check_members(const member_t *m, size_t n, const void *key, size_t ke
         if (key && keylen > 0 &&
             (keylen != cid->vlen || memcmp(key, cid->val, cid->vlen) != 0)) {
                 cxw_set_err(errstr, errstr_size, "key '%s' does not match contactId '%s'",
-                            echo(key, keylen, ebuf), echo(cid->val, cid->vlen, ebuf2));
+                            cxw_echo(key, keylen, ebuf),
+                            cxw_echo(cid->val, cid->vlen, ebuf2));
                 goto fail;
         }
 
@@ -435,13 +422,13 @@ static int check_members(const member_t *m, size_t n, const void *key, size_t ke
                 if (f->type != M_STRING) {
                         cxw_set_err(errstr, errstr_size,
                                     "field '%s' must be a string or null",
-                                    echo(f->name, f->nlen, ebuf));
+                                    cxw_echo(f->name, f->nlen, ebuf));
                         goto fail;
                 }
                 if (f->vlen > CXW_CONTACT_VALUE_MAX) {
                         cxw_set_err(errstr, errstr_size,
                                     "field '%s' is %zu bytes, over the limit of %d",
-                                    echo(f->name, f->nlen, ebuf), f->vlen,
+                                    cxw_echo(f->name, f->nlen, ebuf), f->vlen,
                                     CXW_CONTACT_VALUE_MAX);
                         goto fail;
                 }
@@ -488,7 +475,7 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                        const char *const *allowed, size_t nallowed, size_t max_bytes,
                        cxw_contact_update_t *out, char *errstr, size_t errstr_size)
 {
-        char ebuf[ECHO_MAX + 4], id[CXW_CONTACT_ID_MAX + 1];
+        char ebuf[CXW_ECHO_SIZE], id[CXW_CONTACT_ID_MAX + 1];
         member_t fast[FAST_MEMBERS], *m = fast;
         json_error_t jerr;
         json_t *root = NULL;
@@ -527,13 +514,15 @@ int cxw_contact_decode(const void *value, size_t len, const void *key, size_t ke
                         cxw_set_err(
                             errstr, errstr_size,
                             "invalid JSON at line %d column %d: invalid UTF-8 (%s)",
-                            jerr.line, jerr.column, echo_str(jerr.text, ebuf));
+                            jerr.line, jerr.column,
+                            cxw_echo(jerr.text, strlen(jerr.text), ebuf));
                 } else {
                         /* jerr.text may quote the input ("near '...'"): echo it
                          * only through the printable filter. */
                         cxw_set_err(errstr, errstr_size,
                                     "invalid JSON at line %d column %d: %s", jerr.line,
-                                    jerr.column, echo_str(jerr.text, ebuf));
+                                    jerr.column,
+                                    cxw_echo(jerr.text, strlen(jerr.text), ebuf));
                 }
                 goto fail;
         }

@@ -1,5 +1,6 @@
 /* schedules.c: decode and validate schedule-import requests, build the call. */
 #include "cxone/requests/schedules.h"
+#include "cxone/base/heap.h"
 #include "cxone/base/util.h"
 
 #include <inttypes.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#define ECHO_MAX      64 /* longest piece of a message echoed into an error */
 #define TIME_TEXT_MAX 64 /* longest date-time text looked at */
 #define MS_PER_MIN    ((int64_t)60000)
 #define PREFIX_SIZE   (CXW_SCHED_ID_MAX + 64)
@@ -91,16 +91,9 @@ static void problem(cxw_schedule_problems_t *p, long entry, long other, const ch
         va_end(ap);
 }
 
-/* A printable, bounded copy of untrusted bytes for an error message; out
- * must hold ECHO_MAX + 4 bytes. */
-static const char *echo(const char *s, size_t len, char *out)
-{
-        return cxw_printable(s, len, ECHO_MAX, out);
-}
-
 static const char *echo_json(const json_t *s, char *out)
 {
-        return echo(json_string_value(s), json_string_length(s), out);
+        return cxw_echo(json_string_value(s), json_string_length(s), out);
 }
 
 static int id_valid(const json_t *v)
@@ -154,7 +147,7 @@ static json_t *get_opt(const json_t *obj, const char *name)
 static void check_members(cxw_schedule_problems_t *p, long entry, const char *where,
                           const json_t *obj, const char *const *allowed, size_t nallowed)
 {
-        char ebuf[ECHO_MAX + 4], list[200];
+        char ebuf[CXW_ECHO_SIZE], list[200];
         const char *key;
         json_t *v;
 
@@ -168,7 +161,7 @@ static void check_members(cxw_schedule_problems_t *p, long entry, const char *wh
                         continue;
                 list_of(allowed, nallowed, list, sizeof(list));
                 problem(p, entry, -1, "%sunknown member '%s' (allowed: %s)", where,
-                        echo(key, strlen(key), ebuf), list);
+                        cxw_echo(key, strlen(key), ebuf), list);
         }
 }
 
@@ -177,7 +170,7 @@ static void check_enum(cxw_schedule_problems_t *p, long entry, const char *where
                        const json_t *obj, const char *name, const char *const *names,
                        size_t n, int *which)
 {
-        char ebuf[ECHO_MAX + 4], list[200];
+        char ebuf[CXW_ECHO_SIZE], list[200];
         json_t *v = json_object_get(obj, name);
 
         *which = -1;
@@ -208,14 +201,6 @@ static int num(const char *s, int n, int *v)
                 *v = *v * 10 + (s[i] - '0');
         }
         return 0;
-}
-
-static int days_in_month(int y, int m)
-{
-        static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-        return m == 2 && leap ? 29 : dim[m - 1];
 }
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
@@ -255,7 +240,7 @@ int cxw_schedule_parse_time(const char *s, size_t len, int64_t *ms, const char *
                 w = "month out of range (01-12)";
                 goto bad;
         }
-        if (d < 1 || d > days_in_month(y, mo)) {
+        if (d < 1 || d > cxw_days_in_month(y, mo)) {
                 w = "day does not exist in that month";
                 goto bad;
         }
@@ -326,7 +311,7 @@ bad:
 static int get_time(cxw_schedule_problems_t *p, long entry, const char *where,
                     const json_t *obj, const char *name, int required, int64_t *ms)
 {
-        char ebuf[ECHO_MAX + 4];
+        char ebuf[CXW_ECHO_SIZE];
         const char *why = NULL;
         json_t *v = required ? json_object_get(obj, name) : get_opt(obj, name);
 
@@ -430,59 +415,51 @@ static int iv_cmp(const void *a, const void *b)
         return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* A binary min-heap of intervals by end. */
-static void heap_push(struct iv **h, size_t *n, struct iv *x)
+/* The open intervals: pointers into v, by end. */
+static int iv_end_cmp(const void *a, const void *b)
 {
-        size_t i = (*n)++;
+        const struct iv *x = *(struct iv *const *)a, *y = *(struct iv *const *)b;
 
-        while (i > 0 && h[(i - 1) / 2]->e > x->e) {
-                h[i] = h[(i - 1) / 2];
-                i = (i - 1) / 2;
-        }
-        h[i] = x;
+        return x->e < y->e ? -1 : x->e > y->e;
 }
 
-static void heap_pop(struct iv **h, size_t *n)
+static void ends_init(cxw_heap_t *ends)
 {
-        struct iv *last = h[--(*n)];
-        size_t i = 0;
+        cxw_heap_init(ends, sizeof(struct iv *), iv_end_cmp, NULL);
+}
 
-        for (;;) {
-                size_t c = 2 * i + 1;
-                if (c >= *n)
-                        break;
-                if (c + 1 < *n && h[c + 1]->e < h[c]->e)
-                        c++;
-                if (h[c]->e >= last->e)
-                        break;
-                h[i] = h[c];
-                i = c;
-        }
-        if (*n > 0)
-                h[i] = last;
+static struct iv *ends_at(const cxw_heap_t *ends, size_t i)
+{
+        return *(struct iv **)cxw_heap_at(ends, i);
 }
 
 /* Reports every overlapping pair of the intervals v[0..n), sorted by start:
  * an interval overlaps exactly the earlier ones still open at its start
  * (end > start; touching is not an overlap), which a min-heap by end holds.
  * Each pair is reported once; the work is O(n log n) plus the problems kept
- * (the ones beyond the list are only counted). heap holds n pointers.
+ * (the ones beyond the list are only counted). ends has room reserved for n
+ * pointers (so a push cannot fail); it is emptied first.
  * entry >= 0: breaks of that entry (prefix names it); else shifts. */
 static void report_overlaps(cxw_schedule_problems_t *p, struct iv *v, size_t n,
-                            struct iv **heap, long entry, const char *prefix)
+                            cxw_heap_t *ends, long entry, const char *prefix)
 {
-        size_t nh = 0;
-
+        cxw_heap_clear(ends);
         for (size_t j = 0; j < n; j++) {
-                while (nh > 0 && heap[0]->e <= v[j].s)
-                        heap_pop(heap, &nh);
+                struct iv *x = &v[j];
+                size_t nh;
+
+                while (cxw_heap_len(ends) > 0 && ends_at(ends, 0)->e <= x->s)
+                        cxw_heap_pop(ends, NULL);
+                nh = cxw_heap_len(ends);
                 for (size_t k = 0; k < nh; k++) {
+                        const struct iv *o = ends_at(ends, k);
+
                         if (p->n >= CXW_SCHED_PROBLEMS_MAX) {
                                 p->total += nh - k;
                                 break;
                         }
-                        long a = heap[k]->idx < v[j].idx ? heap[k]->idx : v[j].idx;
-                        long b = heap[k]->idx < v[j].idx ? v[j].idx : heap[k]->idx;
+                        long a = o->idx < x->idx ? o->idx : x->idx;
+                        long b = o->idx < x->idx ? x->idx : o->idx;
                         if (entry >= 0)
                                 problem(p, entry, -1,
                                         "%sbreaks[%ld] and breaks[%ld] overlap", prefix,
@@ -491,9 +468,9 @@ static void report_overlaps(cxw_schedule_problems_t *p, struct iv *v, size_t n,
                                 problem(p, a, b,
                                         "scheduleEntries[%ld] and scheduleEntries[%ld] "
                                         "(agent %s): shifts overlap",
-                                        a, b, v[j].agent);
+                                        a, b, x->agent);
                 }
-                heap_push(heap, &nh, &v[j]);
+                (void)cxw_heap_push(ends, &x); /* room reserved */
         }
 }
 
@@ -508,15 +485,16 @@ static int check_breaks(cxw_schedule_problems_t *p, long idx, const char *pre,
         char where[PREFIX_SIZE + 32];
         size_t n = json_array_size(breaks), nv = 0;
         int64_t shift_min = e->timed ? (e->end - e->start) / MS_PER_MIN : 0;
-        struct iv *v = NULL, **heap = NULL;
+        struct iv *v = NULL;
+        cxw_heap_t ends;
 
         if (n == 0)
                 return 0;
+        ends_init(&ends);
         v = calloc(n, sizeof(*v));
-        heap = calloc(n, sizeof(*heap));
-        if (!v || !heap) {
+        if (!v || cxw_heap_reserve(&ends, n) != 0) {
                 free(v);
-                free(heap);
+                cxw_heap_fini(&ends);
                 return -1;
         }
         for (size_t i = 0; i < n; i++) {
@@ -559,9 +537,9 @@ static int check_breaks(cxw_schedule_problems_t *p, long idx, const char *pre,
                 }
         }
         qsort(v, nv, sizeof(*v), iv_cmp);
-        report_overlaps(p, v, nv, heap, idx, pre);
+        report_overlaps(p, v, nv, &ends, idx, pre);
         free(v);
-        free(heap);
+        cxw_heap_fini(&ends);
         return 0;
 }
 
@@ -625,7 +603,7 @@ static void check_overrides(cxw_schedule_problems_t *p, const cxw_schedule_limit
 static int check_entry(cxw_schedule_problems_t *p, const cxw_schedule_limits_t *lim,
                        long idx, const json_t *obj, struct entry *e)
 {
-        char pre[PREFIX_SIZE], ebuf[ECHO_MAX + 4];
+        char pre[PREFIX_SIZE], ebuf[CXW_ECHO_SIZE];
         json_t *agent, *breaks, *ovs;
         cxw_schedule_window_t *w = NULL;
         size_t before = p->total, nb = 0, no = 0, nw = 0;
@@ -721,13 +699,14 @@ static int check_overlaps(cxw_schedule_problems_t *p, const struct entry *ents, 
                           size_t *nagents)
 {
         struct iv *v = calloc(n, sizeof(*v));
-        struct iv **heap = calloc(n, sizeof(*heap));
+        cxw_heap_t ends;
         size_t nv = 0;
 
         *nagents = 0;
-        if (!v || !heap) {
+        ends_init(&ends);
+        if (!v || cxw_heap_reserve(&ends, n) != 0) {
                 free(v);
-                free(heap);
+                cxw_heap_fini(&ends);
                 return -1;
         }
         for (size_t i = 0; i < n; i++) {
@@ -748,11 +727,11 @@ static int check_overlaps(cxw_schedule_problems_t *p, const struct entry *ents, 
                 (*nagents)++;
                 while (first < h && !ents[v[first].idx].timed)
                         first++;
-                report_overlaps(p, v + first, h - first, heap, -1, "");
+                report_overlaps(p, v + first, h - first, &ends, -1, "");
                 g = h;
         }
         free(v);
-        free(heap);
+        cxw_heap_fini(&ends);
         return 0;
 }
 
@@ -803,7 +782,7 @@ int cxw_schedule_decode(const void *value, size_t len,
                         cxw_schedule_problems_t *problems, char *errstr,
                         size_t errstr_size)
 {
-        char ebuf[ECHO_MAX + 4];
+        char ebuf[CXW_ECHO_SIZE];
         cxw_schedule_limits_t defaults;
         cxw_schedule_problems_t *p = problems;
         struct timespec t0;
@@ -861,7 +840,7 @@ int cxw_schedule_decode(const void *value, size_t len,
                 /* jerr.text may quote the input: echo it only through the
                  * printable filter. */
                 problem(p, -1, -1, "invalid JSON at line %d column %d: %s", jerr.line,
-                        jerr.column, echo(jerr.text, strlen(jerr.text), ebuf));
+                        jerr.column, cxw_echo(jerr.text, strlen(jerr.text), ebuf));
                 goto done;
         }
         if (!json_is_object(root)) {

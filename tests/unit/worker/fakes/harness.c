@@ -1,7 +1,6 @@
 /* harness.c: builds one replica on the fakes and drives its loop from the
- * test (fakes.h). fx_round() is the body of cxw_worker_run()'s loop, made of
- * the functions worker_int.h declares; run.c's pump() is static, so its
- * three steps are repeated here. */
+ * test (fakes.h). fx_round() is one round of cxw_worker_run()'s loop
+ * (worker_round()). */
 #include "fakes.h"
 #include "cxone/base/log.h"
 #include "cxone/base/util.h"
@@ -132,18 +131,7 @@ void fx_round(fx_t *f, int wait_ms)
 {
         cxw_worker_t *w = f->w;
 
-        /* cxw_worker_run()'s round */
-        assert_int_not_equal(cxw_loop_run_once(w->loop, w->backlog ? 0 : wait_ms), -1);
-        cxw_http_perform(w->http);
-        cxw_kafka_serve(w->kafka);
-        if (!w->stopping)
-                worker_consume(w);
-        /* run.c's pump() */
-        worker_contacts_pump(w);
-        worker_sched_pump(w);
-        if (!w->token_in_flight && cxw_token_need_fetch(w->token, cxw_now_ms()))
-                worker_ensure_token(w);
-        w->peers_more = worker_peers_round(w);
+        worker_round(w, wait_ms);
         assert_false(w->fatal);
 }
 
