@@ -149,6 +149,27 @@ dump_topic() {
 
 check() { python3 "$CXW_SRC/tests/integration/check.py" "$@"; }
 
+# applied: how many contact updates the simulator has applied so far.
+applied() { sim_get /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["contactsApplied"])'; }
+
+# applied_at_least N: the simulator has applied N contact updates or more.
+applied_at_least() { [ "$(applied)" -ge "$1" ]; }
+
+# outcomes_for N BATCH: the results topic holds an outcome for N distinct
+# source offsets of batch BATCH (dumped to $T/res.json), duplicates aside.
+outcomes_for() {
+  dump_topic cxone.results "$T/res.json"
+  python3 - "$T/res.json" "$1" "$2" <<'PY'
+import json, sys
+srcs = set()
+for line in open(sys.argv[1]):
+    v = json.loads(json.loads(line)["value"])
+    if v.get("batchId") == sys.argv[3]:
+        srcs.add((v["source"]["partition"], v["source"]["offset"]))
+sys.exit(0 if len(srcs) >= int(sys.argv[2]) else 1)
+PY
+}
+
 # gen_updates N PREFIX: N contact updates for kproduce, one per contact
 # PREFIX-00000..: "key<TAB>json" lines.
 gen_updates() {

@@ -20,27 +20,14 @@ gen_updates $N bd >"$T/in.tsv"
   <"$T/in.tsv" 2>"$T/kproduce.log" || fail "producing the updates failed"
 log "produced $N updates"
 
-applied() { [ "$(sim_get /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["contactsApplied"])')" -ge "$1" ]; }
-wait_until 60 applied 300 || fail "the replicas made no progress"
+wait_until 60 applied_at_least 300 || fail "the replicas made no progress"
 kafka_ctl broker down all
-down_at=$(sim_get /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["contactsApplied"])')
+down_at=$(applied)
 sleep 10
 kafka_ctl broker up all
 [ "$down_at" -lt $N ] || fail "everything was done before the broker went down; the test proves nothing"
 
-done_all() {
-  dump_topic cxone.results "$T/res.json"
-  python3 - "$T/res.json" "$N" <<'PY'
-import json, sys
-srcs = set()
-for line in open(sys.argv[1]):
-    v = json.loads(json.loads(line)["value"])
-    if v.get("batchId") == "bd":
-        srcs.add((v["source"]["partition"], v["source"]["offset"]))
-sys.exit(0 if len(srcs) >= int(sys.argv[2]) else 1)
-PY
-}
-wait_until 240 done_all || fail "not every request got an outcome after the broker came back"
+wait_until 240 outcomes_for $N bd || fail "not every request got an outcome after the broker came back"
 stop_pid "$W1" 30 || fail "w1 did not exit 0"
 stop_pid "$W2" 30 || fail "w2 did not exit 0"
 

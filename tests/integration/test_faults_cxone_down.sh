@@ -31,8 +31,7 @@ gen_updates $N cd >"$T/in.tsv"
 "$CXW_BIN/kproduce" -b "$KAFKA_BOOTSTRAP_SERVERS" -t cxone.contact-updates -H batch-id=cd \
   <"$T/in.tsv" 2>"$T/kproduce.log" || fail "producing the updates failed"
 
-applied() { sim_get /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["contactsApplied"])'; }
-wait_until 60 eval '[ "$(applied)" -ge 200 ]' || fail "the replicas made no progress"
+wait_until 60 applied_at_least 200 || fail "the replicas made no progress"
 curl -fsS -X POST -d '{"errorRate":1}' "$CXONE_BASE_URL/_sim/config" >/dev/null
 log "CXone answers 503 to every call"
 down=0
@@ -55,19 +54,7 @@ curl -fsS -X POST -d '{"errorRate":0,"dropRate":0}' "$CXONE_BASE_URL/_sim/config
 log "CXone back; $applied_down applied so far"
 [ "$applied_down" -lt $N ] || fail "all done before the outage; the test proves nothing"
 
-done_all() {
-  dump_topic cxone.results "$T/res.json"
-  python3 - "$T/res.json" "$N" <<'PY'
-import json, sys
-srcs = set()
-for line in open(sys.argv[1]):
-    v = json.loads(json.loads(line)["value"])
-    if v.get("batchId") == "cd":
-        srcs.add((v["source"]["partition"], v["source"]["offset"]))
-sys.exit(0 if len(srcs) >= int(sys.argv[2]) else 1)
-PY
-}
-wait_until 240 done_all || fail "not every request got an outcome after CXone came back"
+wait_until 240 outcomes_for $N cd || fail "not every request got an outcome after CXone came back"
 for r in a b; do
   [ "$(metric "$r" cxw_cxone_down)" = 0 ] || fail "replica $r still counts CXone as down"
   outages=$(metric "$r" cxw_cxone_outages_total)

@@ -25,8 +25,7 @@ gen_updates $N kr >"$T/in.tsv"
   <"$T/in.tsv" 2>"$T/kproduce.log" || fail "producing the updates failed"
 log "produced $N updates"
 
-applied() { sim_get /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["contactsApplied"])'; }
-wait_until 60 eval '[ "$(applied)" -ge 200 ]' || fail "the replicas made no progress"
+wait_until 60 applied_at_least 200 || fail "the replicas made no progress"
 kills=0
 end=$((SECONDS + SECS))
 while [ $SECONDS -lt $end ]; do
@@ -44,19 +43,7 @@ at_end=$(applied)
 log "$kills kills in $SECS s; $at_end contacts applied so far"
 [ "$at_end" -lt $N ] || fail "all done before the kills ended; the test proves nothing"
 
-done_all() {
-  dump_topic cxone.results "$T/res.json"
-  python3 - "$T/res.json" "$N" <<'PY'
-import json, sys
-srcs = set()
-for line in open(sys.argv[1]):
-    v = json.loads(json.loads(line)["value"])
-    if v.get("batchId") == "kr":
-        srcs.add((v["source"]["partition"], v["source"]["offset"]))
-sys.exit(0 if len(srcs) >= int(sys.argv[2]) else 1)
-PY
-}
-wait_until 300 done_all || fail "not every request got an outcome"
+wait_until 300 outcomes_for $N kr || fail "not every request got an outcome"
 for r in a b c; do stop_pid "${WPID[$r]}" 30 || fail "replica $r did not exit 0"; done
 
 dump_topic cxone.contact-updates "$T/src.json"

@@ -13,28 +13,15 @@ python3 "$CXW_SRC/tests/integration/gen_contacts.py" 4000 4000 k >"$T/k.csv"
   || fail "import failed"
 
 start_worker w1 "$T/w.conf"
-applied() { [ "$(sim_get /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["contactsApplied"])')" -ge "$1" ]; }
-wait_until 60 applied 800 || fail "the first worker made no progress"
+wait_until 60 applied_at_least 800 || fail "the first worker made no progress"
 kill -KILL "$LAST_PID"
 log "worker killed with SIGKILL"
-before=$(sim_get /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["contactsApplied"])')
+before=$(applied)
 [ "$before" -lt 4000 ] || fail "the worker finished before it was killed; the test proves nothing"
 
 start_worker w2 "$T/w.conf"
 W2=$LAST_PID
-done_all() {
-  dump_topic cxone.results "$T/res.json"
-  python3 - "$T/res.json" <<'PY'
-import json, sys
-srcs = set()
-for line in open(sys.argv[1]):
-    v = json.loads(json.loads(line)["value"])
-    if v.get("batchId") == "kill9":
-        srcs.add((v["source"]["partition"], v["source"]["offset"]))
-sys.exit(0 if len(srcs) >= 4000 else 1)
-PY
-}
-wait_until 180 done_all || fail "not every request got an outcome after the restart"
+wait_until 180 outcomes_for 4000 kill9 || fail "not every request got an outcome after the restart"
 stop_pid "$W2" 30 || fail "second worker did not exit 0"
 
 dump_topic cxone.contact-updates "$T/src.json"
