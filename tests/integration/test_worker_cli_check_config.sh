@@ -3,7 +3,7 @@
 # file:line and exits 1, accepts the shipped example with a secret, never
 # prints the secret; --version and --help work; a bad URL or a missing secret
 # is a clear error at start, not a crash later; --help lists every env
-# override of src/lib/base/config.c, --print-config marks the values they set.
+# override of src/lib/base/config_table.c, --print-config marks the values they set.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 W="$CXW_BIN/cxone-worker"
@@ -39,11 +39,11 @@ rc=0
 "$W" --check-config -c "$T/does-not-exist.conf" >"$T/missing.out" 2>&1 || rc=$?
 [ $rc -eq 1 ] || fail "a missing file is not an error"
 
-# --help lists every environment variable src/lib/base/config.c reads (the names in
+# --help lists every environment variable src/lib/base/config_table.c reads (the names in
 # its property table) and says it runs schedule imports.
 "$W" --help >"$T/help.out" || fail "--help"
-envs=$(grep -oE '"(KAFKA|CXONE)_[A-Z0-9_]+"' "$CXW_SRC/src/lib/base/config.c" | tr -d '"' | sort -u)
-[ "$(wc -l <<<"$envs")" -ge 10 ] || fail "found only $(wc -l <<<"$envs") env names in src/lib/base/config.c"
+envs=$(grep -oE '"(KAFKA|CXONE)_[A-Z0-9_]+"' "$CXW_SRC/src/lib/base/config_table.c" | tr -d '"' | sort -u)
+[ "$(wc -l <<<"$envs")" -ge 10 ] || fail "found only $(wc -l <<<"$envs") env names in src/lib/base/config_table.c"
 for e in $envs; do
   grep -qw -- "$e" "$T/help.out" || fail "--help does not mention $e"
 done

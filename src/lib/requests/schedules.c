@@ -1,4 +1,6 @@
-/* schedules.c: decode and validate schedule-import requests, build the call. */
+/* schedules.c: decode and validate schedule-import requests, build the call.
+ * The date-times and the available time are in schedules_time.c, the async
+ * job's id and answer in schedules_job.c. */
 #include "cxone/requests/schedules.h"
 #include "cxone/base/heap.h"
 #include "cxone/base/util.h"
@@ -11,10 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#define TIME_TEXT_MAX 64 /* longest date-time text looked at */
-#define MS_PER_MIN    ((int64_t)60000)
-#define PREFIX_SIZE   (CXW_SCHED_ID_MAX + 64)
-#define NELEM(a)      (sizeof(a) / sizeof((a)[0]))
+#define MS_PER_MIN  ((int64_t)60000)
+#define PREFIX_SIZE (CXW_SCHED_ID_MAX + 64)
+#define NELEM(a)    (sizeof(a) / sizeof((a)[0]))
 
 /* The default allowed values (see schedules.h); the configuration may
  * replace the first two lists. */
@@ -190,122 +191,6 @@ static void check_enum(cxw_schedule_problems_t *p, long entry, const char *where
         }
 }
 
-/* ---- date-times ------------------------------------------------------- */
-
-static int num(const char *s, int n, int *v)
-{
-        *v = 0;
-        for (int i = 0; i < n; i++) {
-                if (s[i] < '0' || s[i] > '9')
-                        return -1;
-                *v = *v * 10 + (s[i] - '0');
-        }
-        return 0;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
- * (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-        y -= m <= 2;
-        int64_t era = (y >= 0 ? y : y - 399) / 400;
-        int64_t yoe = y - era * 400;
-        int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-        int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-}
-
-int cxw_schedule_parse_time(const char *s, size_t len, int64_t *ms, const char **why)
-{
-        const char *w;
-        int y, mo, d, h, mi, sec, oh, om, frac = 0, off = 0;
-        size_t i;
-
-        if (!s || !ms) {
-                w = "missing";
-                goto bad;
-        }
-        if (len > TIME_TEXT_MAX) {
-                w = "too long";
-                goto bad;
-        }
-        if (len < 19 || num(s, 4, &y) || s[4] != '-' || num(s + 5, 2, &mo) ||
-            s[7] != '-' || num(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-            num(s + 11, 2, &h) || s[13] != ':' || num(s + 14, 2, &mi) || s[16] != ':' ||
-            num(s + 17, 2, &sec)) {
-                w = "not of the form YYYY-MM-DDTHH:MM:SS with an offset";
-                goto bad;
-        }
-        if (mo < 1 || mo > 12) {
-                w = "month out of range (01-12)";
-                goto bad;
-        }
-        if (d < 1 || d > cxw_days_in_month(y, mo)) {
-                w = "day does not exist in that month";
-                goto bad;
-        }
-        if (h > 23) {
-                w = "hour out of range (00-23)";
-                goto bad;
-        }
-        if (mi > 59) {
-                w = "minute out of range (00-59)";
-                goto bad;
-        }
-        if (sec > 59) {
-                w = "second out of range (00-59)";
-                goto bad;
-        }
-        i = 19;
-        if (i < len && s[i] == '.') {
-                size_t nd = 0;
-                for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++)
-                        if (nd < 3)
-                                frac = frac * 10 + (s[i] - '0');
-                if (nd == 0) {
-                        w = "no digits after the decimal point";
-                        goto bad;
-                }
-                for (; nd < 3; nd++)
-                        frac *= 10;
-        }
-        if (i == len) {
-                w = "missing offset (Z, +hh:mm or -hh:mm)";
-                goto bad;
-        }
-        if (s[i] == 'Z' || s[i] == 'z') {
-                i++;
-        } else if (s[i] == '+' || s[i] == '-') {
-                if (len - i < 6 || num(s + i + 1, 2, &oh) || s[i + 3] != ':' ||
-                    num(s + i + 4, 2, &om)) {
-                        w = "offset not of the form +hh:mm or -hh:mm";
-                        goto bad;
-                }
-                if (oh > 23 || om > 59) {
-                        w = "offset out of range";
-                        goto bad;
-                }
-                off = (s[i] == '-' ? -1 : 1) * (oh * 60 + om);
-                i += 6;
-        } else {
-                w = "missing offset (Z, +hh:mm or -hh:mm)";
-                goto bad;
-        }
-        if (i != len) {
-                w = "characters after the offset";
-                goto bad;
-        }
-        *ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) -
-               (int64_t)off * 60) *
-                  1000 +
-              frac;
-        return 0;
-bad:
-        if (why)
-                *why = w;
-        return -1;
-}
-
 /* Reads a date-time member. required: absent is a problem. Returns 1 when
  * parsed into *ms, 0 when absent (and not required), -1 on a problem. */
 static int get_time(cxw_schedule_problems_t *p, long entry, const char *where,
@@ -354,50 +239,7 @@ static int get_int(cxw_schedule_problems_t *p, long entry, const char *where,
         return 0;
 }
 
-/* ---- capacity and overlaps ------------------------------------------- */
-
-static int win_cmp(const void *a, const void *b)
-{
-        const cxw_schedule_window_t *x = a, *y = b;
-
-        if (x->start_ms != y->start_ms)
-                return x->start_ms < y->start_ms ? -1 : 1;
-        if (x->end_ms != y->end_ms)
-                return x->end_ms < y->end_ms ? -1 : 1;
-        return 0;
-}
-
-int64_t cxw_schedule_available_ms(int64_t start_ms, int64_t end_ms,
-                                  cxw_schedule_window_t *w, size_t n)
-{
-        int64_t covered = 0, cs = 0, ce = 0;
-        int open = 0;
-
-        if (end_ms <= start_ms)
-                return 0;
-        if (w && n > 1)
-                qsort(w, n, sizeof(*w), win_cmp);
-        /* Clipping keeps the starts in order, so one pass merges. */
-        for (size_t i = 0; w && i < n; i++) {
-                int64_t s = w[i].start_ms > start_ms ? w[i].start_ms : start_ms;
-                int64_t e = w[i].end_ms < end_ms ? w[i].end_ms : end_ms;
-                if (e <= s)
-                        continue;
-                if (open && s <= ce) {
-                        if (e > ce)
-                                ce = e;
-                        continue;
-                }
-                if (open)
-                        covered += ce - cs;
-                cs = s;
-                ce = e;
-                open = 1;
-        }
-        if (open)
-                covered += ce - cs;
-        return end_ms - start_ms - covered;
-}
+/* ---- overlaps -------------------------------------------------------- */
 
 static int iv_cmp(const void *a, const void *b)
 {
@@ -989,66 +831,5 @@ int cxw_schedule_idempotency_key(const void *hdr, size_t hdrlen, const char *top
                 cxw_set_err(errstr, errstr_size, "idempotency key buffer too small");
                 return -1;
         }
-        return 0;
-}
-
-/* ---- CXone's async job ------------------------------------------------- */
-
-int cxw_schedule_job_id_ok(const char *s)
-{
-        size_t n = s ? strlen(s) : 0;
-
-        /* ".", "..": dot segments would take the URL elsewhere */
-        if (n == 0 || n > CXW_SCHED_JOB_ID_MAX || strspn(s, ".") == n)
-                return 0;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-                        return 0;
-        }
-        return 1;
-}
-
-/* A status for outputs: printable, 15 bytes whole, longer cut to 12 + "...". */
-static void job_status_copy(const char *s, char out[CXW_SCHED_JOB_STATUS_SIZE])
-{
-        char tmp[CXW_SCHED_JOB_STATUS_SIZE + 4];
-        size_t n = strlen(s);
-
-        cxw_printable(
-            s, n, n < CXW_SCHED_JOB_STATUS_SIZE ? n : CXW_SCHED_JOB_STATUS_SIZE - 4, tmp);
-        cxw_strlcpy(out, tmp, CXW_SCHED_JOB_STATUS_SIZE);
-}
-
-int cxw_schedule_job_answer_parse(const void *body, size_t len,
-                                  cxw_schedule_job_answer_t *out)
-{
-        json_t *j, *e;
-        const char *status, *detail;
-
-        memset(out, 0, sizeof(*out));
-        j = body ? json_loadb(body, len, 0, NULL) : NULL;
-        if (!json_is_object(j)) {
-                json_decref(j);
-                return -1;
-        }
-        status = json_string_value(json_object_get(j, "status"));
-        if (status) {
-                out->has_status = 1;
-                out->ended =
-                    strcmp(status, "COMPLETED") == 0 || strcmp(status, "FAILED") == 0;
-                job_status_copy(status, out->status);
-        }
-        if (out->ended) {
-                e = json_object_get(j, "error");
-                detail = json_is_object(e)
-                             ? json_string_value(json_object_get(e, "message"))
-                             : json_string_value(e);
-                if (detail)
-                        cxw_printable(detail, strlen(detail), CXW_SCHED_JOB_DETAIL_MAX,
-                                      out->detail);
-        }
-        json_decref(j);
         return 0;
 }
