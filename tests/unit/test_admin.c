@@ -459,6 +459,33 @@ static void test_webhook_body_over_limit_answered_413(void **state)
         /* Chunked, no length: discarded past the limit, then 413. */
         http(f, "POST", "/webhooks/cxone", NULL, 0, n, NULL, &a);
         assert_int_equal(a.status, 413);
+        /* 2 MiB chunked (the hostile-input suite's case): past the drain
+         * limit the listener closes the connection instead of reading to the
+         * end; the hook is never called, and the listener serves on. */
+        {
+                static const char head[] =
+                    "POST /webhooks/cxone HTTP/1.1\r\n"
+                    "Host: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+                char chunk[16 + 64 * 1024 + 2], ans[512];
+                int fd = raw_connect(f), sent = 0;
+                int hlen = snprintf(chunk, sizeof(chunk), "%x\r\n", 64 * 1024);
+
+                memset(chunk + hlen, 'z', 64 * 1024);
+                memcpy(chunk + hlen + 64 * 1024, "\r\n", 2);
+                (void)!send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL);
+                for (int i = 0; i < 32; i++) /* 32 x 64 KiB = 2 MiB */
+                        if (send(fd, chunk, (size_t)hlen + 64 * 1024 + 2, MSG_NOSIGNAL) >
+                            0)
+                                sent++;
+                        else
+                                break;
+                ssize_t n = recv(fd, ans, sizeof(ans) - 1, 0);
+                ans[n > 0 ? n : 0] = '\0';
+                close(fd);
+                /* either refused with 413 or cut off: never accepted */
+                assert_true(n <= 0 || strstr(ans, " 413 ") != NULL);
+                (void)sent;
+        }
         /* Exactly the limit still passes. */
         http(f, "POST", "/webhooks/cxone", body, CXW_ADMIN_MAX_BODY, 0, NULL, &a);
         assert_int_equal(a.status, 202);
