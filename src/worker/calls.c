@@ -223,9 +223,27 @@ void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_cla
         }
 }
 
-int64_t worker_outage_wait(cxw_worker_t *w, int64_t now)
+const char *worker_call_gate(cxw_worker_t *w, cxw_budget_class_t c, int64_t now,
+                             uint64_t *gen, cxw_timer_t *t, cxw_timer_cb *cb)
 {
-        return cxw_breaker_allow(&w->breaker, now);
+        const char *token = cxw_token_get(w->token, now, gen);
+        int64_t wait;
+
+        if (!token) {
+                worker_ensure_token(w); /* its answer wakes the loop */
+                return NULL;
+        }
+        wait = cxw_breaker_allow(&w->breaker, now); /* before a budget token goes */
+        if (wait == 0) {
+                wait = cxw_budget_take(w->budget, c, now);
+                if (wait > 0)
+                        w->breaker.probing = 0; /* the probe did not go out */
+        }
+        if (wait == 0)
+                return token;
+        if (!cxw_timer_armed(t) || t->at > now + wait)
+                cxw_timer_start(w->loop, t, now + wait, cb, w);
+        return NULL;
 }
 
 void worker_cxone_answered(cxw_worker_t *w)

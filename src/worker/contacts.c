@@ -79,26 +79,14 @@ void worker_contacts_pump(cxw_worker_t *w)
                 int64_t now = cxw_now_ms();
                 uint64_t gen = 0;
                 const char *token;
-                int64_t wait;
                 job_t *job;
 
                 if (!w->ready.head && cxw_dispatch_ready(w->dispatch) == 0)
                         break;
-                token = cxw_token_get(w->token, now, &gen);
-                if (!token) {
-                        worker_ensure_token(w);
+                token = worker_call_gate(w, CXW_CLASS_CONTACTS, now, &gen, &w->pump_timer,
+                                         pump_timer_cb);
+                if (!token)
                         break;
-                }
-                wait = worker_outage_wait(w, now);
-                if (wait == 0)
-                        wait = cxw_budget_take(w->budget, CXW_CLASS_CONTACTS, now);
-                if (wait > 0) {
-                        if (!cxw_timer_armed(&w->pump_timer) ||
-                            w->pump_timer.at > now + wait)
-                                cxw_timer_start(w->loop, &w->pump_timer, now + wait,
-                                                pump_timer_cb, w);
-                        break;
-                }
                 job = worker_ready_pop(&w->ready);
                 if (!job)
                         job = cxw_dispatch_pop(w->dispatch);

@@ -338,7 +338,6 @@ void worker_sched_pump(cxw_worker_t *w)
                 int retry = w->sched_ready.head != NULL;
                 uint64_t gen = 0;
                 const char *token;
-                int64_t wait;
                 job_t *job;
 
                 /* Retries are imports already in progress: the cap counts
@@ -348,21 +347,10 @@ void worker_sched_pump(cxw_worker_t *w)
                         break;
                 if (cxw_http_in_flight(w->http) >= (size_t)cfg->max_in_flight)
                         break;
-                token = cxw_token_get(w->token, now, &gen);
-                if (!token) {
-                        worker_ensure_token(w);
+                token = worker_call_gate(w, CXW_CLASS_SCHEDULES, now, &gen,
+                                         &w->sched_timer, sched_timer_cb);
+                if (!token)
                         break;
-                }
-                wait = worker_outage_wait(w, now);
-                if (wait == 0)
-                        wait = cxw_budget_take(w->budget, CXW_CLASS_SCHEDULES, now);
-                if (wait > 0) {
-                        if (!cxw_timer_armed(&w->sched_timer) ||
-                            w->sched_timer.at > now + wait)
-                                cxw_timer_start(w->loop, &w->sched_timer, now + wait,
-                                                sched_timer_cb, w);
-                        break;
-                }
                 if (retry) {
                         job = w->sched_ready.head;
                         w->sched_ready.head = job->ready_next;

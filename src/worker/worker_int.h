@@ -277,9 +277,12 @@ void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_cla
  *  *reason); else fails it. */
 void worker_retry_or_fail(job_t *job, int64_t delay_ms, const char *why,
                           uint64_t *reason);
-/** May a call start now, as far as an outage goes? @returns 0, or the ms
- *  to wait (the pumps arm their timer with it). */
-int64_t worker_outage_wait(cxw_worker_t *w, int64_t now);
+/** May a call of budget class c start now (the token, an outage, the
+ *  budget)? @returns the access token (its generation in *gen), or NULL:
+ *  then the fetch of a token is under way, or timer t is armed (cb(w)) for
+ *  when the outage or the budget allows one. */
+const char *worker_call_gate(cxw_worker_t *w, cxw_budget_class_t c, int64_t now,
+                             uint64_t *gen, cxw_timer_t *t, cxw_timer_cb *cb);
 /** CXone answered a call (anything but 5xx or no answer): an outage ends. */
 void worker_cxone_answered(cxw_worker_t *w);
 /** A job's backoff timer: the job is ready again. */
