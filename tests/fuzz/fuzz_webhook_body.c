@@ -19,7 +19,7 @@ static int id_ok(const char *s)
 {
         size_t n = s ? strlen(s) : 0;
 
-        if (n < 1 || n > 127)
+        if (n < 1 || n > 127 || strspn(s, ".") == n) /* dots only: a dot segment */
                 return 0;
         for (; *s; s++)
                 if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
