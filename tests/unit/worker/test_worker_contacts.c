@@ -25,26 +25,6 @@ static int64_t inject(const char *id, const char *name, int32_t partition)
         return fk_inject(TC, partition, id, fx_update(buf, sizeof(buf), id, name), NULL);
 }
 
-/* The i-th record of topic as JSON (the caller json_decref()s). */
-static json_t *rec_json(const char *topic, size_t i)
-{
-        fk_rec_t *rec = fk_produced(topic, i);
-        json_t *j;
-
-        assert_non_null(rec);
-        j = json_loads(rec->value, 0, NULL);
-        assert_non_null(j);
-        return j;
-}
-
-static const char *jstr(json_t *j, const char *name)
-{
-        const char *s = json_string_value(json_object_get(j, name));
-
-        assert_non_null(s);
-        return s;
-}
-
 static long long jint(json_t *j, const char *name)
 {
         return json_integer_value(json_object_get(j, name));
@@ -97,22 +77,22 @@ static void test_update_succeeds(void **state)
         assert_int_equal(fk_produced_cnt("t.results"), 1);
         assert_int_equal(fk_produced_cnt("t.audit"), 1);
         assert_int_equal(fk_produced_cnt("t.dlq"), 0);
-        j = rec_json("t.results", 0);
+        j = fx_rec_json("t.results", 0);
         assert_string_equal(fk_produced("t.results", 0)->key, "c-1");
-        assert_string_equal(jstr(j, "type"), "contact-update");
-        assert_string_equal(jstr(j, "status"), "succeeded");
-        assert_string_equal(jstr(j, "contactId"), "c-1");
+        assert_string_equal(fx_jstr(j, "type"), "contact-update");
+        assert_string_equal(fx_jstr(j, "status"), "succeeded");
+        assert_string_equal(fx_jstr(j, "contactId"), "c-1");
         assert_int_equal(jint(j, "httpStatus"), 200);
         assert_int_equal(jint(j, "attempts"), 1);
-        assert_string_equal(jstr(j, "batchId"), "b-1");
-        assert_string_equal(jstr(j, "correlationId"), "corr-1");
+        assert_string_equal(fx_jstr(j, "batchId"), "b-1");
+        assert_string_equal(fx_jstr(j, "correlationId"), "corr-1");
         assert_int_equal(jint(json_object_get(j, "source"), "offset"), 0);
         json_decref(j);
         assert_string_equal(
             fk_rec_header(fk_produced("t.results", 0), "correlation-id", hv, sizeof(hv)),
             "corr-1");
-        j = rec_json("t.audit", 0);
-        assert_string_equal(jstr(j, "action"), "contact.updated");
+        j = fx_rec_json("t.audit", 0);
+        assert_string_equal(fx_jstr(j, "action"), "contact.updated");
         json_decref(j);
 
         /* stored only once Kafka acknowledged both records */
@@ -165,8 +145,8 @@ static void test_429_pauses_then_retries(void **state)
         assert_int_equal(fh_started("PATCH", "/c-2"), 1);
         assert_int_equal(f->w->stats.succeeded, 2);
         for (size_t i = 0; i < 2; i++) {
-                j = rec_json("t.results", i);
-                if (strcmp(jstr(j, "contactId"), "c-1") == 0)
+                j = fx_rec_json("t.results", i);
+                if (strcmp(fx_jstr(j, "contactId"), "c-1") == 0)
                         assert_int_equal(jint(j, "attempts"), 2);
                 json_decref(j);
         }
@@ -193,13 +173,13 @@ static void test_400_rejected_with_dlq_copy(void **state)
         assert_int_equal(fh_started("PATCH", NULL), 1);
         assert_int_equal(f->w->stats.rejected, 1);
         assert_int_equal(f->w->stats.dlq_records, 1);
-        j = rec_json("t.results", 0);
-        assert_string_equal(jstr(j, "status"), "rejected");
+        j = fx_rec_json("t.results", 0);
+        assert_string_equal(fx_jstr(j, "status"), "rejected");
         assert_int_equal(jint(j, "httpStatus"), 400);
-        assert_non_null(strstr(jstr(j, "error"), "HTTP 400: phone is invalid"));
+        assert_non_null(strstr(fx_jstr(j, "error"), "HTTP 400: phone is invalid"));
         json_decref(j);
-        j = rec_json("t.audit", 0);
-        assert_string_equal(jstr(j, "action"), "contact.rejected");
+        j = fx_rec_json("t.audit", 0);
+        assert_string_equal(fx_jstr(j, "action"), "contact.rejected");
         json_decref(j);
 
         assert_int_equal(fk_produced_cnt("t.dlq"), 1);
@@ -229,10 +209,10 @@ static void test_invalid_rejected_without_call(void **state)
         fx_round(f, 0);
         assert_true(fx_until(f, no_jobs, 1000));
         assert_int_equal(fh_started("PATCH", NULL), 0);
-        j = rec_json("t.results", 0);
-        assert_string_equal(jstr(j, "status"), "rejected");
+        j = fx_rec_json("t.results", 0);
+        assert_string_equal(fx_jstr(j, "status"), "rejected");
         assert_int_equal(jint(j, "attempts"), 0);
-        assert_non_null(strstr(jstr(j, "error"), "unknown field 'shoeSize'"));
+        assert_non_null(strstr(fx_jstr(j, "error"), "unknown field 'shoeSize'"));
         json_decref(j);
         assert_int_equal(fk_produced_cnt("t.dlq"), 1);
         assert_int_equal(fk_stored(TC, 0), 1);
@@ -255,10 +235,10 @@ static void test_5xx_retried_then_failed(void **state)
         assert_int_equal(fh_started("PATCH", NULL), 3);
         assert_int_equal(f->w->stats.failed, 1);
         assert_int_equal(f->w->stats.retries_server, 2);
-        j = rec_json("t.results", 0);
-        assert_string_equal(jstr(j, "status"), "failed");
+        j = fx_rec_json("t.results", 0);
+        assert_string_equal(fx_jstr(j, "status"), "failed");
         assert_int_equal(jint(j, "attempts"), 3);
-        assert_non_null(strstr(jstr(j, "error"), "gave up after 3 attempts"));
+        assert_non_null(strstr(fx_jstr(j, "error"), "gave up after 3 attempts"));
         json_decref(j);
         assert_int_equal(fk_produced_cnt("t.dlq"), 1);
         assert_int_equal(fk_stored(TC, 0), 1);
@@ -362,7 +342,7 @@ static void test_revoke_drops_queued_finishes_in_flight(void **state)
         assert_int_equal(fk_stored(TC, 1), 1); /* A done; B goes back to Kafka */
         assert_int_equal(fh_started("PATCH", "/c-1"), 1);
         assert_int_equal(fk_produced_cnt("t.results"), 1);
-        j = rec_json("t.results", 0);
+        j = fx_rec_json("t.results", 0);
         assert_int_equal(jint(json_object_get(j, "source"), "partition"), 1);
         json_decref(j);
         assert_int_equal(f->w->njobs, 1);

@@ -46,25 +46,6 @@ static int64_t inject_import(const char *key, const char *const *headers)
         return off;
 }
 
-static json_t *rec_json(const char *topic, size_t i)
-{
-        fk_rec_t *rec = fk_produced(topic, i);
-        json_t *j;
-
-        assert_non_null(rec);
-        j = json_loads(rec->value, 0, NULL);
-        assert_non_null(j);
-        return j;
-}
-
-static const char *jstr(json_t *j, const char *name)
-{
-        const char *s = json_string_value(json_object_get(j, name));
-
-        assert_non_null(s);
-        return s;
-}
-
 static int no_jobs(fx_t *f)
 {
         return f->w->njobs == 0;
@@ -102,8 +83,8 @@ static void test_import_submitted_polled_completed(void **state)
         fx_round(f, 0);
         /* the submission's audit event, at once */
         assert_int_equal(fk_produced_cnt("t.audit"), 1);
-        j = rec_json("t.audit", 0);
-        assert_string_equal(jstr(j, "action"), "schedule.submitted");
+        j = fx_rec_json("t.audit", 0);
+        assert_string_equal(fx_jstr(j, "action"), "schedule.submitted");
         json_decref(j);
         assert_int_equal(fk_produced("t.audit", 0)->keylen, strlen(CALENDAR));
         assert_int_equal(fk_produced_cnt("t.results"), 0);
@@ -126,16 +107,16 @@ static void test_import_submitted_polled_completed(void **state)
         assert_int_equal(f->w->stats.job_polls, 2);
         assert_int_equal(f->w->sched_active, 0);
         assert_int_equal(fh_started("POST", IMPORT), 1);
-        j = rec_json("t.results", 0);
-        assert_string_equal(jstr(j, "type"), "schedule-import");
-        assert_string_equal(jstr(j, "status"), "succeeded");
-        assert_string_equal(jstr(j, "jobId"), "job-1");
-        assert_string_equal(jstr(j, "jobStatus"), "COMPLETED");
+        j = fx_rec_json("t.results", 0);
+        assert_string_equal(fx_jstr(j, "type"), "schedule-import");
+        assert_string_equal(fx_jstr(j, "status"), "succeeded");
+        assert_string_equal(fx_jstr(j, "jobId"), "job-1");
+        assert_string_equal(fx_jstr(j, "jobStatus"), "COMPLETED");
         assert_int_equal(json_integer_value(json_object_get(j, "httpStatus")), 202);
         assert_int_equal(json_integer_value(json_object_get(j, "attempts")), 1);
         json_decref(j);
-        j = rec_json("t.audit", 1);
-        assert_string_equal(jstr(j, "action"), "schedule.completed");
+        j = fx_rec_json("t.audit", 1);
+        assert_string_equal(fx_jstr(j, "action"), "schedule.completed");
         json_decref(j);
         assert_int_equal(fk_produced_cnt("t.dlq"), 0);
         assert_int_equal(fk_stored(TS, 0), 1);
@@ -164,13 +145,14 @@ static void test_import_job_failed_rejected(void **state)
             NULL);
         assert_true(fx_until(f, no_jobs, 1000));
         assert_int_equal(f->w->stats.sched_rejected, 1);
-        j = rec_json("t.results", 0);
-        assert_string_equal(jstr(j, "status"), "rejected");
-        assert_string_equal(jstr(j, "jobStatus"), "FAILED");
-        assert_non_null(strstr(jstr(j, "error"), "job job-2 ended FAILED: agent a-101"));
+        j = fx_rec_json("t.results", 0);
+        assert_string_equal(fx_jstr(j, "status"), "rejected");
+        assert_string_equal(fx_jstr(j, "jobStatus"), "FAILED");
+        assert_non_null(
+            strstr(fx_jstr(j, "error"), "job job-2 ended FAILED: agent a-101"));
         json_decref(j);
-        j = rec_json("t.audit", 1);
-        assert_string_equal(jstr(j, "action"), "schedule.rejected");
+        j = fx_rec_json("t.audit", 1);
+        assert_string_equal(fx_jstr(j, "action"), "schedule.rejected");
         json_decref(j);
         assert_int_equal(fk_produced_cnt("t.dlq"), 1);
         assert_string_equal(fk_produced("t.dlq", 0)->key, "k-1");
@@ -216,9 +198,9 @@ static void test_poll_404_fails(void **state)
         fh_answer(fh_open("GET", JOBS), 404, "{\"message\":\"no such job\"}", NULL);
         assert_true(fx_until(f, no_jobs, 1000));
         assert_int_equal(f->w->stats.sched_failed, 1);
-        j = rec_json("t.results", 0);
-        assert_string_equal(jstr(j, "status"), "failed");
-        assert_non_null(strstr(jstr(j, "error"), "job job-4 is unknown to CXone"));
+        j = fx_rec_json("t.results", 0);
+        assert_string_equal(fx_jstr(j, "status"), "failed");
+        assert_non_null(strstr(fx_jstr(j, "error"), "job job-4 is unknown to CXone"));
         json_decref(j);
         fx_free(f);
 }
@@ -283,8 +265,8 @@ static void test_invalid_import_rejected(void **state)
         assert_true(fx_until(f, no_jobs, 1000));
         assert_int_equal(fh_started("POST", IMPORT), 0);
         assert_int_equal(f->w->stats.sched_rejected, 1);
-        j = rec_json("t.results", 0);
-        assert_string_equal(jstr(j, "status"), "rejected");
+        j = fx_rec_json("t.results", 0);
+        assert_string_equal(fx_jstr(j, "status"), "rejected");
         json_decref(j);
         assert_int_equal(fk_produced_cnt("t.dlq"), 1);
         fx_free(f);

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "cxone/io/http.h"
 #include "cxone/io/kafka.h"
 #include "worker_int.h"
@@ -171,5 +173,10 @@ void fx_spin(fx_t *f, int ms);
 void fx_token(fx_t *f);
 /** A contact update's JSON for contactId id with field firstName = name. */
 const char *fx_update(char *buf, size_t size, const char *id, const char *name);
+
+/** The i-th record produced to topic, parsed (the caller json_decref()s). */
+json_t *fx_rec_json(const char *topic, size_t i);
+/** A string member of j, which must be there. */
+const char *fx_jstr(json_t *j, const char *name);
 
 #endif

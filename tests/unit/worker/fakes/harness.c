@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,4 +157,24 @@ const char *fx_update(char *buf, size_t size, const char *id, const char *name)
 {
         snprintf(buf, size, "{\"contactId\":\"%s\",\"firstName\":\"%s\"}", id, name);
         return buf;
+}
+
+/* The i-th record of topic as JSON (the caller json_decref()s). */
+json_t *fx_rec_json(const char *topic, size_t i)
+{
+        fk_rec_t *rec = fk_produced(topic, i);
+        json_t *j;
+
+        assert_non_null(rec);
+        j = json_loads(rec->value, 0, NULL);
+        assert_non_null(j);
+        return j;
+}
+
+const char *fx_jstr(json_t *j, const char *name)
+{
+        const char *s = json_string_value(json_object_get(j, name));
+
+        assert_non_null(s);
+        return s;
 }
