@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # Security finding 4: the admin port under a connection flood. 64 trickling
 # connections from 127.0.0.1 (a byte of an endless header every second) do
 # not keep /healthz and /readyz from another client (127.0.0.2: Linux routes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # The admin listener of a worker under load: /metrics answers during the
 # run and passes `promtool check metrics`; its counters agree with the
 # outcomes on the results topic and with what the simulator saw; /readyz

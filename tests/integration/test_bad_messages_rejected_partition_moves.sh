@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # A mix of bad messages on one partition: each is rejected with its reason,
 # copied to the DLQ with the reason headers, and the good ones around them
 # (and after them) succeed: no poison pill blocks the partition.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # A CRM export with columns the worker does not update (Company, Phone,
 # Notes) goes through with 0 rejected: cxonectl contacts import ignores
 # them, naming them once, and sends nothing of them. --strict refuses them

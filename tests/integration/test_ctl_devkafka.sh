@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # test_ctl_devkafka.sh: cxonectl against its own dev-kafka, no worker.
 #
 # What must hold:

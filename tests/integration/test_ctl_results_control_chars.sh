@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # test_ctl_results_control_chars.sh: `cxonectl results` prints no control
 # character of a record (security finding 6: CXone's job error text and
 # unknown job statuses reach the outcomes; a record on the results topic is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # test_ctl_schedules.sh: `cxonectl schedules import` against dev-kafka; there
 # is no schedule worker yet, so the test plays the worker by producing
 # outcomes itself with kproduce.

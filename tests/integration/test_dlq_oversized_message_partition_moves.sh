@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # Security finding 1: a large rejected message must not stall its partition.
 # Its DLQ copy (value + the request's headers + dlq-*) could exceed the
 # producer's message.max.bytes; produce failed, was retried every second

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # test_dlq_replay.sh: `cxonectl dlq list` and `cxonectl dlq replay` around a
 # simulated CXone outage, against dev-kafka, cxone-sim and one worker.
 #

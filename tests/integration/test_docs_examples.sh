@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # test_docs_examples.sh: every example in docs/*.md says what the code does.
 #
 # An example is marked by an HTML comment on the line before its fence:

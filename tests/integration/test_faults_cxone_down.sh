@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # CXone down (every call answered 503, then every connection dropped) for a
 # while in the middle of a run (short: 12 s; CXW_LONG: 30 s), two replicas
 # under load with the default retry budget (10 attempts): the replicas count

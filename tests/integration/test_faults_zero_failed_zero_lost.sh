@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # Faults on: 5% 5xx, 1% dropped connections, tokens living 3 s, a simulator
 # rate limit below the offered load (the worker's budget set 5x above it):
 # zero failed, zero lost. Neither the client secret nor any access token

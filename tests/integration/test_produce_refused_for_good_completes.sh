@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # A record Kafka can never take ends, it is not retried forever: the
 # producer's message.max.bytes is 20,000 here and one request has a
 # 25,000-byte key, so neither its outcome nor its DLQ copy (both keyed by

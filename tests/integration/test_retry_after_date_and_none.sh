@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # 429s answered with Retry-After as an HTTP date, and with no Retry-After at
 # all, against a worker whose budget is set 5x above the simulator's limit:
 # zero failed, zero lost, and the worker did see 429s (the test is not

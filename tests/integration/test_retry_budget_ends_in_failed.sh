@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # CXone answering 5xx to everything: each request is retried with backoff
 # up to retry.max_attempts and then ends "failed", with its DLQ copy
 # (dlq-status failed, dlq-attempts, the last HTTP status), with the outage

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # SIGTERM with the token endpoint down: the buffered requests wait for a
 # token, none is in flight, so the stop hands them all over at once and the
 # replica exits in under a second (not after worker.shutdown_deadline_ms);

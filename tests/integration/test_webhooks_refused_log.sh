@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # Security finding 9: refused webhooks cannot flood the log. 200 unsigned
 # or badly signed POSTs /webhooks/cxone: all are answered 401 and counted in
 # cxw_webhooks_total{result="refused"}, but the log holds one line for the

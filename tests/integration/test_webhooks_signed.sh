@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # POST /webhooks/cxone on the worker's admin listener: a good signature is
 # accepted (an untracked job is acknowledged and left to its poller); a bad,
 # expired or missing signature is 401; a body over 64 KiB is 413; malformed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # cxone-worker's command line: --check-config lists every problem with
 # file:line and exits 1, accepts the shipped example with a secret, never
 # prints the secret; --version and --help work; a bad URL or a missing secret
