@@ -427,6 +427,7 @@ static void misuse_is_refused(void **state)
 
         (void)state;
         assert_null(cxw_bisect_new(0, 5));
+        assert_null(cxw_bisect_new(CXW_BISECT_N_MAX + 1, 5));
         assert_null(cxw_bisect_new(2, 0));
         assert_null(cxw_bisect_new(2, CXW_BISECT_SENDS_MAX + 1));
         assert_int_equal(cxw_bisect_answer(b, 0, 0, 200, 0, NULL), -1); /* not sent */

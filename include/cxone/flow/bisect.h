@@ -44,8 +44,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CXW_BISECT_ERROR_MAX 300  /**< longest error text kept per call (bytes) */
-#define CXW_BISECT_SENDS_MAX 1000 /**< largest max_sends accepted */
+#define CXW_BISECT_ERROR_MAX 300    /**< longest error text kept per call (bytes) */
+#define CXW_BISECT_SENDS_MAX 1000   /**< largest max_sends accepted */
+#define CXW_BISECT_N_MAX     100000 /**< most entries in one batch state */
 
 /** What became of one call (one request of a segment). */
 typedef enum {
@@ -83,7 +84,7 @@ typedef struct cxw_bisect_s cxw_bisect_t;
 
 /**
  * @brief The state of a new batch of n entries, nothing sent yet.
- * @param n 1..UINT32_MAX/2 (batch.h caps batches far lower).
+ * @param n 1..CXW_BISECT_N_MAX (batch.h caps batches far lower).
  * @param max_sends most requests per segment (first send and retries),
  *        1..CXW_BISECT_SENDS_MAX: a safety bound under the caller's own retry
  *        budget; a retryable answer to the last allowed send fails the
@@ -101,7 +102,9 @@ void cxw_bisect_destroy(cxw_bisect_t *b);
  *        (new, or waiting for a retry time that has come), now in flight.
  * @param lo, hi set to the entries [lo, hi) the request carries.
  * @returns its call id (>= 0), for cxw_bisect_answer(); -1 when none is
- *          ready (see cxw_bisect_next_ms()).
+ *          ready (see cxw_bisect_next_ms()), or when the history cannot
+ *          grow (out of memory; room for 2n - 1 calls is taken at creation,
+ *          so only retries can meet this): nothing changed, try later.
  */
 int cxw_bisect_next(cxw_bisect_t *b, int64_t now, size_t *lo, size_t *hi);
 

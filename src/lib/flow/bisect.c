@@ -41,7 +41,7 @@ cxw_bisect_t *cxw_bisect_new(size_t n, int max_sends)
 {
         cxw_bisect_t *b;
 
-        if (n < 1 || n > UINT32_MAX / 2 || max_sends < 1 ||
+        if (n < 1 || n > CXW_BISECT_N_MAX || max_sends < 1 ||
             max_sends > CXW_BISECT_SENDS_MAX)
                 return NULL;
         b = calloc(1, sizeof(*b));
@@ -49,7 +49,13 @@ cxw_bisect_t *cxw_bisect_new(size_t n, int max_sends)
                 return NULL;
         b->segs_cap = 2 * n - 1;
         b->segs = calloc(b->segs_cap, sizeof(*b->segs));
-        if (!b->segs) {
+        /* room for every call of a batch without retries: only retries
+         * can make next() run out of memory */
+        b->calls_cap = b->segs_cap;
+        b->calls = malloc(b->calls_cap * sizeof(*b->calls));
+        if (!b->segs || !b->calls) {
+                free(b->segs);
+                free(b->calls);
                 free(b);
                 return NULL;
         }
