@@ -11,7 +11,8 @@
  * ctl_kafka.c holds what they share: client configuration from the config
  * file, the idempotent producer, the stop signal, the outcome record
  * decoder. ctl_batch.c is what the two imports share: delivery tracking,
- * the --wait follow-up on the results topic, the summary and the exit code.
+ * and (ctl_batch_wait.c) the --wait follow-up on the results topic, the
+ * summary and the exit code.
  */
 #ifndef CXONE_CTL_H
 #define CXONE_CTL_H
