@@ -7,11 +7,12 @@
  * (ctl_import.c: CSV rows to requests), schedules import (ctl_schedules.c:
  * JSON elements to requests), results and topic dump (ctl_results.c, which
  * also holds the topic reader and the message-as-JSON view the others use),
- * dlq list and dlq replay (ctl_dlq.c). ctl_kafka.c holds what they share:
- * client configuration from the config file, the idempotent producer, the
- * stop signal, the outcome record decoder. ctl_batch.c is what the two
- * imports share: delivery tracking, the --wait follow-up on the results
- * topic, the summary and the exit code.
+ * dlq list and dlq replay (ctl_dlq.c, ctl_dlq_list.c, ctl_dlq_replay.c).
+ * ctl_kafka.c holds what they share: client configuration from the config
+ * file, the idempotent producer, the stop signal, the outcome record
+ * decoder. ctl_batch.c is what the two imports share: delivery tracking,
+ * and (ctl_batch_wait.c) the --wait follow-up on the results topic, the
+ * summary and the exit code.
  */
 #ifndef CXONE_CTL_H
 #define CXONE_CTL_H
