@@ -1027,10 +1027,19 @@ static void limits_are_enforced_and_named(void **state)
         assert_string_equal(r.err, "message is empty");
 }
 
+/* CPU seconds of this process since t0 (taken with cpu_now()): a bound on
+ * work done, which a loaded machine's waiting does not inflate as it does
+ * wall time. The bounds (5 s) are far above the work's own cost (under 0.5 s
+ * under ASan) and far below what quadratic work would take. */
+static void cpu_now(struct timespec *t)
+{
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, t);
+}
+
 static double seconds_since(const struct timespec *t0)
 {
         struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
+        cpu_now(&t1);
         return (double)(t1.tv_sec - t0->tv_sec) +
                (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
@@ -1057,13 +1066,13 @@ static void huge_entries_count_is_rejected_before_any_entry_work(void **state)
         memcpy(m + off, "]}", 2);
         off += 2;
         assert_true(off < 1024 * 1024);
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        cpu_now(&t0);
         run(m, off, NULL, &r);
         assert_int_equal(r.rc, -1);
         assert_int_equal(r.probs.total, 1);
         assert_string_equal(r.err,
                             "scheduleEntries has 300000 entries, over the limit of 5000");
-        assert_true(seconds_since(&t0) < 2.0);
+        assert_true(seconds_since(&t0) < 5.0);
         free(m);
 }
 
@@ -1099,20 +1108,20 @@ static void five_thousand_entries_are_checked_quickly(void **state)
 
         /* back to back (touching): valid */
         m = one_agent_entries(5000, 60, 60);
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        cpu_now(&t0);
         run(m, strlen(m), NULL, &r);
         if (r.rc != 0)
                 fail_msg("rejected: %s", r.err);
         assert_int_equal(r.imp.capacity_minutes, 5000 * 60);
         assert_int_equal(r.imp.nagents, 1);
-        assert_true(seconds_since(&t0) < 2.0);
+        assert_true(seconds_since(&t0) < 5.0);
         cxw_schedule_import_clear(&r.imp);
         free(m);
 
         /* all on top of each other: n(n-1)/2 pairs counted, 50 kept, the
          * message bounded, and no quadratic work beyond the kept ones */
         m = one_agent_entries(5000, 0, 60);
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        cpu_now(&t0);
         run(m, strlen(m), NULL, &r);
         assert_int_equal(r.rc, -1);
         assert_int_equal(r.probs.total, 5000 * 4999 / 2);
@@ -1120,7 +1129,7 @@ static void five_thousand_entries_are_checked_quickly(void **state)
         assert_true(strlen(r.err) < sizeof(r.err));
         assert_memory_equal(r.err, "12497500 problems: ", 19);
         assert_non_null(strstr(r.err, " more"));
-        assert_true(seconds_since(&t0) < 2.0);
+        assert_true(seconds_since(&t0) < 5.0);
         free(m);
 }
 
