@@ -3,8 +3,8 @@
  * @brief cxone-sim internals: options, shared state, the latency timer and the
  *        HTTP front end. Not part of the cxw library; only src/sim/ uses it.
  *
- * Data path of one request: sim_http.c (MHD access handler, dispatch table)
- * → faults decided up front (drop, rate limit, error) → handler → the answer
+ * Data path of one request: sim_http.c (MHD access handler, dispatch table;
+ * the handlers live in the files sim_req.h lists) → faults decided up front (drop, rate limit, error) → handler → the answer
  * is queued at once or parked on the latency timer (sim_delay.c), which
  * resumes the suspended connection when its time comes. All state the
  * handlers share lives in cxw_sim_t (sim_state.c): atomics for counters and
@@ -301,7 +301,7 @@ void cxw_sim_delay_stop(cxw_sim_delay_t *d);
 /** @brief Frees the timer. @remark NULL-safe; stops it first if needed. */
 void cxw_sim_delay_destroy(cxw_sim_delay_t *d);
 
-/* ---- schedule-import jobs (sim_jobs.c) ---- */
+/* ---- schedule-import jobs (sim_jobs.c; inside: sim_jobs_int.h) ---- */
 
 /** What cxw_sim_jobs_submit did. */
 typedef enum {
