@@ -4,12 +4,11 @@
  *        HTTP front end. Not part of the cxw library; only src/sim/ uses it.
  *
  * Data path of one request: sim_http.c (MHD access handler, dispatch table;
- * the handlers live in the files sim_req.h lists) → faults decided up front (drop, rate limit, error) → handler → the answer
- * is queued at once or parked on the latency timer (sim_delay.c), which
- * resumes the suspended connection when its time comes. All state the
- * handlers share lives in cxw_sim_t (sim_state.c): atomics for counters and
- * runtime knobs, striped locks for contacts and idempotency keys, a
- * read-write lock for tokens.
+ * the handlers live in the files sim_req.h lists) → faults decided up front (drop, rate
+ * limit, error) → handler → the answer is queued at once or parked on the latency timer
+ * (sim_delay.c), which resumes the suspended connection when its time comes. All state
+ * the handlers share lives in cxw_sim_t (sim_state.c): atomics for counters and runtime
+ * knobs, striped locks for contacts and idempotency keys, a read-write lock for tokens.
  */
 #ifndef CXONE_SIM_H
 #define CXONE_SIM_H
@@ -77,6 +76,8 @@ typedef struct cxw_sim_opts {
         double job_fail_rate;
         char webhook_url[1025]; /**< "" = no webhooks */
         char webhook_secret[CXW_SIM_CRED_MAX + 1];
+        const char *tls_cert; /**< --tls-cert FILE; NULL = plain HTTP */
+        const char *tls_key;  /**< --tls-key FILE */
 } cxw_sim_opts_t;
 
 /** A string-keyed hash table (on cxw_hmap). Not thread-safe; callers lock. */
@@ -154,6 +155,10 @@ typedef struct cxw_sim {
         unsigned issued_n;     /**< tokens issued so far (ring position) */
         int64_t tokens_swept_ms;
         cxw_sim_map_t *known; /**< --contacts-file ids, read-only; NULL = all */
+
+        /** The daemon, for its connection counts; NULL until it runs (a
+         *  request may come before cxw_sim_http_start() returns). */
+        _Atomic(cxw_httpd_t *) httpd;
 
         cxw_sim_delay_t *delay;
         cxw_sim_jobs_t *jobs;       /**< schedule-import jobs (sim_jobs.c) */
@@ -384,9 +389,11 @@ void cxw_sim_webhook_destroy(cxw_sim_webhook_t *w);
 /* ---- HTTP front end (sim_http.c) ---- */
 
 /**
- * @brief Starts the cxw_httpd daemon for sim on opts->addr:opts->port.
- * @returns the daemon (free with cxw_httpd_stop()), or NULL with a message
- *          in errstr; *port_out gets the port actually bound.
+ * @brief Starts the cxw_httpd daemon for sim on opts->addr:opts->port
+ *        (HTTPS with opts->tls_cert and tls_key) and sets sim->httpd.
+ * @returns the daemon (free with cxw_httpd_stop(), after clearing
+ *          sim->httpd), or NULL with a message in errstr; *port_out gets
+ *          the port actually bound.
  */
 cxw_httpd_t *cxw_sim_http_start(cxw_sim_t *sim, uint16_t *port_out, char *errstr,
                                 size_t errstr_size);

@@ -283,6 +283,8 @@ cxw_httpd_t *cxw_sim_http_start(cxw_sim_t *sim, uint16_t *port_out, char *errstr
             .suspend_resume = true,
             .limits = {.max_connections = 4096, .backlog = 1024, .timeout_s = 60},
             .log_tag = "mhd",
+            .tls_cert_file = o->tls_cert,
+            .tls_key_file = o->tls_key,
             .begin = begin,
             .serve = serve,
             .end = end,
@@ -292,7 +294,9 @@ cxw_httpd_t *cxw_sim_http_start(cxw_sim_t *sim, uint16_t *port_out, char *errstr
 
         snprintf(listen, sizeof(listen), "%s:%u", o->addr, (unsigned)o->port);
         h = cxw_httpd_start(&cfg, errstr, errstr_size);
-        if (h)
+        if (h) {
                 *port_out = (uint16_t)cxw_httpd_port(h);
+                atomic_store(&sim->httpd, h);
+        }
         return h;
 }

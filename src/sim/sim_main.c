@@ -3,6 +3,7 @@
 
 #include "cxone/base/log.h"
 #include "cxone/base/util.h"
+#include "cxone/io/pem.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #define EXIT_USAGE 2
 
@@ -28,7 +30,7 @@ static const char usage[] =
     "and faults on flags. See docs/cxone-sim.md.\n"
     "\n"
     "  --listen HOST:PORT          IPv4 address or localhost; PORT 0 picks a free\n"
-    "                              port. Prints 'listening on http://HOST:PORT'.\n"
+    "                              port. Prints 'listening on http(s)://HOST:PORT'.\n"
     "  --client-id ID              OAuth client id (default test-client)\n"
     "  --client-secret S           OAuth client secret (default test-secret)\n"
     "  --token-ttl SECONDS         expires_in of issued tokens (default 3600)\n"
@@ -50,6 +52,8 @@ static const char usage[] =
     "  --job-fail-rate R           fraction 0..1 of import jobs that end FAILED\n"
     "  --webhook-url URL           POST finished jobs to http://127.0.0.1:PORT/path\n"
     "  --webhook-secret S          HMAC-SHA256 key signing them (needs --webhook-url)\n"
+    "  --tls-cert FILE             serve HTTPS with this PEM certificate (chain)\n"
+    "  --tls-key FILE              and its unencrypted PEM key; both or neither\n"
     "  --threads N                 HTTP worker threads (default 2)\n"
     "  --seed N                    random seed, to repeat a fault run\n"
     "  --log-level LEVEL           error, warn, info (default) or debug\n"
@@ -80,6 +84,8 @@ enum {
         OPT_WEBHOOK_URL,
         OPT_WEBHOOK_SECRET,
         OPT_SEED,
+        OPT_TLS_CERT,
+        OPT_TLS_KEY,
         OPT_LOG_LEVEL,
         OPT_HELP,
         OPT_VERSION,
@@ -109,6 +115,8 @@ static const struct option long_opts[] = {
     {"webhook-url", required_argument, NULL, OPT_WEBHOOK_URL},
     {"webhook-secret", required_argument, NULL, OPT_WEBHOOK_SECRET},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -388,6 +396,12 @@ static int parse_args(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                         /* 0 would mean "from the clock": map it to a fixed seed. */
                         o->seed = i64 ? (uint64_t)i64 : 0x5EEDULL;
                         break;
+                case OPT_TLS_CERT:
+                        o->tls_cert = optarg;
+                        break;
+                case OPT_TLS_KEY:
+                        o->tls_key = optarg;
+                        break;
                 case OPT_LOG_LEVEL:
                         if (cxw_log_set_level(optarg) != 0) {
                                 snprintf(
@@ -436,6 +450,10 @@ static int parse_args(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                          "--webhook-url and --webhook-secret go together");
                 return -1;
         }
+        if (!o->tls_cert != !o->tls_key) {
+                snprintf(errstr, errstr_size, "--tls-cert and --tls-key go together");
+                return -1;
+        }
         return 0;
 }
 
@@ -460,6 +478,7 @@ int main(int argc, char **argv)
         cxw_httpd_t *d = NULL;
         sigset_t set;
         uint16_t port = 0;
+        const char *scheme;
         int rc, sig = 0, exit_code = 1;
         bool curl_ready = false;
 
@@ -486,6 +505,20 @@ int main(int argc, char **argv)
         }
         curl_ready = true;
 
+        if (opts.tls_cert) {
+                /* Checked here, so that a bad file is a bad value (exit 2)
+                 * with its reason, not a failure to listen. */
+                char *cert = NULL, *key = NULL;
+                if (cxw_pem_load_pair("--tls-cert/--tls-key:", opts.tls_cert,
+                                      opts.tls_key, &cert, &key, errstr,
+                                      sizeof(errstr)) != 0) {
+                        exit_code = EXIT_USAGE;
+                        goto fail;
+                }
+                free(cert);
+                OPENSSL_cleanse(key, strlen(key));
+                free(key);
+        }
         sim = cxw_sim_new(&opts, errstr, sizeof(errstr));
         if (!sim) {
                 /* Out of memory, or a bad --contacts-file: a bad value. */
@@ -507,13 +540,13 @@ int main(int argc, char **argv)
         if (!d)
                 goto fail;
 
-        printf("listening on http://%s:%u\n", opts.host, (unsigned)port);
+        scheme = opts.tls_cert ? "https" : "http";
+        printf("listening on %s://%s:%u\n", scheme, opts.host, (unsigned)port);
         fflush(stdout);
-        CXW_INFO(
-            "sim",
-            "listening on http://%s:%u (threads %d, rate limit %g/s, latency %lld ms)",
-            opts.host, (unsigned)port, opts.threads, opts.rate_limit,
-            (long long)opts.latency_ms);
+        CXW_INFO("sim",
+                 "listening on %s://%s:%u (threads %d, rate limit %g/s, latency %lld ms)",
+                 scheme, opts.host, (unsigned)port, opts.threads, opts.rate_limit,
+                 (long long)opts.latency_ms);
 
         while (sig != SIGINT && sig != SIGTERM) {
                 if (sigwait(&set, &sig) != 0)
@@ -528,6 +561,7 @@ int main(int argc, char **argv)
                 struct timespec ts = {0, 10 * 1000000L};
                 nanosleep(&ts, NULL);
         }
+        atomic_store(&sim->httpd, NULL);
         cxw_httpd_stop(d);
         /* No request left: stop finishing jobs, then stop sending webhooks. */
         cxw_sim_jobs_stop(sim->jobs);
