@@ -41,6 +41,19 @@
 #define CXW_SIM_STRIPES         64
 #define CXW_SIM_STATUS_MAX      600
 
+/** Longest custom-field value accepted, in characters (cxone profile). */
+#define CXW_SIM_FIELD_VALUE_MAX 1024
+/** Body limit of a custom-fields PUT. */
+#define CXW_SIM_FIELDS_BODY_MAX (512 * 1024)
+/** Longest URL kept (--webhook-url, --dfo-base-url, the sim's base URL). */
+#define CXW_SIM_URL_MAX 1024
+
+/** Which API shape the sim serves. */
+typedef enum {
+        CXW_SIM_PROFILE_SEED = 0, /**< the seeds' shape (DESIGN.md), the default */
+        CXW_SIM_PROFILE_CXONE,    /**< the real platform's: discovery, DFO */
+} cxw_sim_profile_t;
+
 /** How a 429 tells the client when to come back. */
 typedef enum {
         CXW_SIM_RETRY_SECONDS = 0,
@@ -78,6 +91,17 @@ typedef struct cxw_sim_opts {
         char webhook_secret[CXW_SIM_CRED_MAX + 1];
         const char *tls_cert; /**< --tls-cert FILE; NULL = plain HTTP */
         const char *tls_key;  /**< --tls-key FILE */
+
+        /* The cxone profile (--profile cxone). */
+        cxw_sim_profile_t profile;
+        char tenant_id[CXW_SIM_ID_MAX + 1];
+        char area[64];
+        char domain[256];
+        char dfo_base_url[CXW_SIM_URL_MAX + 1]; /**< "" = the sim's own base URL */
+        char access_key_id[CXW_SIM_CRED_MAX + 1];
+        char access_key_secret[CXW_SIM_CRED_MAX + 1];
+        char *idents[CXW_SIM_FIELDS_MAX]; /**< --custom-fields; owned by main() */
+        size_t n_idents;
 } cxw_sim_opts_t;
 
 /** A string-keyed hash table (on cxw_hmap). Not thread-safe; callers lock. */
@@ -159,11 +183,30 @@ typedef struct cxw_sim {
         /** The daemon, for its connection counts; NULL until it runs (a
          *  request may come before cxw_sim_http_start() returns). */
         _Atomic(cxw_httpd_t *) httpd;
+        /** "http(s)://HOST:PORT", written once the port is known, before
+         *  base_ready is set; readers check base_ready first. */
+        char base_url[128];
+        atomic_bool base_ready;
+        unsigned char jwt_key[32]; /**< signs id_tokens; random per process */
 
         cxw_sim_delay_t *delay;
         cxw_sim_jobs_t *jobs;       /**< schedule-import jobs (sim_jobs.c) */
         cxw_sim_webhook_t *webhook; /**< NULL without --webhook-url */
 } cxw_sim_t;
+
+/* ---- the command line (sim_options.c) ---- */
+
+/**
+ * @brief Reads the command line into o (defaults first).
+ * @returns 0 to run, 1 when --help/--version was answered (printed), -1 on
+ *          a bad flag or value, with the reason in errstr (never a secret).
+ * @remark Free o's lists with cxw_sim_opts_free(), whatever it returned.
+ */
+int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
+                       size_t errstr_size);
+
+/** @brief Frees the lists held by o (not o itself). */
+void cxw_sim_opts_free(cxw_sim_opts_t *o);
 
 /* ---- map (sim_map.c) ---- */
 

@@ -28,47 +28,110 @@
 #include <strings.h>
 #include <time.h>
 
-/* The dispatch table. New endpoints are one line each. Every /api/ path gets
- * the faults, the rate limit and the latency. */
-static const cxw_sim_route_t routes[] = {
-    {"POST", "/oauth/token", false, CXW_SIM_TOKEN_BODY_MAX, cxw_sim_on_token},
-    {"PATCH", "/api/v2/contacts/", true, CXW_SIM_PATCH_BODY_MAX,
-     cxw_sim_on_patch_contact},
+/* The dispatch tables, one per profile. New endpoints are one line each.
+ * Every path under a profile's API prefix gets the faults, the rate limit
+ * and the latency; /_sim/ is the same in both. */
+#define SIM_CONTROL_ROUTES                                                               \
+        {"GET", "/_sim/stats", false, 0, cxw_sim_on_stats, NULL},                        \
+            {"GET", "/_sim/tokens", false, 0, cxw_sim_on_tokens, NULL},                  \
+            {"GET", "/_sim/contacts/", true, 0, cxw_sim_on_sim_contact, NULL},           \
+            {"GET", "/_sim/jobs/", true, 0, cxw_sim_on_sim_job, NULL},                   \
+            {"GET", "/_sim/config", false, 0, cxw_sim_on_config_get, NULL},              \
+            {"POST",                                                                     \
+             "/_sim/config",                                                             \
+             false,                                                                      \
+             CXW_SIM_CONFIG_BODY_MAX,                                                    \
+             cxw_sim_on_config_set,                                                      \
+             NULL},                                                                      \
+        {                                                                                \
+                "POST", "/_sim/reset", false, 0, cxw_sim_on_reset, NULL                  \
+        }
+
+static const cxw_sim_route_t seed_routes[] = {
+    {"POST", "/oauth/token", false, CXW_SIM_TOKEN_BODY_MAX, cxw_sim_on_token, NULL},
+    {"PATCH", "/api/v2/contacts/", true, CXW_SIM_PATCH_BODY_MAX, cxw_sim_on_patch_contact,
+     NULL},
     {"POST", "/api/v2/wfm/schedules/import", false, CXW_SIM_IMPORT_BODY_MAX,
-     cxw_sim_on_schedule_import},
-    {"GET", "/api/v2/wfm/async-jobs/", true, 0, cxw_sim_on_async_job},
-    {"GET", "/_sim/stats", false, 0, cxw_sim_on_stats},
-    {"GET", "/_sim/tokens", false, 0, cxw_sim_on_tokens},
-    {"GET", "/_sim/contacts/", true, 0, cxw_sim_on_sim_contact},
-    {"GET", "/_sim/jobs/", true, 0, cxw_sim_on_sim_job},
-    {"GET", "/_sim/config", false, 0, cxw_sim_on_config_get},
-    {"POST", "/_sim/config", false, CXW_SIM_CONFIG_BODY_MAX, cxw_sim_on_config_set},
-    {"POST", "/_sim/reset", false, 0, cxw_sim_on_reset},
+     cxw_sim_on_schedule_import, NULL},
+    {"GET", "/api/v2/wfm/async-jobs/", true, 0, cxw_sim_on_async_job, NULL},
+    SIM_CONTROL_ROUTES,
 };
-#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
-static bool path_matches(const cxw_sim_route_t *rt, const char *url)
+static const cxw_sim_route_t cxone_routes[] = {
+    {"GET", "/.well-known/openid-configuration", false, 0, cxw_sim_on_openid_config,
+     NULL},
+    {"GET", "/.well-known/cxone-configuration", false, 0, cxw_sim_on_cxone_config, NULL},
+    {"POST", "/auth/token", false, CXW_SIM_TOKEN_BODY_MAX, cxw_sim_on_auth_token, NULL},
+    {"GET", "/dfo/3.0/customers/custom-field-definitions", false, 0,
+     cxw_sim_on_field_definitions, NULL},
+    {"PUT", "/dfo/3.0/customers/", true, CXW_SIM_FIELDS_BODY_MAX,
+     cxw_sim_on_custom_fields, "/custom-fields"},
+    SIM_CONTROL_ROUTES,
+};
+
+/* A profile's routes and the prefixes of its API (faults, latency,
+ * concurrency, counted) and of its token endpoint (counted). */
+typedef struct profile {
+        const cxw_sim_route_t *routes;
+        size_t n_routes;
+        const char *api_prefix;
+        const char *auth_prefix;
+} profile_t;
+
+static const profile_t profiles[] = {
+    [CXW_SIM_PROFILE_SEED] = {seed_routes, sizeof(seed_routes) / sizeof(seed_routes[0]),
+                              "/api/", "/oauth/"},
+    [CXW_SIM_PROFILE_CXONE] = {cxone_routes,
+                               sizeof(cxone_routes) / sizeof(cxone_routes[0]), "/dfo/",
+                               "/auth/"},
+};
+
+/* Whether url is rt's path; for a {param} route, the parameter's start and
+ * length go to *param and *param_len. */
+static bool path_matches(const cxw_sim_route_t *rt, const char *url, const char **param,
+                         size_t *param_len)
 {
-        size_t n = strlen(rt->path);
+        size_t n = strlen(rt->path), rest, slen;
 
-        if (rt->param)
-                return strncmp(url, rt->path, n) == 0;
-        return strcmp(url, rt->path) == 0;
+        if (!rt->param)
+                return strcmp(url, rt->path) == 0;
+        if (strncmp(url, rt->path, n) != 0)
+                return false;
+        *param = url + n;
+        rest = strlen(*param);
+        if (!rt->suffix) { /* the rest of the path, whatever it holds */
+                *param_len = rest;
+                return true;
+        }
+        /* PREFIX{param}SUFFIX: one non-empty segment between them. */
+        slen = strlen(rt->suffix);
+        if (rest <= slen || strcmp(*param + rest - slen, rt->suffix) != 0 ||
+            memchr(*param, '/', rest - slen))
+                return false;
+        *param_len = rest - slen;
+        return true;
 }
 
 /* Finds the route for method and url; fills r->route, path_known, param and
  * the Allow list for a 405. */
-static void route_request(cxw_sim_req_t *r, const char *method, const char *url)
+static void route_request(const profile_t *pf, cxw_sim_req_t *r, const char *method,
+                          const char *url)
 {
-        size_t allow_len = 0;
+        size_t allow_len = 0, plen = 0;
+        const char *p = NULL;
 
-        for (size_t i = 0; i < N_ROUTES; i++) {
-                const cxw_sim_route_t *rt = &routes[i];
-                if (!path_matches(rt, url))
+        for (size_t i = 0; i < pf->n_routes; i++) {
+                const cxw_sim_route_t *rt = &pf->routes[i];
+                const char *rp = NULL;
+                size_t rlen = 0;
+
+                if (!path_matches(rt, url, &rp, &rlen))
                         continue;
                 r->path_known = true;
                 if (strcmp(method, rt->method) == 0) {
                         r->route = rt;
+                        p = rp;
+                        plen = rlen;
                         break;
                 }
                 allow_len += (size_t)snprintf(r->hdr_value + allow_len,
@@ -78,9 +141,11 @@ static void route_request(cxw_sim_req_t *r, const char *method, const char *url)
                         allow_len = sizeof(r->hdr_value) - 1;
         }
         if (r->route && r->route->param) {
-                const char *p = url + strlen(r->route->path);
-                r->param_too_long =
-                    cxw_strlcpy(r->param, p, sizeof(r->param)) >= sizeof(r->param);
+                size_t keep = plen < sizeof(r->param) ? plen : sizeof(r->param) - 1;
+
+                r->param_too_long = plen >= sizeof(r->param);
+                memcpy(r->param, p, keep);
+                r->param[keep] = '\0';
         }
         if (r->route)
                 r->hdr_value[0] = '\0';
@@ -130,7 +195,10 @@ static enum MHD_Result send_answer(cxw_sim_t *sim, cxw_sim_req_t *r)
         const char *headers[] = {r->hdr_name, r->hdr_value, NULL};
         enum MHD_Result ret;
 
-        if (r->resp) {
+        if (r->empty) {
+                ret = cxw_httpd_reply(r->http, r->status, NULL, "", 0, CXW_HTTPD_STATIC,
+                                      headers);
+        } else if (r->resp) {
                 char *resp = r->resp;
 
                 r->resp = NULL; /* now the daemon's */
@@ -144,6 +212,15 @@ static enum MHD_Result send_answer(cxw_sim_t *sim, cxw_sim_req_t *r)
         if (r->is_api || r->is_oauth)
                 cxw_sim_count_status(sim, r->status);
         return ret;
+}
+
+void cxw_sim_answer_empty(cxw_sim_req_t *r, unsigned status)
+{
+        free(r->resp);
+        r->resp = NULL;
+        r->resp_len = 0;
+        r->status = status;
+        r->empty = true;
 }
 
 const char *cxw_sim_header(cxw_sim_req_t *r, const char *name)
@@ -161,6 +238,12 @@ static void answer_rate_limited(cxw_sim_t *sim, cxw_sim_req_t *r, int64_t wait_m
         if (secs < 1)
                 secs = 1;
         atomic_fetch_add(&sim->rate_limited, 1);
+        if (sim->opts->profile == CXW_SIM_PROFILE_CXONE) {
+                /* The real platform promises no Retry-After, in a header or
+                 * in the body: the client must find its own pace. */
+                cxw_sim_answer_error(r, 429, "rate limit exceeded");
+                return;
+        }
         if (sim->opts->retry_after == CXW_SIM_RETRY_SECONDS) {
                 snprintf(buf, sizeof(buf), "%lld", (long long)secs);
                 cxw_sim_set_header(r, MHD_HTTP_HEADER_RETRY_AFTER, buf);
@@ -211,15 +294,16 @@ static enum MHD_Result begin(void *opaque, cxw_httpd_req_t *http, const char *me
                              const char *url)
 {
         cxw_sim_t *sim = opaque;
+        const profile_t *pf = &profiles[sim->opts->profile];
         cxw_sim_req_t *r = calloc(1, sizeof(*r));
 
         if (!r)
                 return MHD_NO;
         http->state = r;
         r->http = http;
-        r->is_api = strncmp(url, "/api/", 5) == 0;
-        r->is_oauth = strncmp(url, "/oauth/", 7) == 0;
-        route_request(r, method, url);
+        r->is_api = strncmp(url, pf->api_prefix, strlen(pf->api_prefix)) == 0;
+        r->is_oauth = strncmp(url, pf->auth_prefix, strlen(pf->auth_prefix)) == 0;
+        route_request(pf, r, method, url);
         if (r->is_api || r->is_oauth)
                 atomic_fetch_add(&sim->requests_total, 1);
         if (r->is_api) {

@@ -85,7 +85,7 @@ static long form_decode(const char *in, size_t len, char *out, size_t size)
         return (long)n;
 }
 
-static bool same_secret(const char *a, size_t alen, const char *b)
+bool cxw_sim_same_secret(const char *a, size_t alen, const char *b)
 {
         size_t blen = strlen(b);
 
@@ -93,38 +93,44 @@ static bool same_secret(const char *a, size_t alen, const char *b)
 }
 
 /* HTTP Basic client authentication (RFC 6749 2.3.1: id and secret are
- * form-urlencoded before base64). */
-static bool basic_auth_ok(cxw_sim_t *sim, cxw_sim_req_t *r)
+ * form-urlencoded before base64; raw_too: or sent as they are). */
+cxw_sim_basic_t cxw_sim_client_basic(cxw_sim_t *sim, cxw_sim_req_t *r, bool raw_too)
 {
         char decoded[6 * CXW_SIM_CRED_MAX + 8];
         char id[CXW_SIM_CRED_MAX + 1], secret[CXW_SIM_CRED_MAX + 1];
         const char *h = cxw_sim_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+        const cxw_sim_opts_t *o = sim->opts;
         long n, idlen, seclen;
         char *colon;
 
         if (!h || strncasecmp(h, "Basic ", 6) != 0)
-                return false;
+                return CXW_SIM_BASIC_ABSENT;
         h += 6;
         while (*h == ' ')
                 h++;
         n = b64_decode(h, decoded, sizeof(decoded));
         if (n < 0 || memchr(decoded, '\0', (size_t)n))
-                return false;
+                return CXW_SIM_BASIC_WRONG;
         colon = strchr(decoded, ':');
         if (!colon)
-                return false;
+                return CXW_SIM_BASIC_WRONG;
+        /* Evaluate both, so the time taken does not say which one was wrong. */
+        if (raw_too &&
+            (cxw_sim_same_secret(decoded, (size_t)(colon - decoded), o->client_id) &
+             cxw_sim_same_secret(colon + 1, strlen(colon + 1), o->client_secret)))
+                return CXW_SIM_BASIC_OK;
         idlen = form_decode(decoded, (size_t)(colon - decoded), id, sizeof(id));
         seclen = form_decode(colon + 1, strlen(colon + 1), secret, sizeof(secret));
         if (idlen < 0 || seclen < 0)
-                return false;
-        /* Evaluate both, so the time taken does not say which one was wrong. */
-        return same_secret(id, (size_t)idlen, sim->opts->client_id) &
-               same_secret(secret, (size_t)seclen, sim->opts->client_secret);
+                return CXW_SIM_BASIC_WRONG;
+        return (cxw_sim_same_secret(id, (size_t)idlen, o->client_id) &
+                cxw_sim_same_secret(secret, (size_t)seclen, o->client_secret))
+                   ? CXW_SIM_BASIC_OK
+                   : CXW_SIM_BASIC_WRONG;
 }
 
-/* The decoded value of key in a form body, into out. @returns true if found. */
-static bool form_get(const char *body, size_t len, const char *key, char *out,
-                     size_t size, bool *malformed)
+bool cxw_sim_form_get(const char *body, size_t len, const char *key, char *out,
+                      size_t size, bool *malformed)
 {
         const char *p = body, *end = body + len;
         char name[64];
@@ -170,15 +176,15 @@ void cxw_sim_on_token(cxw_sim_t *sim, cxw_sim_req_t *r)
                                       "simulated token endpoint failure");
                 return;
         }
-        if (!basic_auth_ok(sim, r)) {
+        if (cxw_sim_client_basic(sim, r, false) != CXW_SIM_BASIC_OK) {
                 atomic_fetch_add(&sim->token_rejects, 1);
                 cxw_sim_set_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                    "Basic realm=\"cxone-sim\"");
                 cxw_sim_answer_error(r, 401, "invalid_client");
                 return;
         }
-        if (!form_get(r->http->body ? r->http->body : "", r->http->len, "grant_type",
-                      grant, sizeof(grant), &malformed)) {
+        if (!cxw_sim_form_get(r->http->body ? r->http->body : "", r->http->len,
+                              "grant_type", grant, sizeof(grant), &malformed)) {
                 atomic_fetch_add(&sim->token_rejects, 1);
                 cxw_sim_answer_error2(r, 400, "invalid_request", "error_description",
                                       "grant_type missing");

@@ -14,6 +14,9 @@
  *                  schedule imports, async-job polls.
  *   sim_control.c  the /_sim/ endpoints: stats, tokens, contacts, jobs,
  *                  runtime configuration, reset.
+ *   sim_cxone_auth.c    the cxone profile's discovery documents and
+ *                       POST /auth/token (password grant, id_token).
+ *   sim_cxone_fields.c  the cxone profile's DFO custom fields.
  */
 #ifndef CXONE_SIM_REQ_H
 #define CXONE_SIM_REQ_H
@@ -32,6 +35,9 @@ typedef struct cxw_sim_route {
         bool param;       /**< the rest of the path is one parameter */
         size_t body_max;  /**< 0 = any body is read and ignored */
         cxw_sim_handler_fn fn;
+        /** NULL, or what follows {param} (one path segment then): the path
+         *  is PREFIX{param}SUFFIX */
+        const char *suffix;
 } cxw_sim_route_t;
 
 /** One request, from its headers to its answer. */
@@ -47,6 +53,7 @@ struct cxw_sim_req {
 
         /* The answer. */
         unsigned status;
+        bool empty; /**< no body, no Content-Type (a 204) */
         char *resp;
         size_t resp_len;
         const char *hdr_name; /**< one extra header: Retry-After, Allow, ... */
@@ -64,6 +71,9 @@ void cxw_sim_answer_error2(cxw_sim_req_t *r, unsigned status, const char *messag
 
 /** @brief Answers {"error": message}. */
 void cxw_sim_answer_error(cxw_sim_req_t *r, unsigned status, const char *message);
+
+/** @brief Answers status without a body (a 204). */
+void cxw_sim_answer_empty(cxw_sim_req_t *r, unsigned status);
 
 /** @brief Sets the one extra header of the answer (name is static, value copied). */
 void cxw_sim_set_header(cxw_sim_req_t *r, const char *name, const char *value);
@@ -87,6 +97,46 @@ void cxw_sim_on_patch_contact(cxw_sim_t *sim, cxw_sim_req_t *r);
 void cxw_sim_on_schedule_import(cxw_sim_t *sim, cxw_sim_req_t *r);
 /** @brief GET /api/v2/wfm/async-jobs/{jobId} */
 void cxw_sim_on_async_job(cxw_sim_t *sim, cxw_sim_req_t *r);
+
+/* ---- credentials shared by both profiles (sim_oauth.c) ---- */
+
+/** What a request's HTTP Basic client authentication says. */
+typedef enum {
+        CXW_SIM_BASIC_ABSENT = 0, /**< no "Authorization: Basic" header */
+        CXW_SIM_BASIC_OK,         /**< the sim's client id and secret */
+        CXW_SIM_BASIC_WRONG,      /**< present, malformed or wrong */
+} cxw_sim_basic_t;
+
+/**
+ * @brief Checks HTTP Basic client authentication against --client-id and
+ *        --client-secret: id and secret form-urlencoded before base64 (RFC
+ *        6749 2.3.1), and with raw_too also as they are.
+ */
+cxw_sim_basic_t cxw_sim_client_basic(cxw_sim_t *sim, cxw_sim_req_t *r, bool raw_too);
+
+/**
+ * @brief The form-decoded value of key in a form body, into out (size bytes).
+ * @returns true if the key is present; *malformed when its value cannot be
+ *          decoded or does not fit (out is "" then).
+ */
+bool cxw_sim_form_get(const char *body, size_t len, const char *key, char *out,
+                      size_t size, bool *malformed);
+
+/** @brief a[0..alen) == b, in time independent of where they differ. */
+bool cxw_sim_same_secret(const char *a, size_t alen, const char *b);
+
+/* ---- the cxone profile (sim_cxone_auth.c, sim_cxone_fields.c) ---- */
+
+/** @brief GET /.well-known/openid-configuration */
+void cxw_sim_on_openid_config(cxw_sim_t *sim, cxw_sim_req_t *r);
+/** @brief GET /.well-known/cxone-configuration?tenantId=ID */
+void cxw_sim_on_cxone_config(cxw_sim_t *sim, cxw_sim_req_t *r);
+/** @brief POST /auth/token (password grant with access keys) */
+void cxw_sim_on_auth_token(cxw_sim_t *sim, cxw_sim_req_t *r);
+/** @brief GET /dfo/3.0/customers/custom-field-definitions */
+void cxw_sim_on_field_definitions(cxw_sim_t *sim, cxw_sim_req_t *r);
+/** @brief PUT /dfo/3.0/customers/{customerId}/custom-fields */
+void cxw_sim_on_custom_fields(cxw_sim_t *sim, cxw_sim_req_t *r);
 
 /* ---- /_sim/ (sim_control.c) ---- */
 
