@@ -28,24 +28,18 @@
 #include <strings.h>
 #include <time.h>
 
-/* The dispatch tables, one per profile. New endpoints are one line each.
- * Every path under a profile's API prefix gets the faults, the rate limit
- * and the latency; /_sim/ is the same in both. */
-#define SIM_CONTROL_ROUTES                                                               \
-        {"GET", "/_sim/stats", false, 0, cxw_sim_on_stats, NULL},                        \
-            {"GET", "/_sim/tokens", false, 0, cxw_sim_on_tokens, NULL},                  \
-            {"GET", "/_sim/contacts/", true, 0, cxw_sim_on_sim_contact, NULL},           \
-            {"GET", "/_sim/jobs/", true, 0, cxw_sim_on_sim_job, NULL},                   \
-            {"GET", "/_sim/config", false, 0, cxw_sim_on_config_get, NULL},              \
-            {"POST",                                                                     \
-             "/_sim/config",                                                             \
-             false,                                                                      \
-             CXW_SIM_CONFIG_BODY_MAX,                                                    \
-             cxw_sim_on_config_set,                                                      \
-             NULL},                                                                      \
-        {                                                                                \
-                "POST", "/_sim/reset", false, 0, cxw_sim_on_reset, NULL                  \
-        }
+/* The dispatch tables: one per profile, then /_sim/, the same in both. New
+ * endpoints are one line each. Every path under a profile's API prefix gets
+ * the faults, the rate limit and the latency. */
+static const cxw_sim_route_t control_routes[] = {
+    {"GET", "/_sim/stats", false, 0, cxw_sim_on_stats, NULL},
+    {"GET", "/_sim/tokens", false, 0, cxw_sim_on_tokens, NULL},
+    {"GET", "/_sim/contacts/", true, 0, cxw_sim_on_sim_contact, NULL},
+    {"GET", "/_sim/jobs/", true, 0, cxw_sim_on_sim_job, NULL},
+    {"GET", "/_sim/config", false, 0, cxw_sim_on_config_get, NULL},
+    {"POST", "/_sim/config", false, CXW_SIM_CONFIG_BODY_MAX, cxw_sim_on_config_set, NULL},
+    {"POST", "/_sim/reset", false, 0, cxw_sim_on_reset, NULL},
+};
 
 static const cxw_sim_route_t seed_routes[] = {
     {"POST", "/oauth/token", false, CXW_SIM_TOKEN_BODY_MAX, cxw_sim_on_token, NULL},
@@ -54,7 +48,6 @@ static const cxw_sim_route_t seed_routes[] = {
     {"POST", "/api/v2/wfm/schedules/import", false, CXW_SIM_IMPORT_BODY_MAX,
      cxw_sim_on_schedule_import, NULL},
     {"GET", "/api/v2/wfm/async-jobs/", true, 0, cxw_sim_on_async_job, NULL},
-    SIM_CONTROL_ROUTES,
 };
 
 static const cxw_sim_route_t cxone_routes[] = {
@@ -66,7 +59,6 @@ static const cxw_sim_route_t cxone_routes[] = {
      cxw_sim_on_field_definitions, NULL},
     {"PUT", "/dfo/3.0/customers/", true, CXW_SIM_FIELDS_BODY_MAX,
      cxw_sim_on_custom_fields, "/custom-fields"},
-    SIM_CONTROL_ROUTES,
 };
 
 /* A profile's routes and the prefixes of its API (faults, latency,
@@ -119,9 +111,11 @@ static void route_request(const profile_t *pf, cxw_sim_req_t *r, const char *met
 {
         size_t allow_len = 0, plen = 0;
         const char *p = NULL;
+        size_t n_control = sizeof(control_routes) / sizeof(control_routes[0]);
 
-        for (size_t i = 0; i < pf->n_routes; i++) {
-                const cxw_sim_route_t *rt = &pf->routes[i];
+        for (size_t i = 0; i < pf->n_routes + n_control; i++) {
+                const cxw_sim_route_t *rt =
+                    i < pf->n_routes ? &pf->routes[i] : &control_routes[i - pf->n_routes];
                 const char *rp = NULL;
                 size_t rlen = 0;
 
