@@ -155,8 +155,10 @@ static void reject(cxw_sim_t *sim, cxw_sim_req_t *r, unsigned status, const char
 }
 
 /* The client: HTTP Basic (raw or form-urlencoded) or client_id and
- * client_secret in the body (RFC 6749 2.3.1), never both.
- * @returns true if authenticated; else the answer is set. */
+ * client_secret in the body (RFC 6749 2.3.1), never both: a client_secret in
+ * the body next to Basic is refused (a client_id alone is not a second
+ * method, and is ignored then). @returns true if authenticated; else the
+ * answer is set. */
 static bool client_ok(cxw_sim_t *sim, cxw_sim_req_t *r, const char *body, size_t len)
 {
         char id[CXW_SIM_CRED_MAX + 1], secret[CXW_SIM_CRED_MAX + 1];
@@ -166,7 +168,7 @@ static bool client_ok(cxw_sim_t *sim, cxw_sim_req_t *r, const char *body, size_t
                                            sizeof(secret), &secret_bad);
         cxw_sim_basic_t basic = cxw_sim_client_basic(sim, r, true);
 
-        if (basic != CXW_SIM_BASIC_ABSENT && (has_id || has_secret)) {
+        if (basic != CXW_SIM_BASIC_ABSENT && has_secret) {
                 reject(sim, r, 400, "invalid_request",
                        "more than one client authentication method");
                 return false;
