@@ -20,7 +20,7 @@ AKID='ak/id+=:%1'
 AKSECRET='ak+se/cr=et:%2'
 SIM_ARGS=(--profile cxone --tls-cert "$TLS_CERT" --tls-key "$TLS_KEY" --tenant-id "$TENANT"
   --access-key-id "$AKID" --access-key-secret "$AKSECRET"
-  --custom-fields first_name,last_name,email,crm_id)
+  --custom-fields "first_name,last_name,email,crm_id")
 
 # A sim with short tokens, for the expiry check (its own client).
 "$CXW_BIN/cxone-sim" --listen 127.0.0.1:0 "${SIM_ARGS[@]}" --client-id "$CID" \
@@ -218,7 +218,9 @@ log "$(tail -n 1 "$T/check.log")"
 log "usage errors"
 rc=0
 "$CXW_BIN/cxone-sim" --listen 127.0.0.1:0 --profile cxone --retry-after none >/dev/null 2>"$T/err" || rc=$?
-[ "$rc" = 2 ] && grep -q "Retry-After" "$T/err" || fail "--retry-after with --profile cxone: exit $rc"
+if [ "$rc" != 2 ] || ! grep -q "Retry-After" "$T/err"; then
+  fail "--retry-after with --profile cxone: exit $rc, $(cat "$T/err")"
+fi
 rc=0
 "$CXW_BIN/cxone-sim" --listen 127.0.0.1:0 --profile bogus >/dev/null 2>"$T/err" || rc=$?
 [ "$rc" = 2 ] || fail "--profile bogus: exit $rc"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # TLS helpers for the integration tests: a throw-away CA and a server
 # certificate for loopback, made with the openssl CLI. Source it (after
 # lib.sh or on its own) and call make_test_ca.
