@@ -59,7 +59,8 @@ first_line() {
 # start_kafka [PARTITIONS]: dev-kafka on loopback; exports KAFKA_BOOTSTRAP_SERVERS.
 start_kafka() {
   local parts=${1:-6}
-  "$CXW_BIN/cxonectl" dev-kafka --partitions "$parts" >"$T/kafka.out" 2>"$T/kafka.log" &
+  : >"$T/kafka.out" # emptied before, as in start_sim
+  "$CXW_BIN/cxonectl" dev-kafka --partitions "$parts" >>"$T/kafka.out" 2>"$T/kafka.log" &
   PIDS+=($!)
   KAFKA_BOOTSTRAP_SERVERS=$(first_line "$T/kafka.out" 30) || fail "dev-kafka did not start"
   export KAFKA_BOOTSTRAP_SERVERS
@@ -72,8 +73,9 @@ start_kafka() {
 start_kafka_ctl() {
   local parts=${1:-6}
   mkfifo "$T/kafka.ctl"
+  : >"$T/kafka.out"
   "$CXW_BIN/cxonectl" dev-kafka --partitions "$parts" --control <"$T/kafka.ctl" \
-    >"$T/kafka.out" 2>"$T/kafka.log" &
+    >>"$T/kafka.out" 2>"$T/kafka.log" &
   PIDS+=($!)
   exec 9>"$T/kafka.ctl" # held open: dev-kafka reads control lines until it closes
   KAFKA_BOOTSTRAP_SERVERS=$(first_line "$T/kafka.out" 30) || fail "dev-kafka did not start"
@@ -90,8 +92,11 @@ kafka_ctl() {
 
 # start_sim [ARGS...]: cxone-sim on a free loopback port; exports CXONE_BASE_URL.
 start_sim() {
+  # Emptied here, not by the background child's redirection, so a second sim
+  # in the same test never shows the first one's line.
+  : >"$T/sim.out"
   "$CXW_BIN/cxone-sim" --listen 127.0.0.1:0 --client-id "$CXONE_CLIENT_ID" \
-    --client-secret "$CXONE_CLIENT_SECRET" "$@" >"$T/sim.out" 2>"$T/sim.log" &
+    --client-secret "$CXONE_CLIENT_SECRET" "$@" >>"$T/sim.out" 2>"$T/sim.log" &
   SIM_PID=$!
   PIDS+=($SIM_PID)
   local line

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # test_sim_cxone_profile.sh: cxone-sim --profile cxone serves the real
 # platform's shapes over HTTPS (verified against a test CA): OIDC and
 # cxone-configuration discovery pointing back at the sim, the password grant

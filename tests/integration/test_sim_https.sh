@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: asan
 # test_sim_https.sh: cxone-sim --tls-cert/--tls-key serves HTTPS that a
 # client verifies against the test CA (and cannot verify without it), says
 # https:// in its listen line, refuses bad certificate or key files naming
