@@ -167,6 +167,8 @@ static void poll_done(const cxw_http_response_t *r, void *opaque)
         case CXW_RESULT_RATE_LIMITED: {
                 int64_t ra = cxw_retry_after_ms(r->retry_after, cxw_wall_ms(),
                                                 w->cfg->retry_max_delay_ms);
+                if (ra < 0 && w->cfg->rate_retry_after_missing_ms > 0)
+                        ra = w->cfg->rate_retry_after_missing_ms;
                 w->stats.http_429++;
                 worker_budget_429(w, CXW_CLASS_POLLS, ra, r->sent_ms);
                 break;
