@@ -3,13 +3,12 @@
  * @brief cxone-sim internals: options, shared state, the latency timer and the
  *        HTTP front end. Not part of the cxw library; only src/sim/ uses it.
  *
- * Data path of one request: sim_http.c (MHD access handler, dispatch table)
- * → faults decided up front (drop, rate limit, error) → handler → the answer
- * is queued at once or parked on the latency timer (sim_delay.c), which
- * resumes the suspended connection when its time comes. All state the
- * handlers share lives in cxw_sim_t (sim_state.c): atomics for counters and
- * runtime knobs, striped locks for contacts and idempotency keys, a
- * read-write lock for tokens.
+ * Data path of one request: sim_http.c (MHD access handler, dispatch table;
+ * the handlers live in the files sim_req.h lists) → faults decided up front (drop, rate
+ * limit, error) → handler → the answer is queued at once or parked on the latency timer
+ * (sim_delay.c), which resumes the suspended connection when its time comes. All state
+ * the handlers share lives in cxw_sim_t (sim_state.c): atomics for counters and runtime
+ * knobs, striped locks for contacts and idempotency keys, a read-write lock for tokens.
  */
 #ifndef CXONE_SIM_H
 #define CXONE_SIM_H
@@ -41,6 +40,19 @@
 #define CXW_SIM_IMPORT_BODY_MAX (4 * 1024 * 1024)
 #define CXW_SIM_STRIPES         64
 #define CXW_SIM_STATUS_MAX      600
+
+/** Longest custom-field value accepted, in characters (cxone profile). */
+#define CXW_SIM_FIELD_VALUE_MAX 1024
+/** Body limit of a custom-fields PUT. */
+#define CXW_SIM_FIELDS_BODY_MAX (512 * 1024)
+/** Longest URL kept (--webhook-url, --dfo-base-url, the sim's base URL). */
+#define CXW_SIM_URL_MAX 1024
+
+/** Which API shape the sim serves. */
+typedef enum {
+        CXW_SIM_PROFILE_SEED = 0, /**< the seeds' shape (DESIGN.md), the default */
+        CXW_SIM_PROFILE_CXONE,    /**< the real platform's: discovery, DFO */
+} cxw_sim_profile_t;
 
 /** How a 429 tells the client when to come back. */
 typedef enum {
@@ -77,6 +89,19 @@ typedef struct cxw_sim_opts {
         double job_fail_rate;
         char webhook_url[1025]; /**< "" = no webhooks */
         char webhook_secret[CXW_SIM_CRED_MAX + 1];
+        const char *tls_cert; /**< --tls-cert FILE; NULL = plain HTTP */
+        const char *tls_key;  /**< --tls-key FILE */
+
+        /* The cxone profile (--profile cxone). */
+        cxw_sim_profile_t profile;
+        char tenant_id[CXW_SIM_ID_MAX + 1];
+        char area[64];
+        char domain[256];
+        char dfo_base_url[CXW_SIM_URL_MAX + 1]; /**< "" = the sim's own base URL */
+        char access_key_id[CXW_SIM_CRED_MAX + 1];
+        char access_key_secret[CXW_SIM_CRED_MAX + 1];
+        char *idents[CXW_SIM_FIELDS_MAX]; /**< --custom-fields; owned by main() */
+        size_t n_idents;
 } cxw_sim_opts_t;
 
 /** A string-keyed hash table (on cxw_hmap). Not thread-safe; callers lock. */
@@ -155,10 +180,33 @@ typedef struct cxw_sim {
         int64_t tokens_swept_ms;
         cxw_sim_map_t *known; /**< --contacts-file ids, read-only; NULL = all */
 
+        /** The daemon, for its connection counts; NULL until it runs (a
+         *  request may come before cxw_sim_http_start() returns). */
+        _Atomic(cxw_httpd_t *) httpd;
+        /** "http(s)://HOST:PORT", written once the port is known, before
+         *  base_ready is set; readers check base_ready first. */
+        char base_url[128];
+        atomic_bool base_ready;
+        unsigned char jwt_key[32]; /**< signs id_tokens; random per process */
+
         cxw_sim_delay_t *delay;
         cxw_sim_jobs_t *jobs;       /**< schedule-import jobs (sim_jobs.c) */
         cxw_sim_webhook_t *webhook; /**< NULL without --webhook-url */
 } cxw_sim_t;
+
+/* ---- the command line (sim_options.c) ---- */
+
+/**
+ * @brief Reads the command line into o (defaults first).
+ * @returns 0 to run, 1 when --help/--version was answered (printed), -1 on
+ *          a bad flag or value, with the reason in errstr (never a secret).
+ * @remark Free o's lists with cxw_sim_opts_free(), whatever it returned.
+ */
+int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
+                       size_t errstr_size);
+
+/** @brief Frees the lists held by o (not o itself). */
+void cxw_sim_opts_free(cxw_sim_opts_t *o);
 
 /* ---- map (sim_map.c) ---- */
 
@@ -301,7 +349,7 @@ void cxw_sim_delay_stop(cxw_sim_delay_t *d);
 /** @brief Frees the timer. @remark NULL-safe; stops it first if needed. */
 void cxw_sim_delay_destroy(cxw_sim_delay_t *d);
 
-/* ---- schedule-import jobs (sim_jobs.c) ---- */
+/* ---- schedule-import jobs (sim_jobs.c; inside: sim_jobs_int.h) ---- */
 
 /** What cxw_sim_jobs_submit did. */
 typedef enum {
@@ -384,9 +432,11 @@ void cxw_sim_webhook_destroy(cxw_sim_webhook_t *w);
 /* ---- HTTP front end (sim_http.c) ---- */
 
 /**
- * @brief Starts the cxw_httpd daemon for sim on opts->addr:opts->port.
- * @returns the daemon (free with cxw_httpd_stop()), or NULL with a message
- *          in errstr; *port_out gets the port actually bound.
+ * @brief Starts the cxw_httpd daemon for sim on opts->addr:opts->port
+ *        (HTTPS with opts->tls_cert and tls_key) and sets sim->httpd.
+ * @returns the daemon (free with cxw_httpd_stop(), after clearing
+ *          sim->httpd), or NULL with a message in errstr; *port_out gets
+ *          the port actually bound.
  */
 cxw_httpd_t *cxw_sim_http_start(cxw_sim_t *sim, uint16_t *port_out, char *errstr,
                                 size_t errstr_size);

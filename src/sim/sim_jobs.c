@@ -9,12 +9,9 @@
  * in due order, whoever finishes them, and that order decides which import
  * is "earlier" for conflicts.
  *
- * Finishing an import stores its shifts in a schedule index: "calendar\0agent"
- * → that agent's shifts in that calendar, each remembering the job that
- * imported it. A later import with an overlapping shift of the same agent in
- * the same calendar fails (conflictResolution FAIL), replaces the old shifts
- * (OVERWRITE, and AUTO_RESOLVE: the simulator resolves a conflict in favour of
- * the newer import) or leaves its own conflicting entries out (SKIP).
+ * Finishing an import stores its shifts in the schedule index
+ * (sim_schedule_index.c), which decides conflicts; the request was read into
+ * the job when it was submitted (sim_job_request.c).
  *
  * Memory is bounded: at most JOBS_MAX jobs and ENTRIES_MAX parsed entries
  * are held; to make room the oldest finished jobs are evicted, with their
@@ -24,15 +21,13 @@
  * One mutex guards everything here: imports are rare next to contact
  * PATCHes, and a poll is a map lookup.
  */
-#include "sim.h"
+#include "sim_jobs_int.h"
 
 #include "cxone/base/heap.h"
 #include "cxone/base/log.h"
-#include "cxone/requests/schedules.h"
 #include "cxone/base/util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,58 +35,7 @@
 
 #define JOBS_MAX    100000
 #define ENTRIES_MAX 2000000
-#define TEXT_MAX    256 /* targetCalendarId, agentId, validationMode */
-#define ID_LEN      36  /* "job-" + 32 hex */
-
-typedef enum { ST_RUNNING = 0, ST_COMPLETED, ST_FAILED } job_status_t;
-typedef enum { RES_FAIL = 0, RES_OVERWRITE, RES_SKIP, RES_AUTO, RES__CNT } resolution_t;
-
-static const char *const status_names[] = {"IN_PROGRESS", "COMPLETED", "FAILED"};
-static const char *const resolution_names[] = {"FAIL", "OVERWRITE", "SKIP",
-                                               "AUTO_RESOLVE"};
-
-struct job;
-
-typedef struct shift {
-        int64_t start_ms, end_ms;
-        struct job *owner;
-} shift_t;
-
-/* One agent's shifts in one calendar (value of the agents map). */
-typedef struct agent {
-        shift_t *v;
-        size_t len, cap;
-} agent_t;
-
-/* One parsed schedule entry of a job. */
-typedef struct entry {
-        char *key; /* calendar '\0' agent */
-        size_t klen;
-        int64_t start_ms, end_ms;
-} entry_t;
-
-typedef struct job {
-        char id[ID_LEN + 1];
-        uint64_t seq;            /* creation order; breaks due-time ties */
-        struct job *prev, *next; /* creation order list */
-        job_status_t status;
-        resolution_t resolution;
-        bool will_fail;        /* --job-fail-rate drew this one */
-        char *calendar;        /* NULL if the request had none */
-        char *validation_mode; /* NULL if absent */
-        char *idem_key;        /* NULL if absent */
-        int64_t created_wall_ms;
-        int64_t duration_ms;
-        int64_t due_ms;           /* cxw_now_ms clock */
-        size_t n_request_entries; /* scheduleEntries in the request */
-        entry_t *entries;         /* parsed; NULL when invalid */
-        size_t n_entries;
-        size_t imported;
-        bool bad;      /* the request is invalid: the job will fail */
-        char *invalid; /* why (NULL if out of memory) */
-        const char *err_code;
-        char *err_msg;
-} job_t;
+#define ID_LEN      CXW_SIM_JOB_ID_LEN
 
 struct cxw_sim_jobs {
         cxw_sim_t *sim;
@@ -100,13 +44,13 @@ struct cxw_sim_jobs {
         pthread_t thread;
         bool started;
         bool stopping;
-        cxw_sim_map_t *by_id;  /* id → job_t */
-        cxw_sim_map_t *by_key; /* Idempotency-Key → job_t */
-        cxw_sim_map_t *agents; /* calendar '\0' agent → agent_t */
-        job_t *oldest, *newest;
+        cxw_sim_map_t *by_id;  /* id → cxw_sim_job_t */
+        cxw_sim_map_t *by_key; /* Idempotency-Key → cxw_sim_job_t */
+        cxw_sim_map_t *agents; /* calendar '\0' agent → cxw_sim_agent_t */
+        cxw_sim_job_t *oldest, *newest;
         size_t count;       /* jobs held */
         size_t entries;     /* parsed entries held over all jobs */
-        cxw_heap_t running; /* of job_t *, by (due_ms, seq) */
+        cxw_heap_t running; /* of cxw_sim_job_t *, by (due_ms, seq) */
         uint64_t next_seq;
 };
 
@@ -114,7 +58,8 @@ struct cxw_sim_jobs {
 
 static int job_cmp(const void *a, const void *b)
 {
-        const job_t *x = *(job_t *const *)a, *y = *(job_t *const *)b;
+        const cxw_sim_job_t *x = *(cxw_sim_job_t *const *)a,
+                            *y = *(cxw_sim_job_t *const *)b;
 
         if (x->due_ms != y->due_ms)
                 return x->due_ms < y->due_ms ? -1 : 1;
@@ -122,258 +67,15 @@ static int job_cmp(const void *a, const void *b)
 }
 
 /* The running job due first, or NULL. */
-static job_t *first_due(const cxw_sim_jobs_t *j)
+static cxw_sim_job_t *first_due(const cxw_sim_jobs_t *j)
 {
-        job_t **top = cxw_heap_top(&j->running);
+        cxw_sim_job_t **top = cxw_heap_top(&j->running);
 
         return top ? *top : NULL;
 }
 
-/* ---- the schedule index ---- */
-
-static void agent_free(void *p)
-{
-        agent_t *a = p;
-
-        if (!a)
-                return;
-        free(a->v);
-        free(a);
-}
-
-static int agent_add(cxw_sim_jobs_t *j, const entry_t *e, job_t *owner)
-{
-        agent_t *a = cxw_sim_map_get(j->agents, e->key, e->klen);
-
-        if (!a) {
-                a = calloc(1, sizeof(*a));
-                if (!a || cxw_sim_map_put(j->agents, e->key, e->klen, a) != 0) {
-                        free(a);
-                        return -1;
-                }
-        }
-        if (a->len == a->cap) {
-                size_t cap = a->cap ? a->cap * 2 : 4;
-                shift_t *v = realloc(a->v, cap * sizeof(*v));
-                if (!v)
-                        return -1;
-                a->v = v;
-                a->cap = cap;
-        }
-        a->v[a->len].start_ms = e->start_ms;
-        a->v[a->len].end_ms = e->end_ms;
-        a->v[a->len].owner = owner;
-        a->len++;
-        return 0;
-}
-
-static bool overlaps(const shift_t *s, const entry_t *e)
-{
-        return s->start_ms < e->end_ms && e->start_ms < s->end_ms;
-}
-
-/* Removes from e's agent the shifts of owner (any, if overlapping_only is
- * false) or the shifts of other jobs overlapping e (if it is true). Frees the
- * agent when it has none left. */
-static void agent_remove(cxw_sim_jobs_t *j, const entry_t *e, const job_t *owner,
-                         bool overlapping_only)
-{
-        agent_t *a = cxw_sim_map_get(j->agents, e->key, e->klen);
-        size_t keep = 0;
-
-        if (!a)
-                return;
-        for (size_t i = 0; i < a->len; i++) {
-                bool drop = overlapping_only
-                                ? a->v[i].owner != owner && overlaps(&a->v[i], e)
-                                : a->v[i].owner == owner;
-                if (!drop)
-                        a->v[keep++] = a->v[i];
-        }
-        a->len = keep;
-        if (a->len == 0)
-                agent_free(cxw_sim_map_remove(j->agents, e->key, e->klen));
-}
-
-/* The first shift of another job that e overlaps, or NULL. */
-static const shift_t *conflict_of(cxw_sim_jobs_t *j, const entry_t *e, const job_t *self)
-{
-        agent_t *a = cxw_sim_map_get(j->agents, e->key, e->klen);
-
-        for (size_t i = 0; a && i < a->len; i++) {
-                if (a->v[i].owner != self && overlaps(&a->v[i], e))
-                        return &a->v[i];
-        }
-        return NULL;
-}
-
-/* ---- jobs ---- */
-
-static void job_free(job_t *jb)
-{
-        if (!jb)
-                return;
-        for (size_t i = 0; i < jb->n_entries; i++)
-                free(jb->entries[i].key);
-        free(jb->entries);
-        free(jb->calendar);
-        free(jb->validation_mode);
-        free(jb->idem_key);
-        free(jb->invalid);
-        free(jb->err_msg);
-        free(jb);
-}
-
-static void set_invalid(job_t *jb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void set_invalid(job_t *jb, const char *fmt, ...)
-{
-        char msg[512];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        jb->bad = true;
-        free(jb->invalid);
-        jb->invalid = strdup(msg); /* NULL: the job still fails, reason shorter */
-}
-
-/* A string value of 1..TEXT_MAX bytes without NULs, or NULL. */
-static const char *short_text(json_t *v)
-{
-        const char *s = json_string_value(v);
-
-        if (!s || !*s || json_string_length(v) > TEXT_MAX ||
-            strlen(s) != json_string_length(v))
-                return NULL;
-        return s;
-}
-
-static int parse_time(json_t *v, int64_t *ms, const char **why)
-{
-        if (!json_is_string(v)) {
-                *why = "must be an RFC 3339 date-time string";
-                return -1;
-        }
-        return cxw_schedule_parse_time(json_string_value(v), json_string_length(v), ms,
-                                       why);
-}
-
-/* Reads the request into jb. Problems with the request make the job fail
- * later (VALIDATION_ERROR), as a real asynchronous import reports them.
- * @returns 0, or -1 when out of memory. */
-static int parse_request(job_t *jb, json_t *body)
-{
-        json_t *cal = json_object_get(body, "targetCalendarId");
-        json_t *mode = json_object_get(body, "validationMode");
-        json_t *res = json_object_get(body, "conflictResolution");
-        json_t *list = json_object_get(body, "scheduleEntries");
-        const char *cal_s = short_text(cal), *s;
-        size_t cal_len;
-
-        jb->n_request_entries = json_array_size(list);
-        if ((s = short_text(mode)) && !(jb->validation_mode = strdup(s)))
-                return -1;
-        if (!mode || json_is_null(mode)) {
-                set_invalid(jb, "validationMode is missing");
-                return 0;
-        }
-        if (!s) {
-                set_invalid(jb, "validationMode must be a string of 1-%d characters",
-                            TEXT_MAX);
-                return 0;
-        }
-        {
-                const char *r = json_string_value(res);
-                size_t i;
-                for (i = 0; r && i < RES__CNT; i++) {
-                        if (strcmp(r, resolution_names[i]) == 0)
-                                break;
-                }
-                if (!res || json_is_null(res)) {
-                        set_invalid(jb, "conflictResolution is missing");
-                        return 0;
-                }
-                if (!r || i == RES__CNT) {
-                        set_invalid(jb, "conflictResolution must be AUTO_RESOLVE, FAIL, "
-                                        "OVERWRITE or SKIP");
-                        return 0;
-                }
-                jb->resolution = (resolution_t)i;
-        }
-        if (!cal_s) {
-                set_invalid(jb, "targetCalendarId must be a string of 1-%d characters",
-                            TEXT_MAX);
-                return 0;
-        }
-        jb->calendar = strdup(cal_s);
-        if (!jb->calendar)
-                return -1;
-        cal_len = strlen(cal_s);
-        if (jb->n_request_entries == 0)
-                return 0;
-        jb->entries = calloc(jb->n_request_entries, sizeof(*jb->entries));
-        if (!jb->entries)
-                return -1;
-        for (size_t i = 0; i < jb->n_request_entries; i++) {
-                json_t *e = json_array_get(list, i);
-                const char *agent = short_text(json_object_get(e, "agentId"));
-                const char *why = NULL;
-                entry_t *en = &jb->entries[i];
-                size_t alen;
-
-                if (!json_is_object(e)) {
-                        set_invalid(jb, "scheduleEntries[%zu]: must be an object", i);
-                        goto invalid;
-                }
-                if (!agent) {
-                        set_invalid(jb,
-                                    "scheduleEntries[%zu]: agentId must be a string of "
-                                    "1-%d characters",
-                                    i, TEXT_MAX);
-                        goto invalid;
-                }
-                if (parse_time(json_object_get(e, "startDateTime"), &en->start_ms,
-                               &why) != 0) {
-                        set_invalid(jb, "scheduleEntries[%zu]: startDateTime %s", i,
-                                    why ? why : "is not a valid date-time");
-                        goto invalid;
-                }
-                if (parse_time(json_object_get(e, "endDateTime"), &en->end_ms, &why) !=
-                    0) {
-                        set_invalid(jb, "scheduleEntries[%zu]: endDateTime %s", i,
-                                    why ? why : "is not a valid date-time");
-                        goto invalid;
-                }
-                if (en->end_ms <= en->start_ms) {
-                        set_invalid(jb,
-                                    "scheduleEntries[%zu]: endDateTime must be after "
-                                    "startDateTime",
-                                    i);
-                        goto invalid;
-                }
-                alen = strlen(agent);
-                en->klen = cal_len + 1 + alen;
-                en->key = malloc(en->klen + 1);
-                if (!en->key)
-                        return -1; /* job_free frees the keys made so far */
-                memcpy(en->key, cal_s, cal_len + 1);
-                memcpy(en->key + cal_len + 1, agent, alen + 1);
-                jb->n_entries = i + 1;
-        }
-        return 0;
-invalid:
-        for (size_t i = 0; i < jb->n_entries; i++)
-                free(jb->entries[i].key);
-        free(jb->entries);
-        jb->entries = NULL;
-        jb->n_entries = 0;
-        return 0;
-}
-
-static void finish_failed(cxw_sim_jobs_t *j, job_t *jb, const char *code, const char *msg)
+static void finish_failed(cxw_sim_jobs_t *j, cxw_sim_job_t *jb, const char *code,
+                          const char *msg)
 {
         jb->status = ST_FAILED;
         jb->imported = 0;
@@ -382,51 +84,7 @@ static void finish_failed(cxw_sim_jobs_t *j, job_t *jb, const char *code, const 
         atomic_fetch_add(&j->sim->jobs_failed, 1);
 }
 
-/* Imports jb's shifts by its conflict resolution.
- * @returns 0, or -1 when out of memory (nothing of jb stays imported). */
-static int import_shifts(cxw_sim_jobs_t *j, job_t *jb, char *conflict, size_t size)
-{
-        conflict[0] = '\0';
-        if (jb->resolution == RES_FAIL) {
-                for (size_t i = 0; i < jb->n_entries; i++) {
-                        const entry_t *e = &jb->entries[i];
-                        const shift_t *s = conflict_of(j, e, jb);
-                        char a[40], b[40], c[40], d[40];
-                        if (!s)
-                                continue;
-                        snprintf(
-                            conflict, size,
-                            "scheduleEntries[%zu]: agent %s: shift %s to %s overlaps "
-                            "shift %s to %s imported by %s into calendar %s",
-                            i, e->key + strlen(e->key) + 1,
-                            cxw_rfc3339(e->start_ms, a, sizeof(a)),
-                            cxw_rfc3339(e->end_ms, b, sizeof(b)),
-                            cxw_rfc3339(s->start_ms, c, sizeof(c)),
-                            cxw_rfc3339(s->end_ms, d, sizeof(d)), s->owner->id,
-                            jb->calendar);
-                        return 0;
-                }
-        }
-        jb->imported = 0;
-        for (size_t i = 0; i < jb->n_entries; i++) {
-                const entry_t *e = &jb->entries[i];
-                if (jb->resolution == RES_SKIP && conflict_of(j, e, jb))
-                        continue;
-                if (jb->resolution == RES_OVERWRITE || jb->resolution == RES_AUTO)
-                        agent_remove(j, e, jb, true);
-                if (agent_add(j, e, jb) != 0)
-                        goto oom;
-                jb->imported++;
-        }
-        return 0;
-oom:
-        for (size_t i = 0; i < jb->n_entries; i++)
-                agent_remove(j, &jb->entries[i], jb, false);
-        jb->imported = 0;
-        return -1;
-}
-
-static void finish(cxw_sim_jobs_t *j, job_t *jb)
+static void finish(cxw_sim_jobs_t *j, cxw_sim_job_t *jb)
 {
         char conflict[640];
 
@@ -435,7 +93,7 @@ static void finish(cxw_sim_jobs_t *j, job_t *jb)
                               jb->invalid ? jb->invalid : "invalid request");
         } else if (jb->will_fail) {
                 finish_failed(j, jb, "SIMULATED_FAILURE", "simulated job failure");
-        } else if (import_shifts(j, jb, conflict, sizeof(conflict)) != 0) {
+        } else if (cxw_sim_index_import(j->agents, jb, conflict, sizeof(conflict)) != 0) {
                 finish_failed(j, jb, "INTERNAL_ERROR", "out of memory");
         } else if (conflict[0]) {
                 finish_failed(j, jb, "SCHEDULE_CONFLICT", conflict);
@@ -444,14 +102,16 @@ static void finish(cxw_sim_jobs_t *j, job_t *jb)
                 atomic_fetch_add(&j->sim->jobs_completed, 1);
         }
         CXW_DEBUG("sim", "job %s %s (%zu of %zu entries imported)", jb->id,
-                  status_names[jb->status], jb->imported, jb->n_request_entries);
-        cxw_sim_webhook_post(j->sim->webhook, jb->id, status_names[jb->status]);
+                  cxw_sim_job_status_names[jb->status], jb->imported,
+                  jb->n_request_entries);
+        cxw_sim_webhook_post(j->sim->webhook, jb->id,
+                             cxw_sim_job_status_names[jb->status]);
 }
 
 /* Finishes every job due by now, in due order. Called with the lock held. */
 static void advance(cxw_sim_jobs_t *j, int64_t now)
 {
-        job_t *jb;
+        cxw_sim_job_t *jb;
 
         while ((jb = first_due(j)) && jb->due_ms <= now) {
                 cxw_heap_pop(&j->running, NULL);
@@ -459,7 +119,7 @@ static void advance(cxw_sim_jobs_t *j, int64_t now)
         }
 }
 
-static void unlink_job(cxw_sim_jobs_t *j, job_t *jb)
+static void unlink_job(cxw_sim_jobs_t *j, cxw_sim_job_t *jb)
 {
         if (jb->prev)
                 jb->prev->next = jb->next;
@@ -473,26 +133,24 @@ static void unlink_job(cxw_sim_jobs_t *j, job_t *jb)
 }
 
 /* Forgets a finished job, its key and the shifts it imported. */
-static void evict(cxw_sim_jobs_t *j, job_t *jb)
+static void evict(cxw_sim_jobs_t *j, cxw_sim_job_t *jb)
 {
-        if (jb->status == ST_COMPLETED) {
-                for (size_t i = 0; i < jb->n_entries; i++)
-                        agent_remove(j, &jb->entries[i], jb, false);
-        }
+        if (jb->status == ST_COMPLETED)
+                cxw_sim_index_forget(j->agents, jb);
         cxw_sim_map_remove(j->by_id, jb->id, strlen(jb->id));
         if (jb->idem_key)
                 cxw_sim_map_remove(j->by_key, jb->idem_key, strlen(jb->idem_key));
         unlink_job(j, jb);
         j->count--;
         j->entries -= jb->n_entries;
-        job_free(jb);
+        cxw_sim_job_free(jb);
 }
 
 /* Evicts the oldest finished jobs until one more job of n entries fits.
  * @returns false if it cannot be made to fit. */
 static bool make_room(cxw_sim_jobs_t *j, size_t n)
 {
-        job_t *jb = j->oldest;
+        cxw_sim_job_t *jb = j->oldest;
 
         if (n > ENTRIES_MAX)
                 return false;
@@ -502,7 +160,7 @@ static bool make_room(cxw_sim_jobs_t *j, size_t n)
                 if (!jb)
                         return false;
                 {
-                        job_t *next = jb->next;
+                        cxw_sim_job_t *next = jb->next;
                         evict(j, jb);
                         jb = next;
                 }
@@ -522,7 +180,7 @@ static void make_id(cxw_sim_t *sim, char *out)
 static bool find_key(cxw_sim_jobs_t *j, const char *idem_key, char *job_id, size_t size,
                      const char **status)
 {
-        job_t *jb;
+        cxw_sim_job_t *jb;
 
         if (!idem_key)
                 return false;
@@ -530,7 +188,7 @@ static bool find_key(cxw_sim_jobs_t *j, const char *idem_key, char *job_id, size
         if (!jb)
                 return false;
         cxw_strlcpy(job_id, jb->id, size);
-        *status = status_names[jb->status];
+        *status = cxw_sim_job_status_names[jb->status];
         return true;
 }
 
@@ -542,7 +200,7 @@ cxw_sim_job_submit_t cxw_sim_jobs_submit(cxw_sim_jobs_t *j, json_t *body,
         int64_t jitter = sim->opts->job_jitter_ms;
         double fail = atomic_load(&sim->job_fail_rate);
         cxw_sim_job_submit_t rc = CXW_SIM_JOB_NOMEM;
-        job_t *jb;
+        cxw_sim_job_t *jb;
         bool found;
 
         if (idem_key && !*idem_key)
@@ -560,7 +218,7 @@ cxw_sim_job_submit_t cxw_sim_jobs_submit(cxw_sim_jobs_t *j, json_t *body,
         jb = calloc(1, sizeof(*jb));
         if (!jb)
                 return CXW_SIM_JOB_NOMEM;
-        if (parse_request(jb, body) != 0)
+        if (cxw_sim_job_parse(jb, body) != 0)
                 goto out;
         if (idem_key && !(jb->idem_key = strdup(idem_key)))
                 goto out;
@@ -615,18 +273,18 @@ cxw_sim_job_submit_t cxw_sim_jobs_submit(cxw_sim_jobs_t *j, json_t *body,
         if (first_due(j) == jb)
                 pthread_cond_signal(&j->cond);
         cxw_strlcpy(job_id, jb->id, job_id_size);
-        *status = status_names[ST_RUNNING];
+        *status = cxw_sim_job_status_names[ST_RUNNING];
         pthread_mutex_unlock(&j->lock);
         atomic_fetch_add(&sim->imports_submitted, 1);
         CXW_DEBUG("sim", "job %s created (%zu entries, due in %lld ms)", jb->id,
                   jb->n_request_entries, (long long)jb->duration_ms);
         return CXW_SIM_JOB_CREATED;
 out:
-        job_free(jb);
+        cxw_sim_job_free(jb);
         return rc;
 }
 
-static json_t *job_json(const job_t *jb, bool internal)
+static json_t *job_json(const cxw_sim_job_t *jb, bool internal)
 {
         char ts[40];
         json_t *o = json_object();
@@ -634,7 +292,8 @@ static json_t *job_json(const job_t *jb, bool internal)
         if (!o)
                 return NULL;
         json_object_set_new(o, "jobId", json_string(jb->id));
-        json_object_set_new(o, "status", json_string(status_names[jb->status]));
+        json_object_set_new(o, "status",
+                            json_string(cxw_sim_job_status_names[jb->status]));
         json_object_set_new(
             o, "createdAt",
             json_string(cxw_rfc3339(jb->created_wall_ms, ts, sizeof(ts))));
@@ -658,8 +317,9 @@ static json_t *job_json(const job_t *jb, bool internal)
                 json_object_set_new(o, "validationMode",
                                     jb->validation_mode ? json_string(jb->validation_mode)
                                                         : json_null());
-                json_object_set_new(o, "conflictResolution",
-                                    json_string(resolution_names[jb->resolution]));
+                json_object_set_new(
+                    o, "conflictResolution",
+                    json_string(cxw_sim_job_resolution_names[jb->resolution]));
                 json_object_set_new(o, "entries",
                                     json_integer((json_int_t)jb->n_request_entries));
                 json_object_set_new(o, "idempotencyKey",
@@ -673,7 +333,7 @@ static json_t *job_json(const job_t *jb, bool internal)
 json_t *cxw_sim_jobs_get(cxw_sim_jobs_t *j, const char *job_id, bool internal)
 {
         json_t *out = NULL;
-        job_t *jb;
+        cxw_sim_job_t *jb;
 
         pthread_mutex_lock(&j->lock);
         advance(j, cxw_now_ms());
@@ -697,11 +357,11 @@ size_t cxw_sim_jobs_count(cxw_sim_jobs_t *j)
 /* Frees every job; with the lock held. */
 static void clear(cxw_sim_jobs_t *j)
 {
-        job_t *jb = j->oldest;
+        cxw_sim_job_t *jb = j->oldest;
 
         while (jb) {
-                job_t *next = jb->next;
-                job_free(jb);
+                cxw_sim_job_t *next = jb->next;
+                cxw_sim_job_free(jb);
                 jb = next;
         }
         j->oldest = j->newest = NULL;
@@ -709,7 +369,7 @@ static void clear(cxw_sim_jobs_t *j)
         cxw_heap_clear(&j->running);
         cxw_sim_map_remove_if(j->by_id, NULL, NULL, NULL);
         cxw_sim_map_remove_if(j->by_key, NULL, NULL, NULL);
-        cxw_sim_map_remove_if(j->agents, NULL, NULL, agent_free);
+        cxw_sim_map_remove_if(j->agents, NULL, NULL, cxw_sim_index_agent_free);
 }
 
 void cxw_sim_jobs_reset(cxw_sim_jobs_t *j)
@@ -755,7 +415,7 @@ cxw_sim_jobs_t *cxw_sim_jobs_start(cxw_sim_t *sim, char *errstr, size_t errstr_s
         }
         j->sim = sim;
         cxw_sim_lock_init(&j->lock, &j->cond);
-        cxw_heap_init(&j->running, sizeof(job_t *), job_cmp, NULL);
+        cxw_heap_init(&j->running, sizeof(cxw_sim_job_t *), job_cmp, NULL);
         j->by_id = cxw_sim_map_new();
         j->by_key = cxw_sim_map_new();
         j->agents = cxw_sim_map_new();
@@ -792,13 +452,13 @@ void cxw_sim_jobs_destroy(cxw_sim_jobs_t *j)
         if (!j)
                 return;
         cxw_sim_jobs_stop(j);
-        for (job_t *jb = j->oldest, *next; jb; jb = next) {
+        for (cxw_sim_job_t *jb = j->oldest, *next; jb; jb = next) {
                 next = jb->next;
-                job_free(jb);
+                cxw_sim_job_free(jb);
         }
         cxw_sim_map_destroy(j->by_id, NULL);
         cxw_sim_map_destroy(j->by_key, NULL);
-        cxw_sim_map_destroy(j->agents, agent_free);
+        cxw_sim_map_destroy(j->agents, cxw_sim_index_agent_free);
         cxw_heap_fini(&j->running);
         pthread_cond_destroy(&j->cond);
         pthread_mutex_destroy(&j->lock);

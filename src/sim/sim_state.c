@@ -486,6 +486,12 @@ json_t *cxw_sim_stats_json(cxw_sim_t *sim)
                 json_object_set_new(out, "webhooksSent", json_integer(N(webhooks_sent)));
                 json_object_set_new(out, "webhooksFailed",
                                     json_integer(N(webhooks_failed)));
+                cxw_httpd_t *h = atomic_load(&sim->httpd);
+                json_object_set_new(out, "connections",
+                                    json_integer((json_int_t)cxw_httpd_connections(h)));
+                json_object_set_new(
+                    out, "tlsHandshakes",
+                    json_integer((json_int_t)cxw_httpd_tls_handshakes(h)));
                 json_object_set_new(
                     out, "jobsStored",
                     json_integer(sim->jobs ? (json_int_t)cxw_sim_jobs_count(sim->jobs)

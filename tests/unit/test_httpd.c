@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -198,6 +199,47 @@ static void bad_listen_addresses_are_explained(void **state)
         assert_null(cxw_httpd_header(NULL, "x"));
 }
 
+/* Bad TLS files stop the start with a message naming the file; the counts
+ * of a plain daemon stay at what it saw. */
+static void bad_tls_files_are_named(void **state)
+{
+        cxw_httpd_config_t cfg = {.name = "test",
+                                  .listen = "127.0.0.1:0",
+                                  .threads = 1,
+                                  .begin = begin,
+                                  .serve = serve};
+        char err[256], junk[] = "/tmp/test_httpd_junk.XXXXXX";
+        int fd = mkstemp(junk);
+        state_t st = {0};
+        cxw_httpd_t *h;
+        sink_t out, hdrs;
+
+        (void)state;
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "junk\n", 5), 5);
+        close(fd);
+        cfg.tls_cert_file = junk;
+        assert_null(cxw_httpd_start(&cfg, err, sizeof(err)));
+        assert_non_null(strstr(err, "go together"));
+        cfg.tls_key_file = junk;
+        assert_null(cxw_httpd_start(&cfg, err, sizeof(err)));
+        assert_non_null(strstr(err, junk));
+        assert_non_null(strstr(err, "no PEM certificate"));
+        cfg.tls_cert_file = "/nonexistent/cert.pem";
+        assert_null(cxw_httpd_start(&cfg, err, sizeof(err)));
+        assert_non_null(strstr(err, "/nonexistent/cert.pem"));
+        unlink(junk);
+
+        h = start(&st);
+        assert_false(cxw_httpd_is_tls(h));
+        assert_int_equal(ask(cxw_httpd_port(h), "/x", NULL, &out, &hdrs), 200);
+        assert_int_equal(ask(cxw_httpd_port(h), "/x", NULL, &out, &hdrs), 200);
+        assert_int_equal(cxw_httpd_connections(h), 2); /* one easy handle each */
+        assert_int_equal(cxw_httpd_tls_handshakes(h), 0);
+        cxw_httpd_stop(h);
+        assert_int_equal(cxw_httpd_connections(NULL), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -205,6 +247,7 @@ int main(void)
             cmocka_unit_test(body_past_the_cap_is_flagged_not_kept),
             cmocka_unit_test(early_answer_skips_serve_and_no_means_close),
             cmocka_unit_test(bad_listen_addresses_are_explained),
+            cmocka_unit_test(bad_tls_files_are_named),
         };
         int rc;
 

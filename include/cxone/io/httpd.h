@@ -5,6 +5,11 @@
  *        collecting a request body up to a cap, answering with a status,
  *        content type, body and headers, header look-ups.
  *
+ * With tls_cert_file and tls_key_file set it serves HTTPS (libmicrohttpd
+ * with GnuTLS): the files are read and checked at start, and connections
+ * and completed TLS handshakes are counted, so that a client's keep-alive
+ * (one handshake per connection, not per request) can be seen.
+ *
  * One request, as the daemon calls the owner:
  *   begin  headers only (method, URL): route it, set body_max, keep state
  *          in req->state; may answer at once (cxw_httpd_reply()), then the
@@ -85,6 +90,12 @@ typedef struct cxw_httpd_config_s {
         bool suspend_resume; /**< allow MHD_suspend_connection() */
         cxw_httpd_limits_t limits;
         const char *log_tag; /**< libmicrohttpd's messages, at debug level */
+        /** HTTPS: the server certificate (chain) as a PEM file, or NULL for
+         *  plain HTTP; read at start (at most 1 MiB) and checked against
+         *  tls_key_file. The two go together. */
+        const char *tls_cert_file;
+        /** HTTPS: the certificate's private key, an unencrypted PEM file. */
+        const char *tls_key_file;
         cxw_httpd_begin_cb *begin;
         cxw_httpd_serve_cb *serve;
         cxw_httpd_end_cb *end; /**< may be NULL */
@@ -130,8 +141,24 @@ void cxw_httpd_run(cxw_httpd_t *h);
 /** @brief Connections shut down at the request deadline so far; 0 for NULL. */
 uint64_t cxw_httpd_deadline_closes(const cxw_httpd_t *h);
 
+/** @brief Whether the daemon serves HTTPS; false for NULL. */
+bool cxw_httpd_is_tls(const cxw_httpd_t *h);
+
+/** @brief Connections accepted since start; 0 for NULL. @locality any thread. */
+uint64_t cxw_httpd_connections(const cxw_httpd_t *h);
+
 /**
- * @brief Queues the answer: status, Content-Type ctype, len bytes of body
+ * @brief TLS handshakes completed since start (0 for plain HTTP or NULL):
+ *        counted when the first request arrives on a connection, so a
+ *        connection that fails its handshake, or sends nothing, is not.
+ *        With keep-alive it stays at one per connection, however many
+ *        requests follow. @locality any thread.
+ */
+uint64_t cxw_httpd_tls_handshakes(const cxw_httpd_t *h);
+
+/**
+ * @brief Queues the answer: status, Content-Type ctype (NULL: none, e.g.
+ *        for a 204), len bytes of body
  *        and the extra headers, name/value pairs up to a NULL name (headers
  *        may be NULL; a pair with a NULL value is skipped). Marks req
  *        answered.
@@ -146,5 +173,9 @@ enum MHD_Result cxw_httpd_reply(cxw_httpd_req_t *req, unsigned status, const cha
 /** @brief A request header by name (case-insensitive), or NULL when absent
  *         (or req is NULL). */
 const char *cxw_httpd_header(const cxw_httpd_req_t *req, const char *name);
+
+/** @brief A query-string argument by name (decoded), or NULL when absent
+ *         (or req is NULL); "" for "?name" without a value. */
+const char *cxw_httpd_query(const cxw_httpd_req_t *req, const char *name);
 
 #endif

@@ -1,12 +1,16 @@
 /* httpd.c: a libmicrohttpd daemon with the request plumbing the admin
  * listener and cxone-sim share: per-request state, a body kept up to a cap,
- * answers, header look-ups, the listen address. */
+ * answers, header look-ups, the listen address, and HTTPS from a PEM
+ * certificate and key (read and checked by pem.c before libmicrohttpd,
+ * which would only say it failed, gets them). */
 #include "cxone/io/httpd.h"
+#include "cxone/io/pem.h"
 #include "cxone/base/log.h"
 #include "cxone/base/util.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,17 +19,22 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 /* Longest host in "HOST:PORT". */
 #define MAX_HOST 255
-/* Numeric MHD options at most (the limits; MHD_OPTION_END included). */
-#define MAX_OPTIONS 10
+/* Numeric MHD options at most (limits, TLS; MHD_OPTION_END included). */
+#define MAX_OPTIONS 12
 
-/* One open connection, for the request deadline (external mode). */
+/* One open connection: its request deadline (external mode) and whether its
+ * TLS handshake has been counted. */
 typedef struct conn_s {
         struct conn_s *prev, *next;
         int fd;
         int64_t since_ms; /* accepted, or the end of its previous request */
         bool cut;         /* shut down at the deadline; MHD closes it next */
+        bool listed;      /* in h->conns (only with a request deadline) */
+        bool tls_counted; /* a request came: its handshake is counted */
 } conn_t;
 
 struct cxw_httpd_s {
@@ -35,6 +44,9 @@ struct cxw_httpd_s {
         int fd;
         conn_t *conns; /* open connections, with a deadline only */
         uint64_t deadline_closes;
+        char *tls_cert, *tls_key; /* PEM, NUL-terminated; MHD reads them */
+        atomic_uint_fast64_t connections;
+        atomic_uint_fast64_t tls_handshakes;
 };
 
 static int64_t mono_ms(void)
@@ -182,6 +194,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cxw_httpd_req_t *r = *con_cls;
 
         (void)version;
+        if (!r && h->tls_cert) {
+                const union MHD_ConnectionInfo *ci =
+                    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+                conn_t *c = ci ? ci->socket_context : NULL;
+
+                /* One thread serves a connection at a time: no lock. */
+                if (c && !c->tls_counted) {
+                        c->tls_counted = true;
+                        atomic_fetch_add(&h->tls_handshakes, 1);
+                }
+        }
         if (!r) {
                 r = calloc(1, sizeof(*r));
                 if (!r)
@@ -226,7 +249,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         *con_cls = NULL;
 }
 
-/* Keeps the list of open connections for the request deadline. */
+/* Counts connections; keeps their state, and the list of open ones for the
+ * request deadline (external mode: one thread, so the list needs no lock). */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -237,6 +261,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 const union MHD_ConnectionInfo *ci =
                     MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 
+                atomic_fetch_add(&h->connections, 1);
                 c = calloc(1, sizeof(*c));
                 if (!c || !ci) { /* no deadline for it; the idle timeout holds */
                         free(c);
@@ -244,21 +269,26 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 }
                 c->fd = ci->connect_fd;
                 c->since_ms = mono_ms();
+                *socket_context = c;
+                if (!h->cfg.limits.request_deadline_ms)
+                        return;
+                c->listed = true;
                 c->next = h->conns;
                 if (h->conns)
                         h->conns->prev = c;
                 h->conns = c;
-                *socket_context = c;
                 return;
         }
         if (!c) /* MHD_CONNECTION_NOTIFY_CLOSED */
                 return;
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                h->conns = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        if (c->listed) {
+                if (c->prev)
+                        c->prev->next = c->next;
+                else
+                        h->conns = c->next;
+                if (c->next)
+                        c->next->prev = c->prev;
+        }
         free(c);
         *socket_context = NULL;
 }
@@ -311,9 +341,13 @@ static void limit_options(const cxw_httpd_config_t *cfg, cxw_httpd_t *h,
         if (cfg->limits.per_client)
                 o[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                                  (intptr_t)cfg->limits.per_client, NULL};
-        if (cfg->limits.request_deadline_ms)
-                o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
-                                                 (intptr_t)on_connection, h};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                         (intptr_t)on_connection, h};
+        if (h->tls_cert) {
+                o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key};
+                o[n++] =
+                    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
+        }
         if (cfg->limits.conn_memory)
                 o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                                  (intptr_t)cfg->limits.conn_memory, NULL};
@@ -321,6 +355,21 @@ static void limit_options(const cxw_httpd_config_t *cfg, cxw_httpd_t *h,
                 o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
                                                  (intptr_t)cfg->threads, NULL};
         o[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+}
+
+/* Reads and checks cfg's certificate and key into h (cxw_pem_load_pair). */
+static int load_tls(cxw_httpd_t *h, char *errstr, size_t errstr_size)
+{
+        const cxw_httpd_config_t *cfg = &h->cfg;
+        char what[64];
+
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+                snprintf(errstr, errstr_size, "libmicrohttpd lacks TLS support");
+                return -1;
+        }
+        snprintf(what, sizeof(what), NAME_FMT "TLS", NAME_ARGS(cfg));
+        return cxw_pem_load_pair(what, cfg->tls_cert_file, cfg->tls_key_file,
+                                 &h->tls_cert, &h->tls_key, errstr, errstr_size);
 }
 
 cxw_httpd_t *cxw_httpd_start(const cxw_httpd_config_t *cfg, char *errstr,
@@ -352,6 +401,11 @@ cxw_httpd_t *cxw_httpd_start(const cxw_httpd_config_t *cfg, char *errstr,
         }
         h->cfg = *cfg;
         h->fd = -1;
+        if ((cfg->tls_cert_file || cfg->tls_key_file) &&
+            load_tls(h, errstr, errstr_size) != 0)
+                goto fail;
+        if (h->tls_cert)
+                flags |= MHD_USE_TLS;
         if (epoll)
                 flags |= MHD_USE_EPOLL;
         if (!cfg->external)
@@ -402,6 +456,10 @@ void cxw_httpd_stop(cxw_httpd_t *h)
                 h->conns = c->next;
                 free(c);
         }
+        free(h->tls_cert);
+        if (h->tls_key) /* a private key: wiped before it is freed */
+                OPENSSL_cleanse(h->tls_key, strlen(h->tls_key));
+        free(h->tls_key);
         free(h);
 }
 
@@ -454,6 +512,21 @@ uint64_t cxw_httpd_deadline_closes(const cxw_httpd_t *h)
         return h ? h->deadline_closes : 0;
 }
 
+bool cxw_httpd_is_tls(const cxw_httpd_t *h)
+{
+        return h && h->tls_cert;
+}
+
+uint64_t cxw_httpd_connections(const cxw_httpd_t *h)
+{
+        return h ? atomic_load(&h->connections) : 0;
+}
+
+uint64_t cxw_httpd_tls_handshakes(const cxw_httpd_t *h)
+{
+        return h ? atomic_load(&h->tls_handshakes) : 0;
+}
+
 enum MHD_Result cxw_httpd_reply(cxw_httpd_req_t *req, unsigned status, const char *ctype,
                                 const char *body, size_t len, cxw_httpd_mem_t mem,
                                 const char *const *headers)
@@ -473,7 +546,8 @@ enum MHD_Result cxw_httpd_reply(cxw_httpd_req_t *req, unsigned status, const cha
                         free((void *)body);
                 return MHD_NO;
         }
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        if (ctype)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
         for (size_t i = 0; headers && headers[i]; i += 2)
                 if (headers[i + 1])
                         MHD_add_response_header(resp, headers[i], headers[i + 1]);
@@ -487,4 +561,11 @@ const char *cxw_httpd_header(const cxw_httpd_req_t *req, const char *name)
         if (!req || !name)
                 return NULL;
         return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *cxw_httpd_query(const cxw_httpd_req_t *req, const char *name)
+{
+        if (!req || !name)
+                return NULL;
+        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
