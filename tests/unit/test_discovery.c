@@ -170,6 +170,19 @@ static void test_cxone_good_document(void **state)
                          0);
         assert_string_equal(h.dfo_base, "https://api-de-na1.localhost:8443");
         assert_string_equal(h.cluster, "");
+        /* a dfo_endpoint (cxone-sim's) wins, checked like api_endpoint */
+        assert_int_equal(cxone("{\"api_endpoint\":\"https://127.0.0.1:8443\",\"area\":"
+                               "\"na1\",\"domain\":\"d.com\",\"dfo_endpoint\":"
+                               "\"https://127.0.0.1:9443/\"}",
+                               &h, err),
+                         0);
+        assert_string_equal(h.dfo_base, "https://127.0.0.1:9443");
+        assert_int_equal(cxone("{\"api_endpoint\":\"https://127.0.0.1:8443\",\"area\":"
+                               "\"na1\",\"domain\":\"d.com\",\"dfo_endpoint\":"
+                               "\"http://127.0.0.1:9443\"}",
+                               &h, err),
+                         -1);
+        assert_non_null(strstr(err, "dfo_endpoint"));
 }
 
 static void test_cxone_bad_documents_are_named(void **state)

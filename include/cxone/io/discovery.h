@@ -35,7 +35,8 @@ typedef struct cxw_cxone_hosts_s {
         char area[64];                            /**< e.g. "na1" */
         char domain[256];                         /**< e.g. "niceincontact.com" */
         char cluster[64];                         /**< "" if absent */
-        char dfo_base[CXW_DISCOVERY_URL_MAX];     /**< https://api-de-{area}.{domain} */
+        char dfo_base[CXW_DISCOVERY_URL_MAX];     /**< https://api-de-{area}.{domain},
+                                                       or dfo_endpoint */
 } cxw_cxone_hosts_t;
 
 /**
@@ -68,7 +69,9 @@ int cxw_discovery_parse_openid(const char *body, size_t len, const char *issuer,
 /**
  * @brief Reads the tenant's CXone configuration: `api_endpoint` (a checked
  *        URL), `area` (a DNS label) and `domain` (a host name, an optional
- *        :port); `cluster` if present. dfo_base is built from area and domain.
+ *        :port); `cluster` if present. dfo_base is `dfo_endpoint` when the
+ *        document has one (a checked URL; cxone-sim's, not the platform's),
+ *        else built from area and domain.
  * @returns 0, or -1 with errstr naming the field.
  */
 int cxw_discovery_parse_cxone(const char *body, size_t len, cxw_disc_http_t http,

@@ -307,7 +307,7 @@ int cxw_discovery_parse_cxone(const char *body, size_t len, cxw_disc_http_t http
 {
         static const char what[] = "CXone configuration";
         const char *api, *area, *domain;
-        json_t *j, *cl;
+        json_t *j, *cl, *dfo;
         url_parts_t p;
         char err[300];
         int rc = -1, n;
@@ -348,8 +348,26 @@ int cxw_discovery_parse_cxone(const char *body, size_t len, cxw_disc_http_t http
         snprintf(out->api_endpoint, sizeof(out->api_endpoint), "%.*s", trimmed(api), api);
         cxw_strlcpy(out->area, area, sizeof(out->area));
         cxw_strlcpy(out->domain, domain, sizeof(out->domain));
-        n = snprintf(out->dfo_base, sizeof(out->dfo_base), "https://api-de-%s.%s", area,
-                     domain);
+        dfo = json_object_get(j, "dfo_endpoint");
+        if (dfo) {
+                /* Not sent by the platform; a host that serves DFO elsewhere
+                 * (cxone-sim on loopback) names it. Checked as api_endpoint. */
+                const char *d = get_str(j, "dfo_endpoint", CXW_DISCOVERY_URL_MAX - 1,
+                                        what, errstr, errstr_size);
+
+                if (!d)
+                        goto done;
+                if (split_url(d, &p, err, sizeof(err)) != 0 ||
+                    scheme_allowed(d, &p, http, err, sizeof(err)) != 0) {
+                        cxw_set_err(errstr, errstr_size, "%s: dfo_endpoint: %s", what,
+                                    err);
+                        goto done;
+                }
+                n = snprintf(out->dfo_base, sizeof(out->dfo_base), "%.*s", trimmed(d), d);
+        } else {
+                n = snprintf(out->dfo_base, sizeof(out->dfo_base), "https://api-de-%s.%s",
+                             area, domain);
+        }
         if (n < 0 || (size_t)n >= sizeof(out->dfo_base)) {
                 cxw_set_err(errstr, errstr_size, "%s: the DFO host is too long", what);
                 goto done;
