@@ -423,6 +423,15 @@ int ctl_doctor_main(const cxw_config_t *cfg, int argc, char **argv)
 {
         doctor_t d = {0};
 
+        if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+                printf(
+                    "usage: cxonectl [-c FILE] doctor\n"
+                    "  with the worker's configuration and environment: discover the\n"
+                    "  tenant's endpoints, log in, check the custom fields of\n"
+                    "  cxone.contacts.idents; the last line is \"doctor: OK\" (exit 0)\n"
+                    "  or \"doctor: FAILED: ...\" (exit 1). See docs/cxone.md.\n");
+                return CTL_EXIT_OK;
+        }
         if (argc > 1) {
                 fprintf(stderr, "cxonectl: doctor takes no arguments ('%s')\n", argv[1]);
                 return CTL_EXIT_ERROR;
