@@ -76,7 +76,9 @@ void worker_contacts_pump(cxw_worker_t *w)
 
         if (w->stopping) /* what waits is handed over, nothing starts */
                 return;
-        while (cxw_http_in_flight(w->http) - (size_t)w->token_in_flight <
+        /* the token fetch and a discovery fetch are not contact calls */
+        while (cxw_http_in_flight(w->http) - (size_t)w->token_in_flight -
+                   (size_t)w->disc_in_flight <
                (size_t)cfg->max_in_flight) {
                 int64_t now = cxw_now_ms();
                 uint64_t gen = 0;
