@@ -176,7 +176,8 @@ static void disc_done(const cxw_http_response_t *r, void *opaque)
         cxw_cxone_hosts_t hosts;
 
         w->disc_in_flight = 0;
-        worker_metrics_call(w, "discovery", r->status, r->elapsed_ms);
+        /* counted with the token fetches: the login's calls */
+        worker_metrics_call(w, "token", r->status, r->elapsed_ms);
         if (r->transport_error) {
                 disc_failed(w, what, r->error ? r->error : "no answer");
                 return;
