@@ -9,6 +9,8 @@
 # or rejected, the sim holds the last value of every contact under its
 # idents; no secret or token in any log or record. cxonectl doctor says
 # "doctor: OK" against it and "doctor: FAILED" with a bad access key secret.
+# A worker without the CA cannot verify the sim: it stays not ready
+# (/readyz 503 naming discovery and the certificate) and logs why.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tls.sh"
@@ -52,6 +54,21 @@ cat "$T/doctor-bad.out" >&2
 [ $rc -eq 1 ] || fail "doctor with a wrong secret exited $rc, not 1"
 tail -n 1 "$T/doctor-bad.out" | grep -q '^doctor: FAILED: login refused: .*invalid_grant.*CXONE_ACCESS_KEY_SECRET' ||
   fail "doctor with a wrong secret did not name the access key"
+
+# Without the test CA the certificate does not verify: not ready, and why.
+# Its own group, so that it holds no partition of the others.
+CXONE_CA_FILE='' KAFKA_GROUP_ID=no-ca CXONE_WORKER_ADMIN_LISTEN=127.0.0.1:0 \
+  start_worker noca "$T/w.conf"
+NOCA=$LAST_PID
+wait_until 20 grep -q '"admin listener on' "$T/noca.log" || fail "no admin listener"
+PORT=$(grep -o 'admin listener on [^ ]* (port [0-9]*' "$T/noca.log" | grep -o '[0-9]*$')
+wait_until 20 grep -q '"discovery".*failed: .*certificate.*not ready' "$T/noca.log" ||
+  fail "the worker without the CA did not say why it is not ready"
+code=$(curl -s -o "$T/readyz.out" -w '%{http_code}' "http://127.0.0.1:$PORT/readyz")
+[ "$code" = 503 ] || fail "/readyz answered $code without the CA"
+grep -q 'CXone endpoints not discovered yet: the OpenID configuration: .*certificate' \
+  "$T/readyz.out" || fail "/readyz does not say why: $(cat "$T/readyz.out")"
+stop_pid "$NOCA" 20 || fail "the worker without the CA did not stop cleanly"
 
 start_worker w1 "$T/w.conf"
 start_worker w2 "$T/w.conf"
