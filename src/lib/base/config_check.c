@@ -340,9 +340,8 @@ static void check_str(ctx_t *ctx, const prop_t *p, const origin_t *o, const char
                                                            : "");
         }
         /* An empty URL is discovered (with an issuer) or off (PF_EMPTYOK);
-         * cfg_validate checks that what is needed is there. */
-        if ((p->flags & PF_URL) && !*v &&
-            ((p->flags & PF_EMPTYOK) || *ctx->cfg->issuer_url))
+         * check_cxone_rules says which are needed and how to get them. */
+        if ((p->flags & PF_URL) && !*v)
                 ; /* nothing to check */
         /* A derived URL is only as good as base_url, which is checked itself. */
         else if ((p->flags & PF_URL) && o->from != FROM_DERIVED && !cfg_url_ok(v))
