@@ -230,6 +230,12 @@ int ctl_schedules_import_main(const cxw_config_t *cfg, int argc, char **argv);
 int ctl_results_main(const cxw_config_t *cfg, int argc, char **argv);
 int ctl_topic_dump_main(const cxw_config_t *cfg, int argc, char **argv);
 int ctl_dlq_main(const cxw_config_t *cfg, int argc, char **argv);
+/** `cxonectl doctor` (ctl_doctor.c): discovery, login and the custom fields
+ *  checked with the worker's configuration; ends with "doctor: OK" or
+ *  "doctor: FAILED: ...". @returns CTL_EXIT_OK or CTL_EXIT_ERROR. */
+int ctl_doctor_main(const cxw_config_t *cfg, int argc, char **argv);
+/** The doctor's last line when the configuration has problems. */
+void ctl_doctor_config_failed(const cxw_config_errors_t *errs);
 
 /**
  * @brief Parses a decimal integer in [min, max] for option opt.

@@ -38,6 +38,10 @@ static const char usage_text[] =
     "        ones; at most N replays of a request, default 3)\n"
     "  topic dump TOPIC\n"
     "        debugging aid: print key, headers and value of every message\n"
+    "  doctor\n"
+    "        with the worker's configuration: discover the tenant's endpoints, log\n"
+    "        in, check the custom fields; ends with \"doctor: OK\" or \"doctor: "
+    "FAILED\"\n"
     "\n"
     "options:\n"
     "  -c, --config FILE    configuration file (default: defaults + environment)\n"
@@ -158,7 +162,10 @@ int main(int argc, char **argv)
                 return CTL_EXIT_ERROR;
         }
 
-        cfg = cxw_config_load(config_path, CXW_CONFIG_FOR_CTL, &errs);
+        /* the doctor checks what the worker would use */
+        cfg = cxw_config_load(
+            config_path,
+            strcmp(cmd, "doctor") ? CXW_CONFIG_FOR_CTL : CXW_CONFIG_FOR_WORKER, &errs);
         if (!cfg) {
                 fprintf(stderr, "cxonectl: out of memory loading the configuration\n");
                 goto out;
@@ -166,6 +173,8 @@ int main(int argc, char **argv)
         if (errs.cnt > 0) {
                 for (size_t k = 0; k < errs.cnt; k++)
                         fprintf(stderr, "cxonectl: config: %s\n", errs.v[k]);
+                if (!strcmp(cmd, "doctor"))
+                        ctl_doctor_config_failed(&errs);
                 goto out;
         }
         if (!cfg->allow_core_dumps) { /* a core would hold what Kafka's SASL needs */
@@ -192,6 +201,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(cmd, "topic") && i + 1 < argc &&
                    !strcmp(argv[i + 1], "dump")) {
                 rc = ctl_topic_dump_main(cfg, argc - i - 1, argv + i + 1);
+        } else if (!strcmp(cmd, "doctor")) {
+                rc = ctl_doctor_main(cfg, argc - i, argv + i);
         } else {
                 fprintf(stderr, "cxonectl: unknown command '%s' (see --help)\n", cmd);
         }

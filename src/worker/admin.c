@@ -252,6 +252,11 @@ static int ready(void *opaque, char *reason, size_t size)
                 snprintf(reason, size, "Kafka brokers unreachable");
                 return 0;
         }
+        if (!worker_endpoints_known(w)) {
+                snprintf(reason, size, "CXone endpoints not discovered yet%s%s",
+                         w->disc_error[0] ? ": " : "", w->disc_error);
+                return 0;
+        }
         /* A token held, or obtainable: only a failed last fetch with no
          * valid token left makes us not ready. */
         if (!cxw_token_get(w->token, cxw_now_ms(), NULL) && w->token_error[0]) {

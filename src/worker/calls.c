@@ -44,6 +44,13 @@ static void token_done(const cxw_http_response_t *r, void *opaque)
                          "token endpoint unreachable: %s", r->error);
                 CXW_WARN("token", "token endpoint %s unreachable: %s", w->token_url,
                          r->error);
+                worker_discover_token_lost(w, "unreachable");
+        } else if (r->status == 404) {
+                cxw_token_fetch_failed(w->token, now);
+                snprintf(w->token_error, sizeof(w->token_error),
+                         "token endpoint answered HTTP 404");
+                CXW_WARN("token", "token endpoint %s answered HTTP 404", w->token_url);
+                worker_discover_token_lost(w, "HTTP 404");
         } else if (cxw_token_fetch_done(w->token, r->status, r->body, r->body_len, now,
                                         err, sizeof(err)) == -1) {
                 cxw_strlcpy(w->token_error, err, sizeof(w->token_error));
@@ -51,6 +58,7 @@ static void token_done(const cxw_http_response_t *r, void *opaque)
         } else {
                 w->token_error[0] = '\0';
                 CXW_DEBUG("token", "new access token obtained");
+                worker_discover_step(w); /* the hosts wait for the tenant */
         }
         arm_token_timer(w); /* the loop round's pump starts the waiting calls */
 }
@@ -59,6 +67,10 @@ void worker_ensure_token(cxw_worker_t *w)
 {
         cxw_http_request_t req = {0};
 
+        if (!w->token_url) { /* not discovered yet */
+                worker_discover_step(w);
+                return;
+        }
         if (w->token_in_flight || !cxw_token_need_fetch(w->token, cxw_now_ms())) {
                 arm_token_timer(w);
                 return;
@@ -183,6 +195,10 @@ void worker_call_failed(job_t *job, const cxw_http_response_t *r, cxw_result_cla
                 w->stats.http_429++;
                 delay = cxw_retry_after_ms(r->retry_after, cxw_wall_ms(),
                                            cfg->retry_max_delay_ms);
+                /* No Retry-After (CXone promises none): the configured pause,
+                 * if any, stands in for it; else the budget's own measure. */
+                if (delay < 0 && cfg->rate_retry_after_missing_ms > 0)
+                        delay = cfg->rate_retry_after_missing_ms;
                 worker_budget_429(w, c, delay, r->sent_ms);
                 if (delay < 0)
                         delay = cxw_backoff_ms(job->attempts, cfg->retry_base_delay_ms,
@@ -231,6 +247,10 @@ const char *worker_call_gate(cxw_worker_t *w, cxw_budget_class_t c, int64_t now,
 
         if (!token) {
                 worker_ensure_token(w); /* its answer wakes the loop */
+                return NULL;
+        }
+        if (!worker_endpoints_known(w)) {
+                worker_discover_step(w); /* its answer wakes the loop */
                 return NULL;
         }
         wait = cxw_breaker_allow(&w->breaker, now); /* before a budget token goes */

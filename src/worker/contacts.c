@@ -34,23 +34,25 @@ static void call_done(const cxw_http_response_t *r, void *opaque)
 
 static int start_call(cxw_worker_t *w, job_t *job, const char *token, uint64_t gen)
 {
-        const cxw_config_t *cfg = w->cfg;
         cxw_http_request_t req = {0};
-        char *path = cxw_contact_path(cfg->contacts_path, job->upd.contact_id);
+        char *path = cxw_contact_target_path(w->target, job->upd.contact_id);
+        const char *base = cxw_contact_target_base(w->target) == CXW_TARGET_BASE_DFO
+                               ? w->dfo_base
+                               : w->api_base;
         char url[2048];
         char idem[300];
         const char *extra[2];
 
         if (!path)
                 return -1;
-        snprintf(url, sizeof(url), "%s%s", w->api_base, path);
+        snprintf(url, sizeof(url), "%s%s", base, path); /* known: the gate checked */
         free(path);
         /* Lets a server that honours it drop a replayed request. */
         snprintf(idem, sizeof(idem), "Idempotency-Key: %s:%d:%lld", job->part->topic,
                  (int)job->part->partition, (long long)job->offset);
         extra[0] = idem;
         extra[1] = NULL;
-        req.method = cfg->contacts_method;
+        req.method = cxw_contact_target_method(w->target);
         req.url = url;
         req.content_type = "application/json";
         req.body = job->upd.body;
@@ -74,7 +76,9 @@ void worker_contacts_pump(cxw_worker_t *w)
 
         if (w->stopping) /* what waits is handed over, nothing starts */
                 return;
-        while (cxw_http_in_flight(w->http) - (size_t)w->token_in_flight <
+        /* the token fetch and a discovery fetch are not contact calls */
+        while (cxw_http_in_flight(w->http) - (size_t)w->token_in_flight -
+                   (size_t)w->disc_in_flight <
                (size_t)cfg->max_in_flight) {
                 int64_t now = cxw_now_ms();
                 uint64_t gen = 0;
@@ -120,7 +124,13 @@ void worker_contact_on_message(cxw_worker_t *w, job_t *job)
                 worker_job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
                 return;
         }
-        worker_job_account(job); /* its PATCH body */
+        /* the target's body (DFO: [{ident,value}]); what cannot go is
+         * rejected here, before any call */
+        if (cxw_contact_target_body(w->target, &job->upd, err, sizeof(err)) == -1) {
+                worker_job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
+                return;
+        }
+        worker_job_account(job); /* its request body */
         if (cxw_dispatch_push(w->dispatch, job->upd.contact_id, job) == -1) {
                 worker_job_finish(job, CXW_OUTCOME_FAILED, "out of memory");
                 return;

@@ -26,7 +26,8 @@
 static int has_work(const cxw_worker_t *w)
 {
         return w->njobs > 0 ||
-               cxw_http_in_flight(w->http) > (size_t)(w->token_in_flight ? 1 : 0) ||
+               cxw_http_in_flight(w->http) >
+                   (size_t)(w->token_in_flight + w->disc_in_flight) ||
                w->sched_active > 0 || cxw_kafka_paused(w->kafka);
 }
 

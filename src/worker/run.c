@@ -118,21 +118,6 @@ void worker_round(cxw_worker_t *w, int wait_ms)
         }
 }
 
-static char *url_prefix(const char *base)
-{
-        size_t n = strlen(base);
-        char *s;
-
-        while (n > 0 && base[n - 1] == '/')
-                n--;
-        s = malloc(n + 1);
-        if (s) {
-                memcpy(s, base, n);
-                s[n] = '\0';
-        }
-        return s;
-}
-
 cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errstr_size)
 {
         cxw_worker_t *w = calloc(1, sizeof(*w));
@@ -156,6 +141,7 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         hconf.connect_timeout_ms = cfg->connect_timeout_ms;
         hconf.request_timeout_ms = cfg->request_timeout_ms;
         hconf.max_response_bytes = (size_t)cfg->max_response_bytes;
+        hconf.ca_file = cfg->ca_file; /* every call: token, discovery, API */
         /* in flight, plus one for the token fetch */
         hconf.max_connections = cfg->max_connections < cfg->max_in_flight + 1
                                     ? cfg->max_connections
@@ -184,16 +170,14 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         w->dispatch = cxw_dispatch_new();
         w->sched_dispatch = cxw_dispatch_new();
         w->offsets = cxw_offsets_new();
-        w->token_url = strdup(cfg->token_url);
-        w->token_body = cxw_token_form_body(cfg->scope);
-        w->token_auth = cxw_token_basic_auth(cfg->client_id, cfg->client_secret);
-        w->api_base = url_prefix(cfg->base_url);
         if (!w->budget || !w->token || !w->dispatch || !w->sched_dispatch ||
-            !w->offsets || !w->token_url || !w->token_body || !w->token_auth ||
-            !w->api_base) {
+            !w->offsets) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto fail;
         }
+        /* the login request, the contact target, the bases or their discovery */
+        if (worker_discover_init(w, errstr, errstr_size) == -1)
+                goto fail;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
@@ -208,8 +192,9 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
 
         topics[0] = cfg->topic_contacts;
         topics[1] = cfg->topic_schedules;
-        w->kafka = cxw_kafka_new(cfg, topics, 2, &hooks, w, cxw_loop_wakeup_fd(w->loop),
-                                 errstr, errstr_size);
+        /* cxone.schedules.enabled off: imports stay in their topic, unread */
+        w->kafka = cxw_kafka_new(cfg, topics, cfg->schedules_enabled ? 2 : 1, &hooks, w,
+                                 cxw_loop_wakeup_fd(w->loop), errstr, errstr_size);
         if (!w->kafka)
                 goto fail;
         w->max_record = cxw_kafka_max_record_bytes(w->kafka);
@@ -231,8 +216,8 @@ int cxw_worker_run(cxw_worker_t *w)
                  "cxone-worker %s started as %s: group %s, topic %s, CXone %s, %d in "
                  "flight, group budget %s",
                  CXW_VERSION, w->cfg->worker_id, w->cfg->group_id, w->cfg->topic_contacts,
-                 w->cfg->base_url, w->cfg->max_in_flight,
-                 cxw_rate_str(w->cfg->rate_rps, buf, sizeof(buf)));
+                 *w->cfg->issuer_url ? w->cfg->issuer_url : w->cfg->base_url,
+                 w->cfg->max_in_flight, cxw_rate_str(w->cfg->rate_rps, buf, sizeof(buf)));
         worker_ensure_token(w);
         cxw_timer_start(w->loop, &w->stats_timer, cxw_now_ms() + STATS_INTERVAL_MS,
                         stats_timer_cb, w);
@@ -292,6 +277,7 @@ void cxw_worker_destroy(cxw_worker_t *w)
                 free(p);
         }
         worker_peers_stop(w);
+        worker_discover_free(w);
         cxw_loop_destroy(w->loop);
         cxw_budget_destroy(w->budget);
         cxw_token_destroy(w->token);
@@ -302,8 +288,11 @@ void cxw_worker_destroy(cxw_worker_t *w)
                 explicit_bzero(w->token_auth, strlen(w->token_auth));
                 free(w->token_auth);
         }
+        if (w->token_body) { /* the password grant's body holds the access key */
+                explicit_bzero(w->token_body, strlen(w->token_body));
+                free(w->token_body);
+        }
         free(w->token_url);
-        free(w->token_body);
         free(w->api_base);
         if (w->sigfd != -1)
                 close(w->sigfd);

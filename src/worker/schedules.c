@@ -102,13 +102,23 @@ void worker_sched_on_message(cxw_worker_t *w, job_t *job)
 /* ------------------------------------------------------------------ */
 /* the end of a job                                                    */
 
+/* The names in CXone's job answers (cxone.schedules.*). */
+static void job_fields(const cxw_config_t *cfg, cxw_schedule_job_fields_t *f)
+{
+        f->job_id = cfg->sched_job_id_field;
+        f->status = cfg->sched_status_field;
+        f->done = cfg->sched_done_value;
+        f->failed = cfg->sched_failed_value;
+        f->error = cfg->sched_error_field;
+}
+
 /* Ends a tracked import from CXone's job status (by poll or webhook). */
-static void end_with_status(job_t *job, const char *status, const char *detail)
+static void end_with_status(job_t *job, const char *status, const char *detail, int done)
 {
         sched_t *sc = job->sched;
 
         cxw_strlcpy(sc->job_status, status, sizeof(sc->job_status));
-        if (strcmp(status, "COMPLETED") == 0)
+        if (done)
                 worker_job_finish(job, CXW_OUTCOME_SUCCEEDED, NULL);
         else /* CXone processed the import and refused it: not retryable */
                 worker_job_finish(job, CXW_OUTCOME_REJECTED, "job %s ended %s%s%s",
@@ -141,11 +151,13 @@ static void poll_done(const cxw_http_response_t *r, void *opaque)
         cxw_result_class_t cls = cxw_result_classify(r->status, r->transport_error);
         char why[300];
         cxw_schedule_job_answer_t ans;
+        cxw_schedule_job_fields_t fields;
 
         worker_metrics_call(w, "jobs", r->status, r->elapsed_ms);
         if (sc->webhook_status[0]) {
                 /* A verified webhook said it while this poll was out. */
-                end_with_status(job, sc->webhook_status, NULL);
+                end_with_status(job, sc->webhook_status, NULL,
+                                strcmp(sc->webhook_status, "COMPLETED") == 0);
                 return;
         }
         switch (cls) {
@@ -153,9 +165,10 @@ static void poll_done(const cxw_http_response_t *r, void *opaque)
                 cxw_budget_on_success(w->budget, CXW_CLASS_POLLS, r->sent_ms,
                                       cxw_now_ms());
                 /* status and detail come printable and bounded */
-                cxw_schedule_job_answer_parse(r->body, r->body_len, &ans);
+                job_fields(w->cfg, &fields);
+                cxw_schedule_job_answer_parse_with(r->body, r->body_len, &fields, &ans);
                 if (ans.ended) {
-                        end_with_status(job, ans.status, ans.detail);
+                        end_with_status(job, ans.status, ans.detail, ans.done);
                         return;
                 }
                 if (ans.has_status)
@@ -167,6 +180,8 @@ static void poll_done(const cxw_http_response_t *r, void *opaque)
         case CXW_RESULT_RATE_LIMITED: {
                 int64_t ra = cxw_retry_after_ms(r->retry_after, cxw_wall_ms(),
                                                 w->cfg->retry_max_delay_ms);
+                if (ra < 0 && w->cfg->rate_retry_after_missing_ms > 0)
+                        ra = w->cfg->rate_retry_after_missing_ms;
                 w->stats.http_429++;
                 worker_budget_429(w, CXW_CLASS_POLLS, ra, r->sent_ms);
                 break;
@@ -250,27 +265,24 @@ static void submit_done(const cxw_http_response_t *r, void *opaque)
         sched_t *sc = job->sched;
         int64_t now = cxw_now_ms();
         cxw_result_class_t cls = cxw_result_classify(r->status, r->transport_error);
-        json_t *j;
 
         sc->request_ms += r->elapsed_ms;
         job->http_status = r->status;
         worker_metrics_call(w, "schedules", r->status, r->elapsed_ms);
         switch (cls) {
         case CXW_RESULT_OK: {
-                const char *id;
+                cxw_schedule_job_fields_t fields;
+
                 worker_cxone_answered(w);
                 cxw_budget_on_success(w->budget, CXW_CLASS_SCHEDULES, r->sent_ms, now);
-                j = json_loadb(r->body, r->body_len, 0, NULL);
-                id = json_string_value(json_object_get(j, "jobId"));
-                if (!cxw_schedule_job_id_ok(id)) {
-                        json_decref(j);
+                job_fields(w->cfg, &fields);
+                if (!cxw_schedule_job_id_get(r->body, r->body_len, &fields, sc->job_id,
+                                             sizeof(sc->job_id))) {
                         worker_job_finish(job, CXW_OUTCOME_FAILED,
-                                          "CXone answered HTTP %ld without a valid jobId",
-                                          r->status);
+                                          "CXone answered HTTP %ld without a valid %s",
+                                          r->status, fields.job_id);
                         return;
                 }
-                cxw_strlcpy(sc->job_id, id, sizeof(sc->job_id));
-                json_decref(j);
                 cxw_strlcpy(sc->job_status, "IN_PROGRESS", sizeof(sc->job_status));
                 sc->tracked_next = w->tracked;
                 w->tracked = job;
@@ -487,7 +499,8 @@ int worker_sched_webhook(void *opaque, const cxw_admin_request_t *req, const cha
                                     sizeof(job->sched->webhook_status));
                 } else {
                         cxw_timer_stop(w->loop, &job->timer);
-                        end_with_status(job, b.status, NULL);
+                        end_with_status(job, b.status, NULL,
+                                        strcmp(b.status, "COMPLETED") == 0);
                 }
         }
         snprintf(answer, answer_size, "{\"ok\":true,\"tracked\":%s}",

@@ -7,6 +7,8 @@
  *               then the offset is done
  *   admin.c     metrics, health, readiness (the admin listener)
  *   peers.c     budget reports between replicas, this replica's share
+ *   discover.c  where CXone is: the login request, the contact target, the
+ *               token endpoint and API hosts discovered from the issuer
  *   calls.c     the access token, starting a call, retry or fail
  *   contacts.c  the contact-update path: decode, queue, pump, answer
  *   schedules.c the schedule-import path: submit, poll, webhook
@@ -31,6 +33,8 @@
 #include "cxone/flow/peers.h"
 #include "cxone/flow/retry.h"
 #include "cxone/requests/schedules.h"
+#include "cxone/requests/target.h"
+#include "cxone/io/discovery.h"
 #include "cxone/io/token.h"
 #include "worker.h"
 
@@ -71,6 +75,9 @@ typedef enum {
 } rec_state_t;
 
 typedef enum { JOB_CONTACT = 0, JOB_SCHEDULE } job_kind_t;
+
+/* Which discovery document is being fetched (discover.c). */
+typedef enum { DISC_OPENID = 0, DISC_HOSTS } disc_kind_t;
 
 /* A schedule import's own state (schedules.c). */
 typedef struct sched_s {
@@ -173,7 +180,24 @@ struct cxw_worker_s {
         char *token_url;
         char *token_body;
         char *token_auth; /* holds the secret: wiped at destroy, never logged */
-        char *api_base;   /* cxone.base_url without a trailing slash */
+        char *api_base;   /* cxone.base_url (or the discovered api_endpoint) without
+                             a trailing slash, plus cxone.admin_prefix; NULL until
+                             discovered */
+        /* where CXone is (discover.c) */
+        cxw_contact_target_t *target; /* the request template of contact updates */
+        char *dfo_base;               /* the DFO base; NULL until known */
+        int dfo_needed;               /* the target goes to the DFO base */
+        char *issuer;                 /* cxone.issuer_url, or NULL: nothing to discover */
+        cxw_disc_http_t disc_http;
+        int disc_token; /* the token endpoint is discovered (token_url empty) */
+        int disc_hosts; /* the API or DFO base is discovered */
+        int disc_in_flight;
+        disc_kind_t disc_kind;
+        int disc_attempt; /* failures in a row, for the backoff */
+        int64_t disc_retry_at;
+        cxw_timer_t disc_timer;
+        char disc_error[512]; /* why the last discovery failed; "" after a success */
+        char tenant_id[CXW_TENANT_ID_SIZE];
         uint64_t rng;
         int sigfd;
         int stopping;
@@ -257,6 +281,27 @@ void worker_on_delivered(void *opaque, const rd_kafka_message_t *rkm);
  *  last HTTP status. */
 void worker_log_job(const job_t *job, cxw_log_level_t level, const char *component,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* discover.c */
+
+/** Builds the login request (cxone.auth.*), the contact target and the
+ *  bases the config gives; notes what is to be discovered. @returns 0 or
+ *  -1 with errstr. */
+int worker_discover_init(cxw_worker_t *w, char *errstr, size_t errstr_size);
+/** Frees what worker_discover_init() made; before the loop goes. */
+void worker_discover_free(cxw_worker_t *w);
+/** Starts the next discovery fetch that is due (the token endpoint, then,
+ *  once the tenant is known, the API hosts), unless one is under way or
+ *  its backoff runs (a timer then calls it again). */
+void worker_discover_step(cxw_worker_t *w);
+/** The token endpoint failed (why): a discovered one is discovered again. */
+void worker_discover_token_lost(cxw_worker_t *w, const char *why);
+
+/** Are the token endpoint and every base the contact target needs known? */
+static inline int worker_endpoints_known(const cxw_worker_t *w)
+{
+        return w->token_url && w->api_base && (!w->dfo_needed || w->dfo_base);
+}
 
 /* calls.c */
 

@@ -8,6 +8,7 @@ Deterministic: run it again after a fixture changes and commit the result.
   tests/fuzz/make_corpus.py
 """
 import csv
+import base64
 import hashlib
 import hmac
 import io
@@ -349,8 +350,45 @@ def webhook_body():
     c.add("empty", b"")
 
 
+def discovery():
+    c = Corpus("fuzz_discovery")
+    iss = "https://login.cxone.test"
+    for label, v in [
+        ("openid", {"issuer": iss, "token_endpoint": iss + "/auth/token"}),
+        ("openid-slash", {"issuer": iss + "/", "token_endpoint": iss + "/auth/token"}),
+        ("openid-elsewhere", {"issuer": iss, "token_endpoint": "https://evil.test/t"}),
+        ("openid-port", {"issuer": iss, "token_endpoint": iss + ":8443/t"}),
+        ("openid-dots", {"issuer": iss, "token_endpoint": iss + "/a/../t"}),
+        ("openid-user", {"issuer": iss, "token_endpoint": "https://u@login.cxone.test/t"}),
+    ]:
+        c.add(label, b"o" + compact(v))
+    for label, v in [
+        ("cxone", {"api_endpoint": "https://api-c1.cxone.test", "area": "na1",
+                   "domain": "cxone.test", "cluster": "C1"}),
+        ("cxone-dfo", {"api_endpoint": "https://127.0.0.1:8443", "area": "na1",
+                       "domain": "localhost:8443", "dfo_endpoint": "https://127.0.0.1:9443"}),
+        ("cxone-bad-area", {"api_endpoint": "https://a.test", "area": "na1.evil",
+                            "domain": "d.test"}),
+        ("cxone-ipv6", {"api_endpoint": "https://[::1]:8443/x", "area": "a", "domain": "d"}),
+    ]:
+        c.add(label, b"c" + compact(v))
+
+    def b64(d):
+        return base64.urlsafe_b64encode(d).rstrip(b"=")
+
+    for label, payload in [("jwt", b'{"tenantId":"T-1","iss":"x"}'),
+                           ("jwt-no-claim", b'{"iss":"x"}'),
+                           ("jwt-number", b'{"tenantId":5}')]:
+        c.add(label, b"j" + b64(b'{"alg":"none"}') + b"." + b64(payload) + b".c2ln")
+    c.add("jwt-padded", b"j" + base64.urlsafe_b64encode(b'{"a":1}') + b"." +
+          base64.urlsafe_b64encode(b'{"tenantId":"T-22"}') + b".x")
+    for label, u in [("url", "https://h.test:443/p"), ("url-v6", "https://[::1]/"),
+                     ("url-http", "http://127.0.0.1:8080"), ("url-pct", "https://h/%2e%2e/")]:
+        c.add(label, "u" + u)
+
+
 for make in (contacts, schedules, csvin, config, retry_after, token, webhook, peers,
-             jsonw, job_answer, webhook_body):
+             jsonw, job_answer, webhook_body, discovery):
     make()
 for name in sorted(os.listdir(OUT)):
     print(f"{name}: {len(os.listdir(os.path.join(OUT, name)))} seeds")

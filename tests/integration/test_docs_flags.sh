@@ -23,7 +23,7 @@ import re, subprocess, sys
 doc_path, ctl, worker = sys.argv[1:4]
 FLAG = re.compile(r"(?<![\w-])(--?[A-Za-z][A-Za-z0-9-]*)")
 COMMANDS = ["dev-kafka", "contacts import", "schedules import", "results", "dlq list",
-            "dlq replay", "topic dump"]
+            "dlq replay", "topic dump", "doctor"]
 
 
 def helptext(*args):

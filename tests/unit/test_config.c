@@ -39,6 +39,15 @@ static const char *const env_vars[] = {
     "CXONE_ALLOW_INSECURE_HTTP",
     "CXONE_PEER_SECRET",
     "CXONE_PEER_SECRET_FILE",
+    "CXONE_PROFILE",
+    "CXONE_ISSUER_URL",
+    "CXONE_ACCESS_KEY_ID",
+    "CXONE_ACCESS_KEY_SECRET",
+    "CXONE_ACCESS_KEY_SECRET_FILE",
+    "CXONE_TENANT_ID",
+    "CXONE_CONTACTS_TARGET",
+    "CXONE_CA_FILE",
+    "CXONE_DFO_BASE_URL",
 };
 
 static int clear_env(void **state)
@@ -1143,7 +1152,8 @@ static void test_example_config_loads_clean_and_sets_every_key(void **state)
                 *eq = '\0';
                 keys++;
                 if (!strcmp(line, "cxone.client_secret_file") ||
-                    !strcmp(line, "rate.peer_secret_file"))
+                    !strcmp(line, "rate.peer_secret_file") ||
+                    !strcmp(line, "cxone.access_key_secret_file"))
                         continue;
                 if (!config_lookup(&lc, line))
                         fail_msg("%s lacks the key %s", EXAMPLE_CONF, line);
@@ -1152,6 +1162,168 @@ static void test_example_config_loads_clean_and_sets_every_key(void **state)
         free(dump);
         config_destroy(&lc);
         cxw_config_destroy(cfg);
+}
+
+/* The seed profile is the default and keeps every key as it was. */
+static void test_profile_seed_is_default_and_unchanged(void **state)
+{
+        cxw_config_t *cfg;
+
+        (void)state;
+        setenv("CXONE_CLIENT_ID", "id", 1);
+        setenv("CXONE_CLIENT_SECRET", "s", 1);
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_string_equal(cfg->profile, "seed");
+        assert_string_equal(cfg->auth_grant, "client_credentials");
+        assert_string_equal(cfg->client_auth, "basic");
+        assert_string_equal(cfg->contacts_target, "seed");
+        assert_string_equal(cfg->admin_prefix, "");
+        assert_string_equal(cfg->token_url, "http://127.0.0.1:8080/oauth/token");
+        assert_true(cfg->schedules_enabled);
+        assert_int_equal(cfg->rate_retry_after_missing_ms, 0);
+        assert_string_equal(cfg->sched_job_id_field, "jobId");
+        assert_string_equal(cfg->sched_done_value, "COMPLETED");
+        cxw_config_destroy(cfg);
+}
+
+/* CXONE_PROFILE=cxone presets its keys; the file and the environment
+ * still win over each preset. */
+static void test_profile_cxone_presets_and_overrides(void **state)
+{
+        cxw_config_t *cfg;
+        char path[] = "/tmp/cxw-test-conf-XXXXXX";
+        int fd;
+        FILE *f;
+
+        (void)state;
+        setenv("CXONE_PROFILE", "cxone", 1);
+        setenv("CXONE_ISSUER_URL", "https://cxone.example.com", 1);
+        setenv("CXONE_CLIENT_ID", "app", 1);
+        setenv("CXONE_CLIENT_SECRET", "appsecret", 1);
+        setenv("CXONE_ACCESS_KEY_ID", "AKID", 1);
+        setenv("CXONE_ACCESS_KEY_SECRET", "aks", 1);
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_string_equal(cfg->profile, "cxone");
+        assert_string_equal(cfg->auth_grant, "password");
+        assert_string_equal(cfg->contacts_target, "dfo-custom-fields");
+        assert_string_equal(cfg->admin_prefix, "/inContactAPI/services/v30.0");
+        assert_string_equal(cfg->base_url, "");  /* discovered */
+        assert_string_equal(cfg->token_url, ""); /* discovered */
+        assert_false(cfg->schedules_enabled);
+        assert_int_equal(cfg->rate_retry_after_missing_ms, 1000);
+        assert_string_equal(cfg->access_key_secret, "aks");
+        cxw_config_destroy(cfg);
+
+        /* A file's value beats the preset; the environment beats both. */
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        f = fdopen(fd, "w");
+        fputs("cxone = { admin_prefix = \"/v2\"; schedules = { enabled = true; };\n"
+              "  auth = { client_auth = \"post\"; }; };\n"
+              "rate = { retry_after_missing_ms = 250; };\n",
+              f);
+        fclose(f);
+        setenv("CXONE_BASE_URL", "https://api.example.com", 1);
+        setenv("CXONE_CONTACTS_TARGET", "seed", 1);
+        cfg = load_clean(path, CXW_CONFIG_FOR_WORKER);
+        assert_string_equal(cfg->admin_prefix, "/v2");
+        assert_true(cfg->schedules_enabled);
+        assert_string_equal(cfg->client_auth, "post");
+        assert_int_equal(cfg->rate_retry_after_missing_ms, 250);
+        assert_string_equal(cfg->base_url, "https://api.example.com");
+        assert_string_equal(cfg->contacts_target, "seed");
+        cxw_config_destroy(cfg);
+        unlink(path);
+}
+
+/* What discovery cannot give must be set; a bad word is named. */
+static void test_profile_cxone_problems_are_named(void **state)
+{
+        cxw_config_errors_t errs = {0};
+        cxw_config_t *cfg;
+
+        (void)state;
+        setenv("CXONE_PROFILE", "cxone", 1);
+        setenv("CXONE_CLIENT_ID", "app", 1);
+        setenv("CXONE_CLIENT_SECRET", "appsecret", 1);
+        cfg = cxw_config_load(NULL, CXW_CONFIG_FOR_WORKER, &errs);
+        assert_true(has_err(&errs, "cxone.base_url", "cxone.issuer_url", NULL));
+        assert_true(has_err(&errs, "cxone.dfo_base_url", NULL));
+        assert_true(has_err(&errs, "cxone.access_key_id", "password", NULL));
+        assert_true(has_err(&errs, "CXONE_ACCESS_KEY_SECRET_FILE", NULL));
+        cxw_config_destroy(cfg);
+        cxw_config_errors_clear(&errs);
+
+        setenv("CXONE_PROFILE", "prod", 1);
+        setenv("CXONE_ISSUER_URL", "http://cxone.example.com", 1);
+        setenv("CXONE_TENANT_ID", "a/b", 1);
+        setenv("CXONE_CA_FILE", "/nonexistent/ca.pem", 1);
+        cfg = cxw_config_load(NULL, CXW_CONFIG_FOR_WORKER, &errs);
+        assert_true(
+            has_err(&errs, "CXONE_PROFILE", "'prod' is not one of seed, cxone", NULL));
+        assert_true(has_err(&errs, "CXONE_ISSUER_URL", "clear", NULL));
+        assert_true(has_err(&errs, "CXONE_TENANT_ID", "a/b", NULL));
+        assert_true(has_err(&errs, "CXONE_CA_FILE", "not a readable file", NULL));
+        cxw_config_destroy(cfg);
+        cxw_config_errors_clear(&errs);
+}
+
+/* The ident map: field=ident, a field allowed, an ident well-formed. */
+static void test_idents_map_is_checked(void **state)
+{
+        cxw_config_errors_t errs = {0};
+        cxw_config_t *cfg;
+        char path[] = "/tmp/cxw-test-conf-XXXXXX";
+        int fd = mkstemp(path);
+        FILE *f;
+
+        (void)state;
+        assert_true(fd >= 0);
+        f = fdopen(fd, "w");
+        fputs("cxone = { client_id = \"c\"; client_secret = \"s\";\n"
+              "  contacts = { idents = [ \"firstName=first_name\", \"phone=ph\",\n"
+              "    \"email=e mail\", \"firstName=x\", \"nothing\" ]; }; };\n",
+              f);
+        fclose(f);
+        cfg = cxw_config_load(path, CXW_CONFIG_FOR_WORKER, &errs);
+        assert_true(
+            has_err(&errs, "item 2", "'phone' is not in cxone.contacts.fields", NULL));
+        assert_true(has_err(&errs, "item 3", "ident 'e mail'", NULL));
+        assert_true(has_err(&errs, "item 4", "mapped twice", NULL));
+        assert_true(has_err(&errs, "item 5", "not field=ident", NULL));
+        assert_int_equal(errs.cnt, 4);
+        cxw_config_destroy(cfg);
+        cxw_config_errors_clear(&errs);
+        unlink(path);
+}
+
+/* The access key secret, from the environment or a file, is never shown. */
+static void test_access_key_secret_never_shown(void **state)
+{
+        char path[] = "/tmp/cxw-test-aks-XXXXXX";
+        int fd = mkstemp(path);
+        cxw_config_t *cfg;
+        char *dump;
+
+        (void)state;
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "Fi1e+Secret/=:%\n", 16), 16);
+        close(fd);
+        setenv("CXONE_PROFILE", "cxone", 1);
+        setenv("CXONE_ISSUER_URL", "https://cxone.example.com", 1);
+        setenv("CXONE_CLIENT_ID", "app", 1);
+        setenv("CXONE_CLIENT_SECRET", "appsecret", 1);
+        setenv("CXONE_ACCESS_KEY_ID", "AKID", 1);
+        setenv("CXONE_ACCESS_KEY_SECRET_FILE", path, 1);
+        cfg = load_clean(NULL, CXW_CONFIG_FOR_WORKER);
+        assert_string_equal(cfg->access_key_secret, "Fi1e+Secret/=:%");
+        dump = dump_to_string(cfg);
+        assert_null(strstr(dump, "Fi1e+Secret"));
+        assert_null(strstr(dump, "appsecret"));
+        assert_non_null(strstr(dump, "cxone.access_key_secret = (set)"));
+        free(dump);
+        cxw_config_destroy(cfg);
+        unlink(path);
 }
 
 static char *read_all(const char *path)
@@ -1262,6 +1434,11 @@ int main(void)
             cmocka_unit_test_setup(test_dump_hides_kafka_secrets, clear_env),
             cmocka_unit_test_setup(test_secret_file_readable_by_others_is_warned,
                                    clear_env),
+            cmocka_unit_test_setup(test_profile_seed_is_default_and_unchanged, clear_env),
+            cmocka_unit_test_setup(test_profile_cxone_presets_and_overrides, clear_env),
+            cmocka_unit_test_setup(test_profile_cxone_problems_are_named, clear_env),
+            cmocka_unit_test_setup(test_idents_map_is_checked, clear_env),
+            cmocka_unit_test_setup(test_access_key_secret_never_shown, clear_env),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -228,7 +228,7 @@ typedef struct env_s {
 
 static void env_init(env_t *e, int max_connections)
 {
-        cxw_http_conf_t conf = {5000, 10000, 200, max_connections};
+        cxw_http_conf_t conf = {5000, 10000, 200, max_connections, NULL};
         char err[256];
 
         e->srv = server_start();

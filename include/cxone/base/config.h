@@ -61,6 +61,29 @@ typedef struct cxw_config_s {
         char *contacts_method;    /**< cxone.contacts.method, "PATCH" */
         cxw_strlist_t contact_fields; /**< cxone.contacts.fields, allowed fields */
 
+        /* cxone profile: the real platform (docs/cxone.md) */
+        char *profile;       /**< cxone.profile, env CXONE_PROFILE: "seed" | "cxone" */
+        char *issuer_url;    /**< cxone.issuer_url, env CXONE_ISSUER_URL; "" = none */
+        char *auth_grant;    /**< cxone.auth.grant: "client_credentials" | "password" */
+        char *client_auth;   /**< cxone.auth.client_auth: "basic" | "post" */
+        char *access_key_id; /**< cxone.access_key_id, env CXONE_ACCESS_KEY_ID */
+        char *access_key_secret;      /**< cxone.access_key_secret, env
+                                         CXONE_ACCESS_KEY_SECRET or the file below */
+        char *access_key_secret_file; /**< cxone.access_key_secret_file (the path) */
+        char *tenant_id;       /**< cxone.tenant_id, env CXONE_TENANT_ID; "" = id_token */
+        char *admin_prefix;    /**< cxone.admin_prefix, "" or "/..." */
+        char *dfo_base_url;    /**< cxone.dfo_base_url, env CXONE_DFO_BASE_URL; "" =
+                                  discovered */
+        char *ca_file;         /**< cxone.ca_file, env CXONE_CA_FILE; "" = system CAs */
+        char *contacts_target; /**< cxone.contacts.target, env CXONE_CONTACTS_TARGET */
+        cxw_strlist_t contact_idents; /**< cxone.contacts.idents, "field=ident" */
+        bool schedules_enabled;       /**< cxone.schedules.enabled */
+        char *sched_job_id_field;     /**< cxone.schedules.job_id_field, "jobId" */
+        char *sched_status_field;     /**< cxone.schedules.status_field, "status" */
+        char *sched_done_value;       /**< cxone.schedules.done_value, "COMPLETED" */
+        char *sched_failed_value;     /**< cxone.schedules.failed_value, "FAILED" */
+        char *sched_error_field;      /**< cxone.schedules.error_field, "error" */
+
         /* cxone.schedules.*, schedules.*, webhooks.* */
         char *schedules_import_path; /**< cxone.schedules.import_path */
         char *schedules_job_path; /**< cxone.schedules.job_path, "{jobId}" is replaced */
@@ -114,6 +137,9 @@ typedef struct cxw_config_s {
          *  rate.peer_secret_file / env CXONE_PEER_SECRET_FILE; "" = unsigned */
         char *peer_secret;
         char *peer_secret_file; /**< rate.peer_secret_file (the path) */
+        /** rate.retry_after_missing_ms: pause after a 429 without Retry-After,
+         *  0 = the budget's own measure */
+        int rate_retry_after_missing_ms;
 
         /* limits.* */
         int max_buffered_messages;  /**< limits.max_buffered_messages, default 10000 */

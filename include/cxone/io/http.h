@@ -36,6 +36,8 @@ typedef struct cxw_http_conf_s {
         int max_connections;       /**< most transfers (so connections) at once; calls
                                         beyond it wait in a queue, their timeout not
                                         started */
+        const char *ca_file;       /**< CURLOPT_CAINFO for every call, or NULL / "":
+                                        the system's CAs; copied */
 } cxw_http_conf_t;
 
 /** A finished transfer, valid only during the callback. */

@@ -117,4 +117,83 @@ char *cxw_token_basic_auth(const char *client_id, const char *client_secret);
  */
 char *cxw_form_urlencode(const char *s);
 
+/* ---- the login request and the id_token (token_login.c) --------------- */
+
+/** The OAuth2 grant of the token request. */
+typedef enum {
+        CXW_TOKEN_GRANT_CLIENT_CREDENTIALS = 0, /**< the seed's */
+        CXW_TOKEN_GRANT_PASSWORD,               /**< CXone's access keys */
+} cxw_token_grant_t;
+
+/** How the client id and secret travel (RFC 6749 2.3.1). */
+typedef enum {
+        CXW_TOKEN_AUTH_BASIC = 0, /**< client_secret_basic: an Authorization line */
+        CXW_TOKEN_AUTH_POST,      /**< client_secret_post: in the form body */
+} cxw_token_client_auth_t;
+
+/** What a login sends. The strings are the caller's. */
+typedef struct cxw_token_login_s {
+        cxw_token_grant_t grant;
+        cxw_token_client_auth_t client_auth;
+        const char *client_id;
+        const char *client_secret;
+        const char *username; /**< password grant: the Access Key ID */
+        const char *password; /**< password grant: the Access Key Secret */
+        const char *scope;    /**< "" or NULL: none */
+} cxw_token_login_t;
+
+/** @brief "client_credentials" | "password". @returns 0, or -1 if neither. */
+int cxw_token_grant_parse(const char *s, cxw_token_grant_t *out);
+
+/** @brief "basic" | "post". @returns 0, or -1 if neither. */
+int cxw_token_client_auth_parse(const char *s, cxw_token_client_auth_t *out);
+
+/**
+ * @brief Builds the token request of a login: the form body
+ *        (`grant_type=...`, for the password grant `&username=&password=`,
+ *        `&scope=` when set, with client_secret_post `&client_id=&client_secret=`;
+ *        every value form-urlencoded) and, with client_secret_basic, the
+ *        Authorization line (cxw_token_basic_auth()).
+ * @param body receives the malloc'd body.
+ * @param authorization receives the malloc'd header line, or NULL (post).
+ * @returns 0, or -1 with errstr (which never holds a secret).
+ * @remark both results hold secrets: the caller wipes and frees them and
+ *         never logs them.
+ */
+int cxw_token_login_request(const cxw_token_login_t *l, char **body, char **authorization,
+                            char *errstr, size_t errstr_size);
+
+/**
+ * @brief Reads the string claim of a JWT's payload (header.payload.signature,
+ *        base64url with or without padding). The signature is not checked:
+ *        the token comes straight from the token endpoint over a verified
+ *        TLS connection (OpenID Connect Core 3.1.3.7).
+ * @param out receives the claim (NUL-terminated), at most out_size - 1 bytes.
+ * @returns 0, or -1 with errstr: not a JWT, payload not base64url or not a
+ *          JSON object, claim missing, not a string, empty or too long.
+ */
+int cxw_jwt_claim_str(const char *jwt, size_t len, const char *claim, char *out,
+                      size_t out_size, char *errstr, size_t errstr_size);
+
+/** Longest tenant id kept, with its NUL. */
+#define CXW_TENANT_ID_SIZE 129
+
+/** @brief 1 if s is a tenant id the worker uses in a URL: 1-128 of
+ *         [A-Za-z0-9._-], else 0. */
+int cxw_tenant_id_ok(const char *s);
+
+/**
+ * @brief From now on a token answer must carry an id_token whose payload
+ *        holds a valid tenantId claim (cxw_token_tenant_id()); an answer
+ *        without one is refused (backoff), naming what is wrong. Off by
+ *        default: the seed's answers have no id_token.
+ */
+void cxw_token_require_tenant(cxw_token_t *t, int on);
+
+/** @brief The tenantId of the last accepted answer's id_token, or "". */
+const char *cxw_token_tenant_id(const cxw_token_t *t);
+
+/** @brief The lifetime (expires_in) of the current token in ms, 0 without one. */
+int64_t cxw_token_lifetime_ms(const cxw_token_t *t);
+
 #endif

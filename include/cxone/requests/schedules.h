@@ -211,8 +211,11 @@ typedef struct cxw_schedule_job_answer_s {
         /** 1 if "status" is a string (possibly empty), else 0 (absent, another
          *  type, or the body is not a JSON object). */
         int has_status;
-        /** 1 if the status is exactly COMPLETED or FAILED: the job ended. */
+        /** 1 if the status is exactly COMPLETED or FAILED (the fields' done
+         *  and failed values): the job ended. */
         int ended;
+        /** 1 if it ended well (the status is the done value). */
+        int done;
         /** The status for outputs: bytes outside printable ASCII as '?'; at
          *  most 15 bytes, a longer one cut to 12 and "...". "" without one. */
         char status[CXW_SCHED_JOB_STATUS_SIZE];
@@ -236,5 +239,31 @@ typedef struct cxw_schedule_job_answer_s {
  */
 int cxw_schedule_job_answer_parse(const void *body, size_t len,
                                   cxw_schedule_job_answer_t *out);
+
+/** The names in CXone's job answers (cxone.schedules.*_field, *_value). */
+typedef struct cxw_schedule_job_fields_s {
+        const char *job_id; /**< the submission's answer: the job id, "jobId" */
+        const char *status; /**< the poll's answer: the status, "status" */
+        const char *done;   /**< the status of a job that ended well, "COMPLETED" */
+        const char *failed; /**< the status of a job that failed, "FAILED" */
+        const char *error;  /**< the error of an ended job, "error" */
+} cxw_schedule_job_fields_t;
+
+/**
+ * @brief cxw_schedule_job_answer_parse() with the names of f (NULL: the
+ *        defaults above, the seed's).
+ */
+int cxw_schedule_job_answer_parse_with(const void *body, size_t len,
+                                       const cxw_schedule_job_fields_t *f,
+                                       cxw_schedule_job_answer_t *out);
+
+/**
+ * @brief The job id of a submission's answer (member f->job_id, "jobId"
+ *        with f NULL), if it is valid (cxw_schedule_job_id_ok()) and fits.
+ * @returns out, or NULL.
+ */
+const char *cxw_schedule_job_id_get(const void *body, size_t len,
+                                    const cxw_schedule_job_fields_t *f, char *out,
+                                    size_t out_size);
 
 #endif

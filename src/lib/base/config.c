@@ -97,6 +97,7 @@ static const char *env_of(const prop_t *p)
 static const char *const secret_pairs[][2] = {
     {"cxone.client_secret", "cxone.client_secret_file"},
     {"rate.peer_secret", "rate.peer_secret_file"},
+    {"cxone.access_key_secret", "cxone.access_key_secret_file"},
 };
 
 static void load_env(ctx_t *ctx)
@@ -127,6 +128,24 @@ static void load_env(ctx_t *ctx)
                 }
                 if (cfg_set_text(ctx, p, &o, v) == 0)
                         ctx->orig[i] = o;
+        }
+}
+
+/* ---- the profile -------------------------------------------------------- */
+
+/* The profile's defaults (cfg_presets) replace the table's for every key
+ * that neither the file nor the environment set. */
+static void apply_profile(ctx_t *ctx)
+{
+        for (size_t i = 0; i < cfg_npresets; i++) {
+                const preset_t *ps = &cfg_presets[i];
+                const prop_t *p = cfg_find_prop(ps->path);
+
+                if (!p || strcmp(ps->profile, ctx->cfg->profile) != 0 ||
+                    ctx->orig[p - cfg_props].from != FROM_DEFAULT)
+                        continue;
+                if (cfg_set_text(ctx, p, &ctx->orig[p - cfg_props], ps->value) != 0)
+                        ctx->oom = true; /* the presets always parse */
         }
 }
 
@@ -214,7 +233,8 @@ static void derive(ctx_t *ctx)
         origin_t o = {FROM_DERIVED, NULL, 0, NULL};
         char buf[MAX_STR_BYTES + 64];
 
-        if (!*cfg->token_url) {
+        /* With an issuer, an empty token_url is discovered (cxone profile). */
+        if (!*cfg->token_url && !*cfg->issuer_url && *cfg->base_url) {
                 size_t len = strlen(cfg->base_url);
 
                 while (len > 0 && cfg->base_url[len - 1] == '/')
@@ -273,6 +293,7 @@ cxw_config_t *cxw_config_load(const char *path, cxw_config_purpose_t purpose,
          * required" for a key that is in the file). */
         if (!path || cfg_load_file(ctx, path) == 0) {
                 load_env(ctx);
+                apply_profile(ctx);
                 for (size_t k = 0; k < sizeof(secret_pairs) / sizeof(secret_pairs[0]);
                      k++)
                         read_secret_file(ctx, secret_pairs[k][0], secret_pairs[k][1]);

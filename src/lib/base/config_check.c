@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Shows a rejected value, unless it is the secret. Bounded. */
 static const char *shown(const prop_t *p, const char *v)
@@ -150,6 +152,154 @@ static bool listen_ok(const char *s)
         return port <= 65535;
 }
 
+static void check_choice(ctx_t *ctx, const prop_t *p, const origin_t *o, const char *v)
+{
+        const char *const *w = cfg_choice_words(p);
+        char list[128] = "";
+
+        for (size_t i = 0; w && w[i]; i++) {
+                if (!strcmp(v, w[i]))
+                        return;
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+                         i ? ", " : "", w[i]);
+        }
+        cfg_prop_err(ctx, p, o, "'%.64s' is not one of %s", v, list);
+}
+
+/* A tenant id goes into a URL query: 1-128 of [A-Za-z0-9._-]. */
+static bool tenant_ok(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n >= 1 && n <= 128 &&
+               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789._-") == n;
+}
+
+/* A path prefix: "/seg/seg", no dot segments, query, fragment or spaces. */
+static bool prefix_ok(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0)
+                return true;
+        if (s[0] != '/' || n > 256 || strstr(s, "/..") || strstr(s, "/./") ||
+            strstr(s, "//"))
+                return false;
+        return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789._-~/") == n;
+}
+
+/* A JSON member name or value of the job answers: 1-64 printable ASCII. */
+static bool jsonkey_ok(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 64)
+                return false;
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+                        return false;
+        return true;
+}
+
+/* The checks of the keys of the cxone profile (worker only). */
+static void check_str_cxone(ctx_t *ctx, const prop_t *p, const origin_t *o, const char *v)
+{
+        struct stat st;
+
+        if ((p->flags & PF_TENANT) && *v && !tenant_ok(v))
+                cfg_prop_err(ctx, p, o, "'%.256s' is not 1-128 of A-Z a-z 0-9 . _ -", v);
+        if ((p->flags & PF_PREFIX) && !prefix_ok(v))
+                cfg_prop_err(ctx, p, o,
+                             "'%.256s' is not a path: '/' then letters, digits, . _ - ~ "
+                             "/ (no '..', no '//')",
+                             v);
+        if ((p->flags & PF_JSONKEY) && !jsonkey_ok(v))
+                cfg_prop_err(ctx, p, o, "must be 1-64 printable ASCII characters");
+        if ((p->flags & PF_CAFILE) && *v &&
+            (stat(v, &st) != 0 || !S_ISREG(st.st_mode) || access(v, R_OK) != 0))
+                cfg_prop_err(ctx, p, o, "'%.512s' is not a readable file", v);
+}
+
+/* A custom field's ident: 1-64 of [A-Za-z0-9_.-]. */
+static bool dfo_ident_ok(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n >= 1 && n <= 64 &&
+               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789_.-") == n;
+}
+
+static void check_identmap(ctx_t *ctx, const prop_t *p, const origin_t *o,
+                           const cxw_strlist_t *l)
+{
+        const cxw_strlist_t *fields = &ctx->cfg->contact_fields;
+
+        for (size_t i = 0; i < l->cnt; i++) {
+                char *name = NULL, *value = NULL;
+                bool known = false;
+
+                if (cxw_config_split_prop(l->v[i], &name, &value) != 0) {
+                        cfg_prop_err(ctx, p, o, "item %zu: '%.256s' is not field=ident",
+                                     i + 1, l->v[i]);
+                        continue;
+                }
+                for (size_t k = 0; k < fields->cnt; k++)
+                        known = known || !strcmp(fields->v[k], name);
+                if (!known)
+                        cfg_prop_err(ctx, p, o,
+                                     "item %zu: '%.64s' is not in cxone.contacts.fields",
+                                     i + 1, name);
+                if (!dfo_ident_ok(value))
+                        cfg_prop_err(ctx, p, o,
+                                     "item %zu: ident '%.64s' is not 1-64 of A-Z a-z 0-9 "
+                                     "_ . -",
+                                     i + 1, value);
+                for (size_t k = 0; k < i; k++)
+                        if (!strncmp(l->v[k], name, strlen(name)) &&
+                            l->v[k][strlen(name)] == '=')
+                                cfg_prop_err(ctx, p, o,
+                                             "item %zu: '%.64s' is mapped twice", i + 1,
+                                             name);
+                free(name);
+        }
+}
+
+/* The rules between the keys of the cxone profile: what discovery cannot
+ * give must be set. */
+static void check_cxone_rules(ctx_t *ctx)
+{
+        const cxw_config_t *cfg = ctx->cfg;
+        bool issuer = *cfg->issuer_url != '\0';
+
+        if (!issuer && !*cfg->base_url)
+                cfg_add_err(ctx,
+                            "cxone.base_url (or CXONE_BASE_URL) is empty: set it, or "
+                            "cxone.issuer_url (CXONE_ISSUER_URL) to discover it");
+        if (!issuer && !*cfg->token_url)
+                cfg_add_err(ctx, "cxone.token_url (or CXONE_TOKEN_URL) is empty: set it, "
+                                 "or cxone.issuer_url (CXONE_ISSUER_URL) to discover it");
+        if (!issuer && !strcmp(cfg->contacts_target, "dfo-custom-fields") &&
+            !*cfg->dfo_base_url)
+                cfg_add_err(ctx,
+                            "cxone.contacts.target dfo-custom-fields needs "
+                            "cxone.dfo_base_url (CXONE_DFO_BASE_URL) or cxone.issuer_url "
+                            "(CXONE_ISSUER_URL) to discover it");
+        if (!strcmp(cfg->auth_grant, "password")) {
+                if (!*cfg->access_key_id)
+                        cfg_add_err(ctx,
+                                    "cxone.access_key_id (or CXONE_ACCESS_KEY_ID) is "
+                                    "required by cxone.auth.grant = password");
+                if (!*cfg->access_key_secret && !*cfg->access_key_secret_file)
+                        cfg_add_err(
+                            ctx, "cxone.access_key_secret (or CXONE_ACCESS_KEY_SECRET / "
+                                 "CXONE_ACCESS_KEY_SECRET_FILE) is required by "
+                                 "cxone.auth.grant = password");
+        }
+}
+
 static void check_str(ctx_t *ctx, const prop_t *p, const origin_t *o, const char *v,
                       bool worker)
 {
@@ -167,6 +317,8 @@ static void check_str(ctx_t *ctx, const prop_t *p, const origin_t *o, const char
             strcmp(v, "eager"))
                 cfg_prop_err(ctx, p, o, "'%.64s' is not one of cooperative-sticky, eager",
                              v);
+        if (p->flags & PF_CHOICE)
+                check_choice(ctx, p, o, v);
         if ((p->flags & PF_LISTEN) && *v && !listen_ok(v))
                 cfg_prop_err(ctx, p, o, "'%.256s' is not HOST:PORT (empty turns it off)",
                              v);
@@ -187,8 +339,12 @@ static void check_str(ctx_t *ctx, const prop_t *p, const origin_t *o, const char
                                     (p->flags & PF_SECRET) ? " / CXONE_CLIENT_SECRET_FILE"
                                                            : "");
         }
+        /* An empty URL is discovered (with an issuer) or off (PF_EMPTYOK);
+         * check_cxone_rules says which are needed and how to get them. */
+        if ((p->flags & PF_URL) && !*v)
+                ; /* nothing to check */
         /* A derived URL is only as good as base_url, which is checked itself. */
-        if ((p->flags & PF_URL) && o->from != FROM_DERIVED && !cfg_url_ok(v))
+        else if ((p->flags & PF_URL) && o->from != FROM_DERIVED && !cfg_url_ok(v))
                 cfg_prop_err(ctx, p, o,
                              "'%.256s' is not an http:// or https:// URL with a host",
                              shown(p, v));
@@ -207,6 +363,7 @@ static void check_str(ctx_t *ctx, const prop_t *p, const origin_t *o, const char
         if ((p->flags & PF_CONTACTID) && (v[0] != '/' || !strstr(v, "{contactId}")))
                 cfg_prop_err(ctx, p, o,
                              "'%.256s' must start with '/' and contain {contactId}", v);
+        check_str_cxone(ctx, p, o, v);
 }
 
 static void check_list(ctx_t *ctx, const prop_t *p, const origin_t *o,
@@ -230,6 +387,8 @@ static void check_list(ctx_t *ctx, const prop_t *p, const origin_t *o,
                                      i + 1, l->v[i]);
         if (worker && (p->flags & PF_VALUES) && l->cnt == 0)
                 cfg_prop_err(ctx, p, o, "must name at least one value");
+        if (worker && (p->flags & PF_IDENTMAP))
+                check_identmap(ctx, p, o, l);
         if (!worker || !(p->flags & PF_IDENTS))
                 return;
         if (l->cnt == 0)
@@ -291,6 +450,8 @@ void cfg_validate(ctx_t *ctx)
                 else if (p->type == PT_LIST)
                         check_list(ctx, p, &ctx->orig[i], cfg_cfield(cfg, p), worker);
         }
+        if (worker)
+                check_cxone_rules(ctx);
         if (cfg->retry_base_delay_ms > cfg->retry_max_delay_ms) {
                 const prop_t *p = cfg_find_prop("retry.max_delay_ms");
 

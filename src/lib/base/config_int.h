@@ -50,7 +50,32 @@ enum {
         PF_DERIVED = 1 << 12,  /* "" means: computed after loading */
         PF_VALUES = 1 << 13,   /* (worker) non-empty list of API values */
         PF_ASSIGN = 1 << 14,   /* cooperative-sticky|eager */
+        PF_CHOICE = 1 << 15,   /* one of the words of its row in cfg_choices */
+        PF_EMPTYOK = 1 << 16,  /* a checked value may also be "" (off / discovered) */
+        PF_IDENTMAP = 1 << 17, /* (worker) list of "field=ident" */
+        PF_CAFILE = 1 << 18,   /* (worker) "" or a readable file */
+        PF_TENANT = 1 << 19,   /* (worker) "" or 1-128 of [A-Za-z0-9._-] */
+        PF_PREFIX = 1 << 20,   /* (worker) "" or a path starting with '/' */
+        PF_JSONKEY = 1 << 21,  /* (worker) 1-64 printable ASCII characters */
 };
+
+/* The words a PF_CHOICE key may hold (config_table.c). */
+typedef struct choice_s {
+        const char *path;
+        const char *const words[4]; /* NULL-terminated */
+} choice_t;
+extern const choice_t cfg_choices[];
+extern const size_t cfg_nchoices;
+
+/* What a profile (cxone.profile) changes: the default of path becomes value
+ * unless the file or the environment sets the key (config_table.c). */
+typedef struct preset_s {
+        const char *profile;
+        const char *path;
+        const char *value; /* in the env syntax */
+} preset_t;
+extern const preset_t cfg_presets[];
+extern const size_t cfg_npresets;
 
 typedef struct prop_s {
         const char *path; /* dotted: group.key */
@@ -97,6 +122,8 @@ typedef struct ctx_s {
 void *cfg_field(cxw_config_t *cfg, const prop_t *p);
 const void *cfg_cfield(const cxw_config_t *cfg, const prop_t *p);
 const prop_t *cfg_find_prop(const char *path);
+/* The words of a PF_CHOICE key, or NULL. */
+const char *const *cfg_choice_words(const prop_t *p);
 
 /* ---- config.c: problems ------------------------------------------------ */
 

@@ -52,13 +52,26 @@ static void print_rules(FILE *out, const prop_t *p)
             {PF_IDENTS, "non-empty; names of letters, digits, `_`"},
             {PF_VALUES, "non-empty; each 1-32 of letters, digits, `_`, `-`"},
             {PF_FILE, "readable file, at most 4 KiB"},
+            {PF_EMPTYOK, "or empty"},
+            {PF_IDENTMAP, "each `field=ident`, field in cxone.contacts.fields"},
+            {PF_CAFILE, "empty or a readable file"},
+            {PF_TENANT, "empty or 1-128 of letters, digits, `.`, `_`, `-`"},
+            {PF_PREFIX, "empty or a path starting with `/`"},
+            {PF_JSONKEY, "1-64 printable ASCII characters"},
         };
+        const char *const *words = cfg_choice_words(p);
         const char *sep = "";
 
         if (p->type == PT_INT || p->type == PT_INT64 || p->type == PT_DBL) {
                 fprintf(out, "%.15g..%.15g", p->min, p->max);
                 return;
         }
+        for (size_t i = 0; (p->flags & PF_CHOICE) && words && words[i]; i++) {
+                fprintf(out, "%s`%s`", sep, words[i]);
+                sep = ", ";
+        }
+        if (p->flags & PF_CHOICE)
+                sep = "; ";
         for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
                 if (p->flags & rules[i].flag) {
                         fprintf(out, "%s%s", sep, rules[i].text);

@@ -99,6 +99,86 @@ const prop_t cfg_props[] = {
      0, NULL, PF_IDENTS, NULL,
      "Fields a contact update may change; any other field is rejected."},
 
+    /* cxone: the profile, the real platform's login, discovery and targets */
+    {"cxone.profile", PT_STR, OFF(profile), "seed", 0, 0, "CXONE_PROFILE", PF_CHOICE,
+     NULL,
+     "Which CXone the worker talks to. `seed`: the API of cxone-sim's default "
+     "profile (client credentials at cxone.token_url, `PATCH` of a contact). `cxone`: "
+     "a real NICE CXone tenant (docs/cxone.md): the token endpoint and the API hosts "
+     "are discovered from cxone.issuer_url, login with an access key (password grant), "
+     "contact data go to DFO custom fields, schedule imports are off. The profile only "
+     "changes defaults (named `cxone profile:` below); every key stays settable."},
+    {"cxone.issuer_url", PT_STR, OFF(issuer_url), "", 0, 0, "CXONE_ISSUER_URL",
+     PF_URL | PF_EMPTYOK, NULL,
+     "OpenID issuer of the tenant's login, e.g. `https://cxone.niceincontact.com`. "
+     "The token endpoint comes from `{issuer}/.well-known/openid-configuration` "
+     "(unless cxone.token_url is set) and the API hosts from "
+     "`{issuer}/.well-known/cxone-configuration?tenantId=` (unless cxone.base_url and, "
+     "for DFO, cxone.dfo_base_url are set). Empty = no discovery (seed)."},
+    {"cxone.auth.grant", PT_STR, OFF(auth_grant), "client_credentials", 0, 0, NULL,
+     PF_CHOICE, NULL,
+     "OAuth2 grant of the token request: `client_credentials` (seed), or `password` "
+     "with cxone.access_key_id and cxone.access_key_secret as username and password "
+     "(cxone profile)."},
+    {"cxone.auth.client_auth", PT_STR, OFF(client_auth), "basic", 0, 0, NULL, PF_CHOICE,
+     NULL,
+     "How the token request carries cxone.client_id and cxone.client_secret: `basic` "
+     "(HTTP Basic, `client_secret_basic`) or `post` (`client_id` and `client_secret` "
+     "in the form body, `client_secret_post`)."},
+    {"cxone.access_key_id", PT_STR, OFF(access_key_id), "", 0, 0, "CXONE_ACCESS_KEY_ID",
+     0, NULL,
+     "Access Key ID of a CXone user: the password grant's username. Required by "
+     "the worker with cxone.auth.grant = password."},
+    {"cxone.access_key_secret", PT_STR, OFF(access_key_secret), "", 0, 0,
+     "CXONE_ACCESS_KEY_SECRET", PF_SECRET, NULL,
+     "Access Key Secret: the password grant's password. Set it, or "
+     "access_key_secret_file, not both; prefer the environment or a file."},
+    {"cxone.access_key_secret_file", PT_STR, OFF(access_key_secret_file), "", 0, 0,
+     "CXONE_ACCESS_KEY_SECRET_FILE", PF_FILE, NULL,
+     "File holding the Access Key Secret (at most 4 KiB; one trailing newline is "
+     "removed)."},
+    {"cxone.tenant_id", PT_STR, OFF(tenant_id), "", 0, 0, "CXONE_TENANT_ID", PF_TENANT,
+     NULL,
+     "Tenant id for the discovery of the API hosts; empty = the `tenantId` claim of "
+     "the login's id_token."},
+    {"cxone.admin_prefix", PT_STR, OFF(admin_prefix), "", 0, 0, NULL, PF_PREFIX, NULL,
+     "Path put between the API host (cxone.base_url or the discovered `api_endpoint`) "
+     "and the admin API paths. cxone profile: `/inContactAPI/services/v30.0`."},
+    {"cxone.dfo_base_url", PT_STR, OFF(dfo_base_url), "", 0, 0, "CXONE_DFO_BASE_URL",
+     PF_URL | PF_EMPTYOK, NULL,
+     "Base URL of the Digital (DFO) API; empty = discovered: "
+     "`https://api-de-{area}.{domain}`."},
+    {"cxone.ca_file", PT_STR, OFF(ca_file), "", 0, 0, "CXONE_CA_FILE", PF_CAFILE, NULL,
+     "CA bundle (PEM) that verifies CXone's TLS certificates, for every call (token, "
+     "discovery, API) of the worker and cxonectl; empty = the system's CAs."},
+    {"cxone.contacts.target", PT_STR, OFF(contacts_target), "seed", 0, 0,
+     "CXONE_CONTACTS_TARGET", PF_CHOICE, NULL,
+     "Where a contact update goes. `seed`: cxone.contacts.method to cxone.contacts.path "
+     "below the API base, the fields as a JSON object. `dfo-custom-fields`: `PUT "
+     "{dfo}/dfo/3.0/customers/{contactId}/custom-fields`, the fields as "
+     "`[{\"ident\",\"value\"}]`, each value at most 1,024 characters (cxone profile)."},
+    {"cxone.contacts.idents", PT_LIST, OFF(contact_idents), "", 0, 0, NULL, PF_IDENTMAP,
+     NULL,
+     "For `dfo-custom-fields`: the custom field of each message field, each "
+     "`field=ident` (e.g. `firstName=first_name`). Empty = a field's ident is its own "
+     "name; else a field without an ident is rejected, naming it."},
+    {"cxone.schedules.enabled", PT_BOOL, OFF(schedules_enabled), "true", 0, 0, NULL, 0,
+     NULL,
+     "Consume schedule imports (kafka.topics.schedule_imports). cxone profile: `false` "
+     "(no public CXone API imports WFM schedules as the seed describes)."},
+    {"cxone.schedules.job_id_field", PT_STR, OFF(sched_job_id_field), "jobId", 0, 0, NULL,
+     PF_JSONKEY, NULL, "Field of the import's answer holding the job id."},
+    {"cxone.schedules.status_field", PT_STR, OFF(sched_status_field), "status", 0, 0,
+     NULL, PF_JSONKEY, NULL, "Field of the job's answer holding its status."},
+    {"cxone.schedules.done_value", PT_STR, OFF(sched_done_value), "COMPLETED", 0, 0, NULL,
+     PF_JSONKEY, NULL, "Status of a job that ended well."},
+    {"cxone.schedules.failed_value", PT_STR, OFF(sched_failed_value), "FAILED", 0, 0,
+     NULL, PF_JSONKEY, NULL, "Status of a job that failed."},
+    {"cxone.schedules.error_field", PT_STR, OFF(sched_error_field), "error", 0, 0, NULL,
+     PF_JSONKEY, NULL,
+     "Field of an ended job's answer holding its error: a string, or an object with a "
+     "`message`."},
+
     /* schedule imports */
     {"cxone.schedules.import_path", PT_STR, OFF(schedules_import_path),
      "/api/v2/wfm/schedules/import", 0, 0, NULL, PF_NONEMPTY, NULL,
@@ -221,6 +301,11 @@ const prop_t cfg_props[] = {
     {"rate.peer_secret_file", PT_STR, OFF(peer_secret_file), "", 0, 0,
      "CXONE_PEER_SECRET_FILE", PF_FILE, NULL,
      "File holding rate.peer_secret (at most 4 KiB; one trailing newline is removed)."},
+    {"rate.retry_after_missing_ms", PT_INT, OFF(rate_retry_after_missing_ms), "0", 0,
+     MS_MAX, NULL, 0, NULL,
+     "Pause of a class after a 429 without Retry-After; 0 = the budget's own measure "
+     "(one token interval of the rate before the cut, at least 100 ms). Never a retry "
+     "at once. cxone profile: 1000."},
 
     /* limits */
     {"limits.max_buffered_messages", PT_INT, OFF(max_buffered_messages), "10000", 1,
@@ -284,6 +369,27 @@ const prop_t cfg_props[] = {
 
 const size_t cfg_nprops = sizeof(cfg_props) / sizeof(cfg_props[0]);
 
+const choice_t cfg_choices[] = {
+    {"cxone.profile", {"seed", "cxone", NULL}},
+    {"cxone.auth.grant", {"client_credentials", "password", NULL}},
+    {"cxone.auth.client_auth", {"basic", "post", NULL}},
+    {"cxone.contacts.target", {"seed", "dfo-custom-fields", NULL}},
+};
+
+const size_t cfg_nchoices = sizeof(cfg_choices) / sizeof(cfg_choices[0]);
+
+/* The cxone profile: a real tenant. base_url and token_url empty = discovered. */
+const preset_t cfg_presets[] = {
+    {"cxone", "cxone.base_url", ""},
+    {"cxone", "cxone.auth.grant", "password"},
+    {"cxone", "cxone.admin_prefix", "/inContactAPI/services/v30.0"},
+    {"cxone", "cxone.contacts.target", "dfo-custom-fields"},
+    {"cxone", "cxone.schedules.enabled", "false"},
+    {"cxone", "rate.retry_after_missing_ms", "1000"},
+};
+
+const size_t cfg_npresets = sizeof(cfg_presets) / sizeof(cfg_presets[0]);
+
 void *cfg_field(cxw_config_t *cfg, const prop_t *p)
 {
         return (char *)cfg + p->off;
@@ -292,6 +398,14 @@ void *cfg_field(cxw_config_t *cfg, const prop_t *p)
 const void *cfg_cfield(const cxw_config_t *cfg, const prop_t *p)
 {
         return (const char *)cfg + p->off;
+}
+
+const char *const *cfg_choice_words(const prop_t *p)
+{
+        for (size_t i = 0; i < cfg_nchoices; i++)
+                if (!strcmp(cfg_choices[i].path, p->path))
+                        return cfg_choices[i].words;
+        return NULL;
 }
 
 const prop_t *cfg_find_prop(const char *path)

@@ -48,6 +48,7 @@ typedef struct xfer_s {
 struct cxw_http_s {
         CURLM *multi;
         cxw_http_conf_t conf;
+        char *ca_file;     /* conf.ca_file's copy */
         size_t in_flight;  /* running + waiting */
         size_t running;    /* handed to curl: at most conf.max_connections */
         xfer_t *active;    /* calls in flight */
@@ -66,6 +67,13 @@ cxw_http_t *cxw_http_new(const cxw_http_conf_t *conf, char *errstr, size_t errst
         if (!h)
                 goto fail;
         h->conf = *conf;
+        h->conf.ca_file = NULL;
+        if (conf->ca_file && *conf->ca_file) {
+                h->ca_file = strdup(conf->ca_file);
+                if (!h->ca_file)
+                        goto fail;
+                h->conf.ca_file = h->ca_file;
+        }
         if (h->conf.max_connections < 1)
                 h->conf.max_connections = 1;
         h->easies = calloc((size_t)h->conf.max_connections, sizeof(*h->easies));
@@ -83,6 +91,7 @@ fail:
         if (h) {
                 curl_multi_cleanup(h->multi);
                 free(h->easies);
+                free(h->ca_file);
         }
         free(h);
         return NULL;
@@ -144,6 +153,7 @@ void cxw_http_destroy(cxw_http_t *h)
                 curl_easy_cleanup(h->easies[--h->neasies]);
         free(h->easies);
         curl_multi_cleanup(h->multi);
+        free(h->ca_file);
         free(h);
 }
 
@@ -297,6 +307,10 @@ static CURL *easy_new(cxw_http_t *h)
         /* Only HTTP/1.1 here: one request per connection keeps the
          * connection pool simple and matches what the simulator serves. */
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+        /* The same CA bundle on every handle: connections stay reusable
+         * between calls (libcurl reuses only a matching TLS setup). */
+        if (h->conf.ca_file)
+                curl_easy_setopt(e, CURLOPT_CAINFO, h->conf.ca_file);
         return e;
 }
 

@@ -47,8 +47,10 @@ struct cxw_token_s {
         uint64_t fetches_ok;
         uint64_t fetches_failed;
 
-        int64_t min_interval_ms; /**< no fetch sooner than this after a 200 */
-        int64_t floor_until;     /**< no fetch before this (the floor); 0 = none */
+        int require_tenant;                 /**< the answer must name the tenant */
+        char tenant_id[CXW_TENANT_ID_SIZE]; /**< from the last id_token, or "" */
+        int64_t min_interval_ms;            /**< no fetch sooner than this after a 200 */
+        int64_t floor_until; /**< no fetch before this (the floor); 0 = none */
 };
 
 static void drop_token(cxw_token_t *t)
@@ -276,10 +278,74 @@ static void wipe_json_string(json_t *v)
                 OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
 }
 
+int cxw_tenant_id_ok(const char *s)
+{
+        size_t n = s ? strlen(s) : 0;
+
+        return n >= 1 && n < CXW_TENANT_ID_SIZE &&
+               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789._-") == n;
+}
+
+/* The tenantId claim of the answer's id_token, into out ("" without one).
+ * @returns 0, or -1 with errstr when the cache requires one and it is
+ * missing or bad. An id_token that is not required is read if it can be. */
+static int read_tenant(const cxw_token_t *t, json_t *root, char out[CXW_TENANT_ID_SIZE],
+                       char *errstr, size_t errstr_size)
+{
+        json_t *idt = json_object_get(root, "id_token");
+        char err[200];
+
+        out[0] = '\0';
+        if (!json_is_string(idt)) {
+                if (!t->require_tenant)
+                        return 0;
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint answer has no id_token (its tenantId claim "
+                            "names the tenant; or set cxone.tenant_id)");
+                return -1;
+        }
+        if (cxw_jwt_claim_str(json_string_value(idt), json_string_length(idt), "tenantId",
+                              out, CXW_TENANT_ID_SIZE, err, sizeof(err)) != 0 ||
+            !cxw_tenant_id_ok(out)) {
+                if (!out[0] || cxw_tenant_id_ok(out))
+                        ; /* err says why */
+                else
+                        snprintf(err, sizeof(err),
+                                 "id_token tenantId is not 1-128 of A-Z a-z 0-9 . _ -");
+                out[0] = '\0';
+                if (!t->require_tenant)
+                        return 0;
+                cxw_set_err(errstr, errstr_size,
+                            "token endpoint answer: %s (or set "
+                            "cxone.tenant_id)",
+                            err);
+                return -1;
+        }
+        return 0;
+}
+
+void cxw_token_require_tenant(cxw_token_t *t, int on)
+{
+        if (t)
+                t->require_tenant = on ? 1 : 0;
+}
+
+const char *cxw_token_tenant_id(const cxw_token_t *t)
+{
+        return t ? t->tenant_id : "";
+}
+
+int64_t cxw_token_lifetime_ms(const cxw_token_t *t)
+{
+        return t && t->token ? t->expires_at - t->issued_at : 0;
+}
+
 int cxw_token_fetch_done(cxw_token_t *t, long http_status, const char *body, size_t len,
                          int64_t now_ms, char *errstr, size_t errstr_size)
 {
         char buf[FIELD_MAX_LEN + 1];
+        char tenant[CXW_TENANT_ID_SIZE] = "";
         json_t *root = NULL, *at, *type;
         int64_t lifetime, margin;
         size_t tlen;
@@ -357,6 +423,9 @@ int cxw_token_fetch_done(cxw_token_t *t, long http_status, const char *body, siz
                 goto fail;
         }
 
+        if (read_tenant(t, root, tenant, errstr, errstr_size) != 0)
+                goto fail;
+
         copy = malloc(tlen + 1);
         if (!copy) {
                 cxw_set_err(errstr, errstr_size, "out of memory storing the token");
@@ -364,6 +433,7 @@ int cxw_token_fetch_done(cxw_token_t *t, long http_status, const char *body, siz
         }
         memcpy(copy, json_string_value(at), tlen + 1);
         wipe_json_string(at);
+        wipe_json_string(json_object_get(root, "id_token"));
         json_decref(root);
 
         drop_token(t);
@@ -375,6 +445,7 @@ int cxw_token_fetch_done(cxw_token_t *t, long http_status, const char *body, siz
         if (t->refresh_ahead_ms < margin)
                 margin = t->refresh_ahead_ms;
         t->refresh_at = t->expires_at - margin;
+        memcpy(t->tenant_id, tenant, sizeof(t->tenant_id));
         t->generation++;
         t->invalidated = 0;
         t->in_flight = 0;
@@ -386,6 +457,7 @@ int cxw_token_fetch_done(cxw_token_t *t, long http_status, const char *body, siz
 fail:
         if (root) {
                 wipe_json_string(json_object_get(root, "access_token"));
+                wipe_json_string(json_object_get(root, "id_token"));
                 json_decref(root);
         }
         start_backoff(t, now_ms);

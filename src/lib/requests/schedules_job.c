@@ -34,27 +34,39 @@ static void job_status_copy(const char *s, char out[CXW_SCHED_JOB_STATUS_SIZE])
         cxw_strlcpy(out, tmp, CXW_SCHED_JOB_STATUS_SIZE);
 }
 
+static const cxw_schedule_job_fields_t default_fields = {"jobId", "status", "COMPLETED",
+                                                         "FAILED", "error"};
+
 int cxw_schedule_job_answer_parse(const void *body, size_t len,
                                   cxw_schedule_job_answer_t *out)
+{
+        return cxw_schedule_job_answer_parse_with(body, len, &default_fields, out);
+}
+
+int cxw_schedule_job_answer_parse_with(const void *body, size_t len,
+                                       const cxw_schedule_job_fields_t *f,
+                                       cxw_schedule_job_answer_t *out)
 {
         json_t *j, *e;
         const char *status, *detail;
 
         memset(out, 0, sizeof(*out));
+        if (!f)
+                f = &default_fields;
         j = body ? json_loadb(body, len, 0, NULL) : NULL;
         if (!json_is_object(j)) {
                 json_decref(j);
                 return -1;
         }
-        status = json_string_value(json_object_get(j, "status"));
+        status = json_string_value(json_object_get(j, f->status));
         if (status) {
                 out->has_status = 1;
-                out->ended =
-                    strcmp(status, "COMPLETED") == 0 || strcmp(status, "FAILED") == 0;
+                out->done = strcmp(status, f->done) == 0;
+                out->ended = out->done || strcmp(status, f->failed) == 0;
                 job_status_copy(status, out->status);
         }
         if (out->ended) {
-                e = json_object_get(j, "error");
+                e = json_object_get(j, f->error);
                 detail = json_is_object(e)
                              ? json_string_value(json_object_get(e, "message"))
                              : json_string_value(e);
@@ -64,4 +76,20 @@ int cxw_schedule_job_answer_parse(const void *body, size_t len,
         }
         json_decref(j);
         return 0;
+}
+
+const char *cxw_schedule_job_id_get(const void *body, size_t len,
+                                    const cxw_schedule_job_fields_t *f, char *out,
+                                    size_t out_size)
+{
+        json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
+        const char *id = json_string_value(json_object_get(j, f ? f->job_id : "jobId"));
+        const char *rc = NULL;
+
+        if (cxw_schedule_job_id_ok(id) && strlen(id) < out_size) {
+                memcpy(out, id, strlen(id) + 1);
+                rc = out;
+        }
+        json_decref(j);
+        return rc;
 }
