@@ -96,21 +96,25 @@ int cxw_sim_ab_opts_check(const cxw_sim_opts_t *o, char *errstr, size_t errstr_s
         return 0;
 }
 
-/* {"addressBookId":1001,"addressBookName":"...","addressBookType":"Dynamic"}:
- * the id is a number when it is all digits (as the platform's are). */
+/* A book id as JSON: a number when it is all digits (as the platform's
+ * are), else a string. */
+static json_t *book_id_json(const char *id)
+{
+        size_t n = strlen(id);
+
+        if (strspn(id, "0123456789") == n && n <= 15)
+                return json_integer((json_int_t)strtoll(id, NULL, 10));
+        return json_string(id);
+}
+
+/* {"addressBookId":1001,"addressBookName":"...","addressBookType":"Dynamic"} */
 static json_t *book_json(const char *id)
 {
         char name[CXW_SIM_BOOK_ID_MAX + 32];
-        size_t n = strlen(id), digits = strspn(id, "0123456789");
-        json_t *jid;
 
-        snprintf(name, sizeof(name), "cxone-sim book %s", id);
-        if (digits == n && n <= 15)
-                jid = json_integer((json_int_t)strtoll(id, NULL, 10));
-        else
-                jid = json_string(id);
-        return json_pack("{s:o, s:s, s:s}", "addressBookId", jid, "addressBookName", name,
-                         "addressBookType", "Dynamic");
+        snprintf(name, sizeof(name), "cxone-sim book %.64s", id);
+        return json_pack("{s:o, s:s, s:s}", "addressBookId", book_id_json(id),
+                         "addressBookName", name, "addressBookType", "Dynamic");
 }
 
 /* GET {prefix}/address-books */
@@ -365,8 +369,9 @@ static void put_entries(cxw_sim_t *sim, cxw_sim_req_t *r)
                 goto out;
         }
         cxw_sim_answer_json(r, 200,
-                            json_pack("{s:s, s:I}", "addressBookId", r->param,
-                                      "entriesUpserted", (json_int_t)stored));
+                            json_pack("{s:o, s:I}", "addressBookId",
+                                      book_id_json(r->param), "entriesUpserted",
+                                      (json_int_t)stored));
 out:
         json_decref(body);
 }

@@ -140,7 +140,7 @@ st, j, _ = put([
     {"externalId": "c-2", "firstName": "Bob", "lastName": "Stone", "mobile": "+15550002"},
     {"externalId": "c-1", "firstName": "Anna", "lastName": "Lee"},
 ], headers={**AUTH, "Idempotency-Key": "batch-1"})
-expect("upsert of 3", (st, j), (200, {"addressBookId": "1001", "entriesUpserted": 3}))
+expect("upsert of 3", (st, j), (200, {"addressBookId": 1001, "entriesUpserted": 3}))
 c1 = contact("c-1")
 expect("c-1: last value wins, fields merged", c1["fields"],
        {"firstName": "Anna", "lastName": "Lee", "email": "ann@example.com", "phone": "+15550001"})
