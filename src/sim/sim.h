@@ -45,6 +45,14 @@
 #define CXW_SIM_FIELD_VALUE_MAX 1024
 /** Body limit of a custom-fields PUT. */
 #define CXW_SIM_FIELDS_BODY_MAX (512 * 1024)
+/** Longest addressBookId (--address-books), as the worker accepts them. */
+#define CXW_SIM_BOOK_ID_MAX 64
+/** Most entries in one address-book PUT (more: 413). */
+#define CXW_SIM_AB_ENTRIES_MAX 1000
+/** Body limit of an address-book PUT. */
+#define CXW_SIM_AB_BODY_MAX (4 * 1024 * 1024)
+/** Longest --admin-prefix. */
+#define CXW_SIM_ADMIN_PREFIX_MAX 256
 /** Longest URL kept (--webhook-url, --dfo-base-url, the sim's base URL). */
 #define CXW_SIM_URL_MAX 1024
 
@@ -102,6 +110,10 @@ typedef struct cxw_sim_opts {
         char access_key_secret[CXW_SIM_CRED_MAX + 1];
         char *idents[CXW_SIM_FIELDS_MAX]; /**< --custom-fields; owned by main() */
         size_t n_idents;
+        char admin_prefix[CXW_SIM_ADMIN_PREFIX_MAX + 1]; /**< --admin-prefix */
+        char *books[CXW_SIM_FIELDS_MAX]; /**< --address-books; owned by main() */
+        size_t n_books;
+        int64_t latency_per_entry_ms; /**< --latency-per-entry-ms */
 } cxw_sim_opts_t;
 
 /** A string-keyed hash table (on cxw_hmap). Not thread-safe; callers lock. */
@@ -169,6 +181,9 @@ typedef struct cxw_sim {
         atomic_uint_fast64_t job_polls;
         atomic_uint_fast64_t webhooks_sent;
         atomic_uint_fast64_t webhooks_failed;
+        atomic_uint_fast64_t ab_requests; /**< address-book PUTs handled */
+        atomic_uint_fast64_t ab_entries;  /**< address-book entries stored */
+        atomic_uint_fast64_t ab_rejected; /**< address-book PUTs answered 4xx */
 
         /* Data. */
         cxw_sim_stripe_t contacts[CXW_SIM_STRIPES];
@@ -204,6 +219,12 @@ typedef struct cxw_sim {
  */
 int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                        size_t errstr_size);
+
+/**
+ * @brief Checks --admin-prefix and --address-books (sim_cxone_addressbook.c).
+ * @returns 0, or -1 with the reason in errstr.
+ */
+int cxw_sim_ab_opts_check(const cxw_sim_opts_t *o, char *errstr, size_t errstr_size);
 
 /** @brief Frees the lists held by o (not o itself). */
 void cxw_sim_opts_free(cxw_sim_opts_t *o);

@@ -27,7 +27,7 @@ static size_t utf8_chars(const char *s, size_t len)
         return n;
 }
 
-static bool bearer_or_401(cxw_sim_t *sim, cxw_sim_req_t *r)
+bool cxw_sim_bearer_or_401(cxw_sim_t *sim, cxw_sim_req_t *r)
 {
         if (cxw_sim_bearer_ok(sim, r))
                 return true;
@@ -41,7 +41,7 @@ void cxw_sim_on_field_definitions(cxw_sim_t *sim, cxw_sim_req_t *r)
 {
         json_t *list, *out;
 
-        if (!bearer_or_401(sim, r))
+        if (!cxw_sim_bearer_or_401(sim, r))
                 return;
         list = json_array();
         for (size_t i = 0; list && i < sim->opts->n_idents; i++) {
@@ -117,7 +117,7 @@ void cxw_sim_on_custom_fields(cxw_sim_t *sim, cxw_sim_req_t *r)
         json_t *body, *fields = NULL, *stored;
         json_error_t jerr;
 
-        if (!bearer_or_401(sim, r))
+        if (!cxw_sim_bearer_or_401(sim, r))
                 return;
         if (r->param_too_long || !cxw_sim_id_valid(r->param)) {
                 cxw_sim_answer_error(r, 400,

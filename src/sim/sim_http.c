@@ -61,13 +61,25 @@ static const cxw_sim_route_t cxone_routes[] = {
      cxw_sim_on_custom_fields, "/custom-fields"},
 };
 
+/* The cxone profile's admin API: paths after --admin-prefix (default
+ * /inContactAPI/services/v30.0). A suffix "" is one path segment. */
+static const cxw_sim_route_t cxone_admin_routes[] = {
+    {"PUT", "/address-books/", true, CXW_SIM_AB_BODY_MAX, cxw_sim_on_ab_entries,
+     "/dynamic-entries"},
+    {"GET", "/address-books/", true, 0, cxw_sim_on_ab_get, ""},
+    {"GET", "/address-books", false, 0, cxw_sim_on_ab_list, NULL},
+};
+
 /* A profile's routes and the prefixes of its API (faults, latency,
- * concurrency, counted) and of its token endpoint (counted). */
+ * concurrency, counted) and of its token endpoint (counted); its admin
+ * routes (NULL = none) sit under --admin-prefix, faulted like the API. */
 typedef struct profile {
         const cxw_sim_route_t *routes;
         size_t n_routes;
         const char *api_prefix;
         const char *auth_prefix;
+        const cxw_sim_route_t *admin_routes;
+        size_t n_admin;
 } profile_t;
 
 static const profile_t profiles[] = {
@@ -75,7 +87,9 @@ static const profile_t profiles[] = {
                               "/api/", "/oauth/"},
     [CXW_SIM_PROFILE_CXONE] = {cxone_routes,
                                sizeof(cxone_routes) / sizeof(cxone_routes[0]), "/dfo/",
-                               "/auth/"},
+                               "/auth/", cxone_admin_routes,
+                               sizeof(cxone_admin_routes) /
+                                   sizeof(cxone_admin_routes[0])},
 };
 
 /* Whether url is rt's path; for a {param} route, the parameter's start and
@@ -104,22 +118,31 @@ static bool path_matches(const cxw_sim_route_t *rt, const char *url, const char 
         return true;
 }
 
-/* Finds the route for method and url; fills r->route, path_known, param and
- * the Allow list for a 405. */
+/* Finds the route for method and url (admin: what follows the admin prefix,
+ * NULL if url is not under it); fills r->route, path_known, param and the
+ * Allow list for a 405. */
 static void route_request(const profile_t *pf, cxw_sim_req_t *r, const char *method,
-                          const char *url)
+                          const char *url, const char *admin)
 {
         size_t allow_len = 0, plen = 0;
         const char *p = NULL;
         size_t n_control = sizeof(control_routes) / sizeof(control_routes[0]);
+        size_t n_admin = admin ? pf->n_admin : 0;
 
-        for (size_t i = 0; i < pf->n_routes + n_control; i++) {
-                const cxw_sim_route_t *rt =
-                    i < pf->n_routes ? &pf->routes[i] : &control_routes[i - pf->n_routes];
-                const char *rp = NULL;
+        for (size_t i = 0; i < pf->n_routes + n_admin + n_control; i++) {
+                const cxw_sim_route_t *rt;
+                const char *rp = NULL, *path = url;
                 size_t rlen = 0;
 
-                if (!path_matches(rt, url, &rp, &rlen))
+                if (i < pf->n_routes) {
+                        rt = &pf->routes[i];
+                } else if (i < pf->n_routes + n_admin) {
+                        rt = &pf->admin_routes[i - pf->n_routes];
+                        path = admin;
+                } else {
+                        rt = &control_routes[i - pf->n_routes - n_admin];
+                }
+                if (!path_matches(rt, path, &rp, &rlen))
                         continue;
                 r->path_known = true;
                 if (strcmp(method, rt->method) == 0) {
@@ -290,14 +313,21 @@ static enum MHD_Result begin(void *opaque, cxw_httpd_req_t *http, const char *me
         cxw_sim_t *sim = opaque;
         const profile_t *pf = &profiles[sim->opts->profile];
         cxw_sim_req_t *r = calloc(1, sizeof(*r));
+        size_t alen = strlen(sim->opts->admin_prefix);
+        const char *admin = NULL;
 
         if (!r)
                 return MHD_NO;
         http->state = r;
         r->http = http;
-        r->is_api = strncmp(url, pf->api_prefix, strlen(pf->api_prefix)) == 0;
+        /* Under the admin prefix: the prefix then "/" (never a longer
+         * segment: /v30.0x is not /v30.0). */
+        if (pf->admin_routes && strncmp(url, sim->opts->admin_prefix, alen) == 0 &&
+            url[alen] == '/')
+                admin = url + alen;
+        r->is_api = admin || strncmp(url, pf->api_prefix, strlen(pf->api_prefix)) == 0;
         r->is_oauth = strncmp(url, pf->auth_prefix, strlen(pf->auth_prefix)) == 0;
-        route_request(pf, r, method, url);
+        route_request(pf, r, method, url, admin);
         if (r->is_api || r->is_oauth)
                 atomic_fetch_add(&sim->requests_total, 1);
         if (r->is_api) {
@@ -326,6 +356,7 @@ static enum MHD_Result serve(void *opaque, cxw_httpd_req_t *http)
 
                 if (jitter > 0)
                         delay += (int64_t)(cxw_sim_rand64(sim) % (uint64_t)(jitter + 1));
+                delay += r->extra_delay_ms;
                 if (delay > 0) {
                         r->delayed = true;
                         MHD_suspend_connection(http->conn);

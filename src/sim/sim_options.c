@@ -20,7 +20,8 @@ static const char usage[] =
     "A CXone API simulator: real HTTP(S), OAuth client credentials, contact PATCHes,\n"
     "schedule imports (asynchronous jobs, signed webhooks), rate limits, latency\n"
     "and faults on flags; with --profile cxone the real platform's shapes instead\n"
-    "(OIDC discovery, access-key tokens, DFO custom fields). See docs/cxone-sim.md.\n"
+    "(OIDC discovery, access-key tokens, DFO custom fields, address books).\n"
+    "See docs/cxone-sim.md.\n"
     "\n"
     "  --listen HOST:PORT          IPv4 address or localhost; PORT 0 picks a free\n"
     "                              port. Prints 'listening on http(s)://HOST:PORT'.\n"
@@ -58,6 +59,11 @@ static const char usage[] =
     "  --access-key-secret S       cxone: its password (default test-access-key-secret)\n"
     "  --custom-fields LIST        cxone: custom field idents, comma-separated\n"
     "                              (default firstName,lastName,email)\n"
+    "  --admin-prefix P            cxone: path before /address-books\n"
+    "                              (default /inContactAPI/services/v30.0)\n"
+    "  --address-books LIST        cxone: address book ids, comma-separated (default "
+    "1001)\n"
+    "  --latency-per-entry-ms N    cxone: address-book PUTs wait N ms more per entry\n"
     "  --threads N                 HTTP worker threads (default 2)\n"
     "  --seed N                    random seed, to repeat a fault run\n"
     "  --log-level LEVEL           error, warn, info (default) or debug\n"
@@ -98,6 +104,9 @@ enum {
         OPT_ACCESS_KEY_ID,
         OPT_ACCESS_KEY_SECRET,
         OPT_CUSTOM_FIELDS,
+        OPT_ADMIN_PREFIX,
+        OPT_ADDRESS_BOOKS,
+        OPT_LATENCY_PER_ENTRY,
         OPT_LOG_LEVEL,
         OPT_HELP,
         OPT_VERSION,
@@ -137,6 +146,9 @@ static const struct option long_opts[] = {
     {"access-key-id", required_argument, NULL, OPT_ACCESS_KEY_ID},
     {"access-key-secret", required_argument, NULL, OPT_ACCESS_KEY_SECRET},
     {"custom-fields", required_argument, NULL, OPT_CUSTOM_FIELDS},
+    {"admin-prefix", required_argument, NULL, OPT_ADMIN_PREFIX},
+    {"address-books", required_argument, NULL, OPT_ADDRESS_BOOKS},
+    {"latency-per-entry-ms", required_argument, NULL, OPT_LATENCY_PER_ENTRY},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -342,8 +354,12 @@ int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
         if (parse_names("--allowed-fields", o->allowed, &o->n_allowed,
                         "firstName,lastName,email", errstr, errstr_size) != 0 ||
             parse_names("--custom-fields", o->idents, &o->n_idents,
-                        "firstName,lastName,email", errstr, errstr_size) != 0)
+                        "firstName,lastName,email", errstr, errstr_size) != 0 ||
+            parse_names("--address-books", o->books, &o->n_books, "1001", errstr,
+                        errstr_size) != 0)
                 return -1;
+        cxw_strlcpy(o->admin_prefix, "/inContactAPI/services/v30.0",
+                    sizeof(o->admin_prefix));
 
         opterr = 0;
         optind = 1;
@@ -516,6 +532,19 @@ int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                         rc = parse_names("--custom-fields", o->idents, &o->n_idents,
                                          optarg, errstr, errstr_size);
                         break;
+                case OPT_ADMIN_PREFIX:
+                        rc = set_text("--admin-prefix", o->admin_prefix,
+                                      sizeof(o->admin_prefix), optarg, errstr,
+                                      errstr_size);
+                        break;
+                case OPT_ADDRESS_BOOKS:
+                        rc = parse_names("--address-books", o->books, &o->n_books, optarg,
+                                         errstr, errstr_size);
+                        break;
+                case OPT_LATENCY_PER_ENTRY:
+                        rc = parse_int("--latency-per-entry-ms", optarg, 0, 10000,
+                                       &o->latency_per_entry_ms, errstr, errstr_size);
+                        break;
                 case OPT_LOG_LEVEL:
                         if (cxw_log_set_level(optarg) != 0) {
                                 snprintf(
@@ -576,7 +605,7 @@ int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                 snprintf(errstr, errstr_size, "--tls-cert and --tls-key go together");
                 return -1;
         }
-        return 0;
+        return cxw_sim_ab_opts_check(o, errstr, errstr_size);
 }
 
 void cxw_sim_opts_free(cxw_sim_opts_t *o)
@@ -587,4 +616,7 @@ void cxw_sim_opts_free(cxw_sim_opts_t *o)
         for (size_t i = 0; i < o->n_idents; i++)
                 free(o->idents[i]);
         o->n_idents = 0;
+        for (size_t i = 0; i < o->n_books; i++)
+                free(o->books[i]);
+        o->n_books = 0;
 }

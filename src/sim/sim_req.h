@@ -17,6 +17,8 @@
  *   sim_cxone_auth.c    the cxone profile's discovery documents and
  *                       POST /auth/token (password grant, id_token).
  *   sim_cxone_fields.c  the cxone profile's DFO custom fields.
+ *   sim_cxone_addressbook.c  the cxone profile's address books (under
+ *                       --admin-prefix).
  */
 #ifndef CXONE_SIM_REQ_H
 #define CXONE_SIM_REQ_H
@@ -48,6 +50,7 @@ struct cxw_sim_req {
         bool is_api;                  /**< /api/...: faults, latency, concurrency */
         bool is_oauth;                /**< /oauth/...: counted by status */
         bool delayed;                 /**< answer built, waiting out the latency */
+        int64_t extra_delay_ms;       /**< the handler's latency on top (per entry) */
         char param[CXW_SIM_ID_MAX + 2];
         bool param_too_long;
 
@@ -137,6 +140,21 @@ void cxw_sim_on_auth_token(cxw_sim_t *sim, cxw_sim_req_t *r);
 void cxw_sim_on_field_definitions(cxw_sim_t *sim, cxw_sim_req_t *r);
 /** @brief PUT /dfo/3.0/customers/{customerId}/custom-fields */
 void cxw_sim_on_custom_fields(cxw_sim_t *sim, cxw_sim_req_t *r);
+/**
+ * @brief Whether the request carries a live Bearer token; if not, answers
+ *        401 invalid_token with WWW-Authenticate: Bearer.
+ */
+bool cxw_sim_bearer_or_401(cxw_sim_t *sim, cxw_sim_req_t *r);
+
+/* ---- the cxone profile's address books, under --admin-prefix
+ *      (sim_cxone_addressbook.c) ---- */
+
+/** @brief PUT {prefix}/address-books/{addressBookId}/dynamic-entries?fullLoad=false */
+void cxw_sim_on_ab_entries(cxw_sim_t *sim, cxw_sim_req_t *r);
+/** @brief GET {prefix}/address-books/{addressBookId} */
+void cxw_sim_on_ab_get(cxw_sim_t *sim, cxw_sim_req_t *r);
+/** @brief GET {prefix}/address-books */
+void cxw_sim_on_ab_list(cxw_sim_t *sim, cxw_sim_req_t *r);
 
 /* ---- /_sim/ (sim_control.c) ---- */
 

@@ -486,6 +486,12 @@ json_t *cxw_sim_stats_json(cxw_sim_t *sim)
                 json_object_set_new(out, "webhooksSent", json_integer(N(webhooks_sent)));
                 json_object_set_new(out, "webhooksFailed",
                                     json_integer(N(webhooks_failed)));
+                json_object_set_new(out, "addressBookRequests",
+                                    json_integer(N(ab_requests)));
+                json_object_set_new(out, "addressBookEntries",
+                                    json_integer(N(ab_entries)));
+                json_object_set_new(out, "addressBookRejected",
+                                    json_integer(N(ab_rejected)));
                 cxw_httpd_t *h = atomic_load(&sim->httpd);
                 json_object_set_new(out, "connections",
                                     json_integer((json_int_t)cxw_httpd_connections(h)));
@@ -530,6 +536,9 @@ void cxw_sim_reset(cxw_sim_t *sim)
         atomic_store(&sim->job_polls, 0);
         atomic_store(&sim->webhooks_sent, 0);
         atomic_store(&sim->webhooks_failed, 0);
+        atomic_store(&sim->ab_requests, 0);
+        atomic_store(&sim->ab_entries, 0);
+        atomic_store(&sim->ab_rejected, 0);
         /* Requests still in progress stay counted. */
         atomic_store(&sim->max_concurrency, atomic_load(&sim->in_flight));
 }
