@@ -308,7 +308,7 @@ def cmd_report(argv):
             rate = rs[0]["rate"] or None
             ratio = (lambda k: f(med(rs, k) / rate if med(rs, k) is not None and rate else None,
                                  "{:.2f}"))
-            body.append([asg, len(rs), f(med(rs, "settle_s")), f(med(rs, "rounds"), "{:.0f}"),
+            body.append([asg, rep, len(rs), f(med(rs, "settle_s")), f(med(rs, "rounds"), "{:.0f}"),
                          f(med(rs, "callbacks"), "{:.0f}"),
                          f(med(rs, "staying_callbacks"), "{:.0f}"),
                          f(med(rs, "staying_zero_s"), "{:.2f}"),
@@ -317,7 +317,8 @@ def cmd_report(argv):
                          max(r["lost"] for r in rs), f(med(rs, "dup_outcomes"), "{:.0f}"),
                          f(med(rs, "applied_twice"), "{:.0f}"),
                          f(med(rs, "failed_revoke_commits"), "{:.0f}")])
-        md += table(["assignment", "runs", "s until every partition is consumed again",
+        md += table(["assignment", "replicas", "runs",
+                     "s until every partition is consumed again",
                      "rebalance rounds", "callbacks (all replicas)",
                      "callbacks on replicas that stay", "s a staying replica held none",
                      "partition-s unowned", "ratio to budget before", "during",

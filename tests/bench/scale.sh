@@ -7,6 +7,7 @@
 #   options: --replicas 1,2,4,8 (case a), --updates N (case a's backlog),
 #            --cases a,b,c,d, --runs N, --assignment cooperative-sticky,eager,
 #            --rate RPS (the budget of cases b-d), --partitions N, --no-build,
+#            --restart-signal TERM|KILL (how case d stops the replica it restarts),
 #            --build-dir DIR (default build-bench/, as tests/bench/run.sh),
 #            --out FILE.md (writes the tables there; with docs/benchmarks.md,
 #            only its scaling section is replaced), --keep (keep the work directory),
@@ -20,8 +21,9 @@
 #      the budget, lost, duplicates
 #   c  scale-in 4 -> 2 under load: 2 replicas get SIGTERM at once; the same figures
 #   d  one of 2 replicas restarted at once with kafka.static_membership (same
-#      worker.id); the same figures. dev-kafka ignores group.instance.id, so this
-#      shows the mock's behaviour, not a real broker's.
+#      worker.id), stopped with SIGTERM (--restart-signal KILL: kill -9); the same
+#      figures. dev-kafka ignores group.instance.id, so this shows the mock's
+#      behaviour, not a real broker's.
 #
 # Only 127.0.0.1; every wait is bounded; every process started is stopped on exit.
 set -euo pipefail
@@ -39,6 +41,7 @@ RUNS=
 ASSIGN=
 RATE=300
 PARTS=16
+RESTART_SIG=TERM
 QUICK=0
 BUILD_IT=1
 OUT=
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
     --assignment) ASSIGN=${2:?--assignment needs cooperative-sticky and/or eager}; shift 2 ;;
     --rate) RATE=${2:?--rate needs a number}; shift 2 ;;
+    --restart-signal) RESTART_SIG=${2:?--restart-signal needs TERM or KILL}; shift 2 ;;
     --partitions) PARTS=${2:?--partitions needs a number}; shift 2 ;;
     --quick) QUICK=1; shift ;;
     --no-build) BUILD_IT=0; shift ;;
@@ -59,7 +63,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1; shift ;;
     --report) shift; REPORT_FROM=("$@"); [ ${#REPORT_FROM[@]} -gt 0 ] || { echo "scale.sh: --report needs files" >&2; exit 2; }; break ;;
     --build-dir) BUILD=$(cd "${2:?--build-dir needs a directory}" && pwd); BIN=$BUILD/bin; shift 2 ;;
-    -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scale.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -77,6 +81,7 @@ case ",$CASES," in *[!abcd,]*) echo "scale.sh: --cases takes a,b,c,d" >&2; exit 
 for a in ${ASSIGN//,/ }; do
   case $a in cooperative-sticky | eager) ;; *) echo "scale.sh: --assignment: cooperative-sticky or eager" >&2; exit 2 ;; esac
 done
+case $RESTART_SIG in TERM | KILL) ;; *) echo "scale.sh: --restart-signal: TERM or KILL" >&2; exit 2 ;; esac
 [ "$RATE" -ge 10 ] || { echo "scale.sh: --rate must be at least 10" >&2; exit 2; }
 [ "$UPDATES" -ge 1000 ] && [ "$UPDATES" -le 2000000 ] ||
   { echo "scale.sh: --updates must be 1000..2000000" >&2; exit 2; }
@@ -352,16 +357,22 @@ case_c() { # ASSIGNMENT RUN
 case_d() { # ASSIGNMENT RUN
   local asg=$1 runno=$2 te ts
   run_begin "d-$asg-$runno"
-  log "case d ($asg): one of 2 static members restarted under a load of $RATE/s, run $runno"
+  log "case d ($asg): one of 2 static members restarted (SIG$RESTART_SIG) under a load of $RATE/s, run $runno"
   steady_start "$asg" 2 "case d" "static_membership = true;"
   grep -q "static member 'bench-w2'" "$RUN/w2.log" || die "w2 is not a static member"
   te=$(now)
-  stop_pids "${WPIDS[1]}"
+  if [ "$RESTART_SIG" = KILL ]; then
+    kill -KILL "${WPIDS[1]}"
+    wait "${WPIDS[1]}" 2>/dev/null || true
+    untrack "${WPIDS[1]}"
+  else
+    stop_pids "${WPIDS[1]}"
+  fi
   WPIDS[1]=""
   start_worker w2-restarted "$RUN/w.conf" CXONE_WORKER_ID=bench-w2
   wait_settled 2 "case d"
   ts=$(now)
-  steady_finish d "$asg" "2 (1 restarted)" "$runno" 0 "$te" "$ts"
+  steady_finish d "$asg" "2 (1 restarted, SIG$RESTART_SIG)" "$runno" 0 "$te" "$ts"
   run_end
 }
 
