@@ -176,6 +176,10 @@ def cmd_measure(argv):
     ap.add_argument("--logs", nargs="+", required=True)
     ap.add_argument("--staying", default="", help="indexes into --logs, comma-separated")
     ap.add_argument("--cpu", nargs="*", default=[], help="CPU seconds per log, in order")
+    ap.add_argument("--cpu-later", nargs="*", default=[],
+                    help="CPU seconds per log again, idle, at --t-cpu-later")
+    ap.add_argument("--t-cpu", type=float)
+    ap.add_argument("--t-cpu-later", type=float)
     ap.add_argument("--t-start", type=float, required=True)
     ap.add_argument("--t-event", type=float)
     ap.add_argument("--t-settle", type=float, required=True)
@@ -207,6 +211,15 @@ def cmd_measure(argv):
         out["cpu_us_per_update"] = sum(cpu) * 1e6 / done if done else None
         per = [c * 1e6 / n for c, n in zip(cpu, consumed) if n > 0]
         out["cpu_us_per_update_replica"] = per
+        if (len(a.cpu_later) == len(cpu) and a.t_cpu and a.t_cpu_later
+                and a.t_cpu_later > a.t_cpu and done):
+            # the CPU an idle replica burns per second, times each replica's
+            # time from its start to the end of the work, taken off
+            idle = [(float(b) - c) / (a.t_cpu_later - a.t_cpu)
+                    for b, c in zip(a.cpu_later, cpu)]
+            out["idle_cpu_ms_per_s"] = [x * 1e3 for x in idle]
+            net = sum(cpu) - sum(idle) * (a.t_cpu - a.t_start)
+            out["cpu_us_per_update_net"] = net * 1e6 / done
     if times:
         out["with_join_ups"] = len(times) / (times[-1] - a.t_start) if times[-1] > a.t_start else None
         out["settle_s"] = a.t_settle - (a.t_event if a.t_event else a.t_start)
@@ -277,22 +290,30 @@ def cmd_report(argv):
         r0 = next(iter(ga.values()))[0]
         md += [f"#### (a) All replicas started together: {r0['updates']:,} updates from a "
                f"backlog, sim latency {meta.get('a_latency', '?')} ms, no rate budget", ""]
-        base = {}
+        base, base_net = {}, {}
         body = []
         for (asg, rep), rs in sorted(ga.items(), key=lambda kv: (kv[0][0], int(kv[0][1]))):
             cpu = med(rs, "cpu_us_per_update")
-            if rep == "1" or asg not in base:
-                base.setdefault(asg, cpu)
+            net = med(rs, "cpu_us_per_update_net")
+            base.setdefault(asg, cpu)
+            base_net.setdefault(asg, net)
             per = [x for r in rs for x in r.get("cpu_us_per_update_replica", [])]
             body.append([asg, rep, len(rs), f(med(rs, "with_join_ups"), "{:,.0f}"),
                          f(med(rs, "steady_ups"), "{:,.0f}"), f(med(rs, "settle_s"), "{:.1f}"),
                          f(med(rs, "rounds"), "{:.0f}"), f(cpu),
                          f(cpu / base[asg] if cpu and base.get(asg) else None, "{:.2f}"),
+                         f(net),
+                         f(net / base_net[asg] if net and base_net.get(asg) else None, "{:.2f}"),
+                         f(statistics.median([x for r in rs
+                                              for x in r.get("idle_cpu_ms_per_s", [])])
+                           if any(r.get("idle_cpu_ms_per_s") for r in rs) else None),
                          (f"{min(per):.0f}–{max(per):.0f}" if per else "-"),
                          max(r["lost"] for r in rs), f(med(rs, "applied_twice"), "{:.0f}")])
         md += table(["assignment", "replicas", "runs", "updates/s with the join",
                      "updates/s after it", "s to full assignment", "rebalance rounds",
-                     "CPU µs/update (all replicas)", "CPU ratio to 1 replica",
+                     "CPU µs/update (all replicas)", "ratio to the fewest replicas",
+                     "CPU µs/update less idle", "ratio to the fewest replicas",
+                     "idle CPU ms/s per replica",
                      "CPU µs/update per replica (min–max)", "lost (max)", "applied twice"],
                     body)
         md.append("")

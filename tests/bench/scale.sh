@@ -83,9 +83,12 @@ for a in ${ASSIGN//,/ }; do
 done
 case $RESTART_SIG in TERM | KILL) ;; *) echo "scale.sh: --restart-signal: TERM or KILL" >&2; exit 2 ;; esac
 [ "$RATE" -ge 10 ] || { echo "scale.sh: --rate must be at least 10" >&2; exit 2; }
-[ "$UPDATES" -ge 1000 ] && [ "$UPDATES" -le 2000000 ] ||
-  { echo "scale.sh: --updates must be 1000..2000000" >&2; exit 2; }
-[ "$PARTS" -ge 4 ] && [ "$PARTS" -le 256 ] || { echo "scale.sh: --partitions must be 4..256" >&2; exit 2; }
+if [ "$UPDATES" -lt 1000 ] || [ "$UPDATES" -gt 2000000 ]; then
+  echo "scale.sh: --updates must be 1000..2000000" >&2; exit 2
+fi
+if [ "$PARTS" -lt 4 ] || [ "$PARTS" -gt 256 ]; then
+  echo "scale.sh: --partitions must be 4..256" >&2; exit 2
+fi
 want() { case ",$CASES," in *",$1,"*) return 0 ;; esac; return 1; }
 
 A_LAT=2      # case a: the sim answers after 2 ms (as in the issue's figures)
@@ -178,7 +181,7 @@ run_end() {
 start_kafka() {
   "$BIN/cxonectl" dev-kafka --partitions "$PARTS" >"$RUN/kafka.out" 2>"$RUN/kafka.txt" &
   PIDS+=($!); STACK+=($!)
-  wait_until 30 grep -q . "$RUN/kafka.out" || die "dev-kafka did not start"
+  wait_until 30 grep -qs . "$RUN/kafka.out" || die "dev-kafka did not start"
   KAFKA_BOOTSTRAP_SERVERS=$(head -n 1 "$RUN/kafka.out")
   export KAFKA_BOOTSTRAP_SERVERS
 }
@@ -187,7 +190,7 @@ start_sim() { # ARGS...
     --client-secret "$CXONE_CLIENT_SECRET" --log-level warn "$@" \
     >"$RUN/sim.out" 2>"$RUN/sim.txt" &
   PIDS+=($!); STACK+=($!)
-  wait_until 20 grep -q . "$RUN/sim.out" || die "cxone-sim did not start"
+  wait_until 20 grep -qs . "$RUN/sim.out" || die "cxone-sim did not start"
   CXONE_BASE_URL=$(head -n 1 "$RUN/sim.out")
   CXONE_BASE_URL=${CXONE_BASE_URL#listening on }
   export CXONE_BASE_URL
@@ -237,7 +240,16 @@ for l in open(sys.argv[1]):
 print(len(s))
 PY
 }
-all_done() { local n; n=$(outcomes_n) || return 1; [ "$n" -ge "$1" ]; }
+sim_applied() { sim_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["contactsApplied"])'; }
+# all_done N: every update has an outcome; the topic is dumped only once the
+# sim has applied N (a dump per poll would compete with the replicas for CPU)
+all_done() {
+  local n
+  n=$(sim_applied) || return 1
+  [ "$n" -ge "$1" ] || return 1
+  n=$(outcomes_n) || return 1
+  [ "$n" -ge "$1" ] || { sleep 0.5; return 1; }
+}
 backlog() { # N
   python3 "$SRC/tests/integration/gen_contacts.py" "$1" "$1" >"$RUN/in.csv"
   "$BIN/cxonectl" contacts import "$RUN/in.csv" --batch-id "scale" --quiet \
@@ -266,7 +278,7 @@ else:
 
 # ---- case a: K replicas start together on a backlog
 case_a() { # ASSIGNMENT K RUN
-  local asg=$1 k=$2 runno=$3 t0 ts i cpus=() pids
+  local asg=$1 k=$2 runno=$3 t0 ts ta tb i cpus=() idle=() pids
   run_begin "a-$asg-$k-$runno"
   log "case a ($asg): $k replica(s) start together on $UPDATES updates, sim latency $A_LAT ms, run $runno"
   start_kafka
@@ -280,7 +292,12 @@ case_a() { # ASSIGNMENT K RUN
   ts=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import scale
 print(max([e[0] for p in sys.argv[2:] for e in scale.read_log(p)[0]] or [0]))' "$BENCH" "${LOGS[@]}")
   wait_until $((UPDATES / 200 + 120)) all_done "$UPDATES" || die "not every update got an outcome"
+  # CPU at the end of the work, then 2 s later: what an idle replica burns
+  ta=$(now)
   for i in "${WPIDS[@]}"; do cpus+=("$(cpu_of "$i")"); done
+  sleep 2
+  tb=$(now)
+  for i in "${WPIDS[@]}"; do idle+=("$(cpu_of "$i")"); done
   pids=("${WPIDS[@]}")
   stop_pids "${pids[@]}"
   WPIDS=()
@@ -288,6 +305,7 @@ print(max([e[0] for p in sys.argv[2:] for e in scale.read_log(p)[0]] or [0]))' "
   python3 "$BENCH/scale.py" measure --case a --assignment "$asg" --run "$runno" --replicas "$k" \
     --updates "$UPDATES" --source "$RUN/source.json" --results "$RUN/results.json" \
     --sim "$RUN/stats.json" --logs "${LOGS[@]}" --cpu "${cpus[@]}" \
+    --cpu-later "${idle[@]}" --t-cpu "$ta" --t-cpu-later "$tb" \
     --t-start "$t0" --t-settle "$ts" >>"$RES"
   show
   run_end
