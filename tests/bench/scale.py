@@ -30,6 +30,9 @@ ASSIGN_RE = re.compile(r"assigned (\d+) partitions \((\d+) now, of (\d+) in all\
 REVOKE_RE = re.compile(r"revoked (\d+) partitions \((\d+) remain\)")
 STOP_RE = re.compile(r"stopped: consumed (\d+), succeeded (\d+)")
 FAIL_RE = re.compile(r"commit of (\d+) revoked partitions failed")
+# written by scale.sh into the log of a replica it killed (which could not
+# log that it held nothing any more)
+KILLED_MSG = "bench: killed with SIGKILL"
 # a gap this long between two callbacks separates two rebalance rounds
 ROUND_GAP_S = 1.0
 
@@ -50,12 +53,15 @@ def read_log(path):
         return ev, consumed, failed
     with f:
         for line in f:
-            if "partitions" not in line and "stopped:" not in line:
+            if "partitions" not in line and "stopped:" not in line and "bench:" not in line:
                 continue
             try:
                 o = json.loads(line)
                 t, msg = parse_ts(o["time"]), o["msg"]
             except (ValueError, KeyError, TypeError):
+                continue
+            if msg == KILLED_MSG:
+                ev.append((t, "killed", 0, None))
                 continue
             m = ASSIGN_RE.search(msg)
             if m:
@@ -132,11 +138,11 @@ def timeline(logs, t_from, t_to):
 def scale_event(logs, staying, t_e, t_settle):
     """Rebalance figures of one scale event from t_e until t_settle."""
     per, total = timeline(logs, t_e, t_settle)
-    points = sorted((e[0], i, e[2]) for i, (_, evs) in enumerate(per) for e in evs)
+    points = sorted((e[0], i, e[2], e[1]) for i, (_, evs) in enumerate(per) for e in evs)
     held = [h for h, _ in per]
     unowned, zero = 0.0, {i: 0.0 for i in staying}
     t = t_e
-    for tp, i, h in points + [(t_settle, None, None)]:
+    for tp, i, h, _ in points + [(t_settle, None, None, None)]:
         dt = max(0.0, tp - t)
         unowned += dt * max(0, total - sum(held))
         for s in staying:
@@ -145,13 +151,14 @@ def scale_event(logs, staying, t_e, t_settle):
         t = max(t, tp)
         if i is not None:
             held[i] = h
-    times = [p[0] for p in points]
+    # a kill is not a callback
+    times = [p[0] for p in points if p[3] != "killed"]
     rounds = 0
     for j, tp in enumerate(times):
         if j == 0 or tp - times[j - 1] > ROUND_GAP_S:
             rounds += 1
-    staying_cb = sum(len(per[s][1]) for s in staying)
-    return {"callbacks": len(points), "staying_callbacks": staying_cb, "rounds": rounds,
+    staying_cb = sum(1 for s in staying for e in per[s][1] if e[1] != "killed")
+    return {"callbacks": len(times), "staying_callbacks": staying_cb, "rounds": rounds,
             "unowned_partition_s": unowned, "total_partitions": total,
             "staying_zero_s": max(zero.values()) if zero else 0.0}
 
@@ -234,6 +241,15 @@ def cmd_measure(argv):
         out["pre_ups"] = rate_in(first, a.t_event - a.pre, a.t_event)
         out["event_ups"] = rate_in(first, a.t_event, a.t_settle)
         out["post_ups"] = rate_in(first, a.t_settle, a.t_settle + a.post)
+        # updates finished per second, from PRE s before the event until POST
+        # s after it settled (the rate's shape through the event)
+        t0, bins = a.t_event - a.pre, int(a.t_settle + a.post - (a.t_event - a.pre)) + 1
+        per_s = [0] * max(0, min(bins, 600))
+        for t in first.values():
+            i = int(t - t0)
+            if 0 <= i < len(per_s):
+                per_s[i] += 1
+        out["per_s_from_event_minus_pre"] = per_s
     else:
         out.update(scale_event(a.logs, [], a.t_start, a.t_settle))
     print(json.dumps(out))
@@ -335,15 +351,16 @@ def cmd_report(argv):
                          f(med(rs, "staying_zero_s"), "{:.2f}"),
                          f(med(rs, "unowned_partition_s")),
                          ratio("pre_ups"), ratio("event_ups"), ratio("post_ups"),
-                         max(r["lost"] for r in rs), f(med(rs, "dup_outcomes"), "{:.0f}"),
-                         f(med(rs, "applied_twice"), "{:.0f}"),
+                         max(r["lost"] for r in rs),
+                         f"{med(rs, 'dup_outcomes'):.0f} ({max(r['dup_outcomes'] for r in rs)})",
+                         f"{med(rs, 'applied_twice'):.0f} ({max(r['applied_twice'] for r in rs)})",
                          f(med(rs, "failed_revoke_commits"), "{:.0f}")])
         md += table(["assignment", "replicas", "runs",
                      "s until every partition is consumed again",
                      "rebalance rounds", "callbacks (all replicas)",
                      "callbacks on replicas that stay", "s a staying replica held none",
                      "partition-s unowned", "ratio to budget before", "during",
-                     "after", "lost (max)", "duplicate outcomes", "applied twice",
+                     "after", "lost (max)", "duplicate outcomes (max)", "applied twice (max)",
                      "failed revoke commits"], body)
         md.append("")
     if rows:

@@ -383,6 +383,9 @@ case_d() { # ASSIGNMENT RUN
     kill -KILL "${WPIDS[1]}"
     wait "${WPIDS[1]}" 2>/dev/null || true
     untrack "${WPIDS[1]}"
+    # it could not log that it holds nothing now: scale.py reads this line
+    printf '{"time":"%s","msg":"bench: killed with SIGKILL"}\n' \
+      "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" >>"$RUN/w2.log"
   else
     stop_pids "${WPIDS[1]}"
   fi
