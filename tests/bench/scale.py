@@ -250,6 +250,11 @@ def cmd_measure(argv):
             if 0 <= i < len(per_s):
                 per_s[i] += 1
         out["per_s_from_event_minus_pre"] = per_s
+        # whole seconds from the event until it settled in which the group
+        # finished no update at all (a partition count says nothing of this:
+        # the replicas that stay may keep only partitions without load)
+        first_bin, last_bin = int(a.pre), int(a.t_settle - t0)
+        out["standstill_s"] = sum(1 for c in per_s[first_bin:last_bin + 1] if c == 0)
     else:
         out.update(scale_event(a.logs, [], a.t_start, a.t_settle))
     print(json.dumps(out))
@@ -350,6 +355,7 @@ def cmd_report(argv):
                          f(med(rs, "staying_callbacks"), "{:.0f}"),
                          f(med(rs, "staying_zero_s"), "{:.2f}"),
                          f(med(rs, "unowned_partition_s")),
+                         f(med(rs, "standstill_s"), "{:.0f}"),
                          ratio("pre_ups"), ratio("event_ups"), ratio("post_ups"),
                          max(r["lost"] for r in rs),
                          f"{med(rs, 'dup_outcomes'):.0f} ({max(r['dup_outcomes'] for r in rs)})",
@@ -359,18 +365,19 @@ def cmd_report(argv):
                      "s until every partition is consumed again",
                      "rebalance rounds", "callbacks (all replicas)",
                      "callbacks on replicas that stay", "s a staying replica held none",
-                     "partition-s unowned", "ratio to budget before", "during",
+                     "partition-s unowned", "s with no update finished",
+                     "ratio to budget before", "during",
                      "after", "lost (max)", "duplicate outcomes (max)", "applied twice (max)",
                      "failed revoke commits"], body)
         md.append("")
     if rows:
         md += ["Every run (figures per run, medians above):", ""]
         md += table(["case", "assignment", "replicas", "run", "s to settle", "rounds",
-                     "partition-s unowned", "updates/s during", "lost", "duplicate outcomes",
-                     "applied twice"],
+                     "partition-s unowned", "s with no update finished", "updates/s during",
+                     "lost", "duplicate outcomes", "applied twice"],
                     [[r["case"], r["assignment"], r["replicas"], r["run"],
                       f(r.get("settle_s")), r.get("rounds", "-"),
-                      f(r.get("unowned_partition_s")),
+                      f(r.get("unowned_partition_s")), r.get("standstill_s", "-"),
                       f(r.get("event_ups") if r["case"] != "a" else r.get("with_join_ups"),
                         "{:,.0f}"),
                       r["lost"], r["dup_outcomes"], r["applied_twice"]] for r in rows])
