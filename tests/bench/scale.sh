@@ -108,6 +108,7 @@ for p in cxone-worker cxonectl cxone-sim; do
   [ ${#REPORT_FROM[@]} -gt 0 ] || [ -x "$BIN/$p" ] ||
     { echo "scale.sh: $BIN/$p missing (build failed?)" >&2; exit 1; }
 done
+export PYTHONDONTWRITEBYTECODE=1 # scale.py is imported below: no __pycache__ in the tree
 ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/cxw-scale.XXXXXX")
