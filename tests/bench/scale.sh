@@ -89,6 +89,10 @@ fi
 if [ "$PARTS" -lt 4 ] || [ "$PARTS" -gt 256 ]; then
   echo "scale.sh: --partitions must be 4..256" >&2; exit 2
 fi
+for k in ${REPLICAS//,/ }; do
+  [ "$k" -le 64 ] || { echo "scale.sh: --replicas: at most 64 per count" >&2; exit 2; }
+done
+[ "$RUNS" -ge 1 ] && [ "$RUNS" -le 20 ] || { echo "scale.sh: --runs must be 1..20" >&2; exit 2; }
 want() { case ",$CASES," in *",$1,"*) return 0 ;; esac; return 1; }
 
 A_LAT=2      # case a: the sim answers after 2 ms (as in the figures)
