@@ -195,6 +195,9 @@ def cmd_wrk(args):
 
 # ---------------------------------------------------------------- report
 
+SCALING_BEGIN = "<!-- scaling:begin -->"
+SCALING_END = "<!-- scaling:end -->"
+
 METHOD = """![benchmark plots](benchmarks.png)
 
 ## How it is measured
@@ -559,6 +562,16 @@ def cmd_report(args):
     head += ["", "## Results", ""]
     text = "\n".join(head + md) + "\n"
     text += "\n" + METHOD
+    # The scaling section is tests/bench/scale.sh's (and partly written by
+    # hand): carried over as it is.
+    try:
+        with open(md_path, encoding="utf-8") as f:
+            old = f.read()
+    except OSError:
+        old = ""
+    i, j = old.find(SCALING_BEGIN), old.find(SCALING_END)
+    if 0 <= i < j:
+        text += "\n" + old[i:j + len(SCALING_END)] + "\n"
     with open(md_path, "w") as f:
         f.write(text)
 

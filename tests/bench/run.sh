@@ -17,6 +17,7 @@
 #     and wrk against the same sim with the same concurrency
 #   4 backlog: 200,000 messages, sim latency 200 ms, one worker with buffer limits
 #     10,000 messages / 16 MiB, VmRSS sampled every 0.5 s
+#   scaling (replicas joining and leaving under load): run.sh --scale ARGS... = tests/bench/scale.sh
 #
 # Only 127.0.0.1; every wait is bounded; every process started is stopped on exit.
 # Targets are printed as PASS/MISS; a miss does not change the exit status.
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD_IT=0; shift ;;
     --out) OUT=${2:?--out needs a directory}; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --scale) shift; exec "$SRC/tests/bench/scale.sh" "$@" ;;
     --report) REPORT_FROM=${2:?--report needs a results .jsonl}; shift 2 ;;
     -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
