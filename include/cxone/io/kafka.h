@@ -13,6 +13,9 @@
  * (rd_kafka_queue_io_event_enable); the loop then calls
  * cxw_kafka_consume() and cxw_kafka_serve().
  *
+ * The implementation: kafka.c (the handle), kafka_consumer.c,
+ * kafka_producer.c, kafka_reader.c (the budget topic's reader).
+ *
  * @locality loop thread, except what librdkafka's own threads do inside.
  */
 #ifndef CXONE_KAFKA_H

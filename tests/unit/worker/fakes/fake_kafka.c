@@ -1,4 +1,5 @@
-/* fake_kafka.c: every public function of src/lib/io/kafka.c (the group
+/* fake_kafka.c: every public function of src/lib/io/kafka.c,
+ * kafka_consumer.c, kafka_producer.c and kafka_reader.c (the group
  * consumer, the producer, the reader of the budget topic), for the worker's
  * unit tests (fakes.h). The test assigns and revokes partitions (the hooks
  * run inside fk_assign/fk_revoke, as inside a real consumer poll), injects
