@@ -108,6 +108,8 @@ void cxw_kafka_destroy(cxw_kafka_t *k, int flush_ms)
         kafka_consumer_close(k);
         if (k->producer)
                 rd_kafka_destroy(k->producer);
+        if (k->reports)
+                rd_kafka_destroy(k->reports);
         rd_kafka_topic_partition_list_destroy(k->assigned);
         rd_kafka_topic_partition_list_destroy(k->stored);
         free(k->lags);

@@ -297,6 +297,18 @@ int kafka_consumer_open(cxw_kafka_t *k, const cxw_config_t *cfg, char *errstr,
                 snprintf(errstr, errstr_size, "kafka.group_id: %s", err);
                 goto fail;
         }
+        /* Exactly-once: offsets go into the producer's transactions, never
+         * through the consumer's own commits; and what this replica reads
+         * (the requests) is only what upstream committed. Set after the
+         * configuration: kafka.consumer_properties cannot undo them. */
+        if (cfg->kafka_exactly_once &&
+            (rd_kafka_conf_set(cconf, "enable.auto.commit", "false", err, sizeof(err)) !=
+                 RD_KAFKA_CONF_OK ||
+             rd_kafka_conf_set(cconf, "isolation.level", "read_committed", err,
+                               sizeof(err)) != RD_KAFKA_CONF_OK)) {
+                snprintf(errstr, errstr_size, "kafka.exactly_once: %s", err);
+                goto fail;
+        }
         log_group_conf(cconf);
         rd_kafka_conf_set_rebalance_cb(cconf, rebalance_cb);
         rd_kafka_conf_set_stats_cb(cconf, stats_cb);

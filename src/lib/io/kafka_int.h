@@ -43,6 +43,11 @@ struct cxw_kafka_s {
         lag_t *lags;
         size_t nlags;
         int untracked; /* records of cxw_kafka_produce_untracked() not yet delivered */
+        /* kafka.exactly_once: producer is transactional, and the untracked
+         * budget reports go through reports, a plain producer of their own
+         * (they are signals, not results: never part of a transaction). */
+        int transactional;
+        rd_kafka_t *reports;
 };
 
 /* kafka.c */
@@ -66,9 +71,16 @@ int kafka_consumer_open(cxw_kafka_t *k, const cxw_config_t *cfg, char *errstr,
 /** Commits what is stored, leaves the group and destroys the consumer. */
 void kafka_consumer_close(cxw_kafka_t *k);
 
+/* kafka_txn.c */
+
+/** Initialises the transactions of k->producer (blocking, bounded).
+ *  @returns 0 or -1 with errstr. */
+int kafka_txn_init(cxw_kafka_t *k, char *errstr, size_t errstr_size);
+
 /* kafka_producer.c */
 
-/** Creates k->producer and k->pq. @returns 0 or -1 with errstr. */
+/** Creates k->producer and k->pq (and, transactional, k->reports, and
+ *  initialises the transactions). @returns 0 or -1 with errstr. */
 int kafka_producer_open(cxw_kafka_t *k, const cxw_config_t *cfg, char *errstr,
                         size_t errstr_size);
 

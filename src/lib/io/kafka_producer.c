@@ -1,4 +1,5 @@
-/* kafka_producer.c: the idempotent producer of the replica's Kafka handle
+/* kafka_producer.c: the idempotent (or, with kafka.exactly_once,
+ * transactional: kafka_txn.c) producer of the replica's Kafka handle
  * (kafka.h): records whose delivery the worker waits for, and the
  * untracked budget reports nobody waits for. */
 #include "kafka_int.h"
@@ -17,6 +18,25 @@ static const char *const producer_defaults[] = {
     /* 0 = never give up: an outcome not yet written keeps its source
      * offset uncommitted, and the worker's limits pause consumption. */
     "message.timeout.ms=0",
+    NULL,
+};
+
+/* With kafka.exactly_once. librdkafka requires message.timeout.ms <=
+ * transaction.timeout.ms. The broker aborts a transaction left open longer
+ * than transaction.timeout.ms (its producer was killed and not restarted):
+ * until then read_committed readers of its partitions wait, so it is short
+ * (Kafka's default is 60 s). A record not written within it fails the
+ * transaction, which is aborted and done again. */
+static const char *const txn_producer_defaults[] = {
+    "enable.idempotence=true",  "acks=all", "linger.ms=5", "transaction.timeout.ms=10000",
+    "message.timeout.ms=10000", NULL,
+};
+
+/* The budget reports' own producer, with kafka.exactly_once. */
+static const char *const reports_defaults[] = {
+    "acks=1",
+    "linger.ms=5",
+    "message.timeout.ms=5000",
     NULL,
 };
 
@@ -39,16 +59,59 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
                 k->hooks.delivered(k->opaque, rkm);
 }
 
+/* "cxone-worker-<group>-<worker.id>": stable per replica identity, so that
+ * a replica restarted under its worker.id fences its predecessor. */
+static int set_txn_id(rd_kafka_conf_t *conf, const cxw_config_t *cfg, char *errstr,
+                      size_t errstr_size)
+{
+        char id[600], err[512];
+
+        snprintf(id, sizeof(id), "cxone-worker-%s-%s", cfg->group_id, cfg->worker_id);
+        if (rd_kafka_conf_set(conf, "transactional.id", id, err, sizeof(err)) !=
+            RD_KAFKA_CONF_OK) {
+                snprintf(errstr, errstr_size, "kafka.exactly_once: %s", err);
+                return -1;
+        }
+        return 0;
+}
+
+static int reports_open(cxw_kafka_t *k, const cxw_config_t *cfg, char *errstr,
+                        size_t errstr_size)
+{
+        rd_kafka_conf_t *conf;
+        char err[512];
+
+        conf = kafka_make_conf(cfg, reports_defaults, CXW_KAFKA_CONF_NONE, "reports",
+                               errstr, errstr_size);
+        if (!conf)
+                return -1;
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+        rd_kafka_conf_set_opaque(conf, k);
+        k->reports = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+        if (!k->reports) {
+                snprintf(errstr, errstr_size, "kafka reports producer: %s", err);
+                rd_kafka_conf_destroy(conf);
+                return -1;
+        }
+        return 0;
+}
+
 int kafka_producer_open(cxw_kafka_t *k, const cxw_config_t *cfg, char *errstr,
                         size_t errstr_size)
 {
         rd_kafka_conf_t *pconf;
         char err[512];
 
-        pconf = kafka_make_conf(cfg, producer_defaults, CXW_KAFKA_CONF_PRODUCER,
-                                "producer", errstr, errstr_size);
+        k->transactional = cfg->kafka_exactly_once;
+        pconf = kafka_make_conf(
+            cfg, k->transactional ? txn_producer_defaults : producer_defaults,
+            CXW_KAFKA_CONF_PRODUCER, "producer", errstr, errstr_size);
         if (!pconf)
                 return -1;
+        if (k->transactional && set_txn_id(pconf, cfg, errstr, errstr_size) == -1) {
+                rd_kafka_conf_destroy(pconf);
+                return -1;
+        }
         rd_kafka_conf_set_dr_msg_cb(pconf, dr_msg_cb);
         rd_kafka_conf_set_opaque(pconf, k);
         k->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof(err));
@@ -58,12 +121,17 @@ int kafka_producer_open(cxw_kafka_t *k, const cxw_config_t *cfg, char *errstr,
                 return -1;
         }
         k->pq = rd_kafka_queue_get_main(k->producer); /* pconf: now the producer's */
+        if (k->transactional && (reports_open(k, cfg, errstr, errstr_size) == -1 ||
+                                 kafka_txn_init(k, errstr, errstr_size) == -1))
+                return -1;
         return 0;
 }
 
 void cxw_kafka_serve(cxw_kafka_t *k)
 {
         rd_kafka_poll(k->producer, 0);
+        if (k->reports)
+                rd_kafka_poll(k->reports, 0);
 }
 
 rd_kafka_resp_err_t cxw_kafka_produce(cxw_kafka_t *k, const char *topic, const void *key,
@@ -112,11 +180,11 @@ rd_kafka_resp_err_t cxw_kafka_produce_untracked(cxw_kafka_t *k, const char *topi
          * drop new ones instead of queueing them behind the outcomes. */
         if (k->untracked >= MAX_UNTRACKED)
                 return RD_KAFKA_RESP_ERR__QUEUE_FULL;
-        err = rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(topic),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_KEY((void *)key, keylen),
-                                RD_KAFKA_V_VALUE((void *)value, len),
-                                RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
+        err = rd_kafka_producev(
+            k->reports ? k->reports : k->producer, RD_KAFKA_V_TOPIC(topic),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY((void *)key, keylen),
+            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_OPAQUE(NULL),
+            RD_KAFKA_V_END);
         if (!err)
                 k->untracked++;
         return err;

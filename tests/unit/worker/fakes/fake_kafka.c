@@ -43,6 +43,7 @@ typedef struct fk_part_s {
         int32_t partition;
         int64_t next_offset; /* of fk_inject */
         int64_t stored;      /* -1: none */
+        int64_t txn_offset;  /* committed by a transaction, -1: none */
         int assigned;
 } fk_part_t;
 
@@ -68,6 +69,9 @@ static struct {
         size_t stores;
         int total_partitions;
         int live_msgs; /* handed out, not destroyed */
+        int transactional, txn_open, txn_no, txn_commits, txn_aborts, rewinds;
+        cxw_kafka_txn_step_t txn_next_commit;
+        int fenced;
 } S;
 
 /* As librdkafka's queues do when something arrives: wakes the loop. */
@@ -107,6 +111,7 @@ static fk_part_t *part_get(const char *topic, int32_t partition)
         p->topic = strdup(topic);
         p->partition = partition;
         p->stored = -1;
+        p->txn_offset = -1;
         p->next = S.parts;
         S.parts = p;
         return p;
@@ -187,12 +192,12 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
 {
         cxw_kafka_t *k = calloc(1, sizeof(*k));
 
-        (void)cfg;
         (void)topics;
         (void)ntopics;
         (void)errstr;
         (void)errstr_size;
         assert_null(S.k);
+        S.transactional = cfg->kafka_exactly_once;
         k->wakeup_fd = wakeup_fd;
         k->hooks = *hooks;
         k->opaque = opaque;
@@ -305,7 +310,11 @@ rd_kafka_resp_err_t cxw_kafka_produce(cxw_kafka_t *k, const char *topic, const v
                 S.fail_produce--;
                 return RD_KAFKA_RESP_ERR__QUEUE_FULL;
         }
+        /* A transactional producer refuses a record outside a transaction. */
+        if (S.transactional)
+                assert_true(S.txn_open && !S.fenced);
         rec = record(topic, key, keylen, value, len);
+        rec->txn = S.transactional ? S.txn_no : 0;
         rec->headers = headers;
         rec->opaque = opaque;
         if (!S.manual_ack)
@@ -403,6 +412,129 @@ rd_kafka_resp_err_t cxw_kafka_fatal(cxw_kafka_t *k, char *errstr, size_t errstr_
         if (errstr_size)
                 errstr[0] = '\0';
         return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/* Transactions (kafka_txn.c). */
+
+int cxw_kafka_transactional(const cxw_kafka_t *k)
+{
+        assert_ptr_equal(k, S.k);
+        return S.transactional;
+}
+
+cxw_kafka_txn_step_t cxw_kafka_txn_begin(cxw_kafka_t *k)
+{
+        assert_ptr_equal(k, S.k);
+        assert_true(S.transactional);
+        if (S.fenced)
+                return CXW_KAFKA_TXN_FATAL;
+        assert_false(S.txn_open);
+        S.txn_open = 1;
+        S.txn_no++;
+        return CXW_KAFKA_TXN_OK;
+}
+
+static void txn_end(int state)
+{
+        for (fk_rec_t *r = S.rhead; r; r = r->next)
+                if (r->txn == S.txn_no && r->txn_state == FK_TXN_OPEN)
+                        r->txn_state = state;
+        S.txn_open = 0;
+}
+
+cxw_kafka_txn_step_t cxw_kafka_txn_commit(cxw_kafka_t *k,
+                                          const rd_kafka_topic_partition_list_t *offsets)
+{
+        cxw_kafka_txn_step_t r = S.txn_next_commit;
+
+        assert_ptr_equal(k, S.k);
+        assert_true(S.txn_open);
+        if (S.fenced)
+                return CXW_KAFKA_TXN_FATAL;
+        S.txn_next_commit = CXW_KAFKA_TXN_OK;
+        if (r == CXW_KAFKA_TXN_FATAL)
+                S.fenced = 1;
+        if (r != CXW_KAFKA_TXN_OK)
+                return r;
+        /* librdkafka's commit flushes: every record is acknowledged first */
+        fk_ack(RD_KAFKA_RESP_ERR_NO_ERROR);
+        for (int i = 0; offsets && i < offsets->cnt; i++) {
+                fk_part_t *p =
+                    part_get(offsets->elems[i].topic, offsets->elems[i].partition);
+                /* offsets of partitions this replica does not own are refused */
+                assert_true(p->assigned);
+                p->txn_offset = offsets->elems[i].offset;
+        }
+        txn_end(FK_TXN_COMMITTED);
+        S.txn_commits++;
+        return CXW_KAFKA_TXN_OK;
+}
+
+cxw_kafka_txn_step_t cxw_kafka_txn_abort(cxw_kafka_t *k)
+{
+        assert_ptr_equal(k, S.k);
+        if (S.fenced)
+                return CXW_KAFKA_TXN_FATAL;
+        /* the records not acknowledged yet fail (purged) */
+        fk_ack(RD_KAFKA_RESP_ERR__PURGE_INFLIGHT);
+        txn_end(FK_TXN_ABORTED);
+        S.txn_aborts++;
+        return CXW_KAFKA_TXN_OK;
+}
+
+int cxw_kafka_rewind(cxw_kafka_t *k)
+{
+        fk_msg_t **pp = &S.qhead;
+
+        assert_ptr_equal(k, S.k);
+        S.rewinds++;
+        while (*pp) {
+                fk_msg_t *fm = *pp;
+                fk_part_t *p = part_get(rd_kafka_topic_name(fm->m.rkt), fm->m.partition);
+                if (p->assigned) {
+                        *pp = fm->next;
+                        msg_free(fm);
+                } else {
+                        pp = &fm->next;
+                }
+        }
+        S.qtail = NULL;
+        for (fk_msg_t *fm = S.qhead; fm; fm = fm->next)
+                S.qtail = fm;
+        for (fk_part_t *p = S.parts; p; p = p->next)
+                if (p->assigned)
+                        p->next_offset = p->txn_offset < 0 ? 0 : p->txn_offset;
+        return 0;
+}
+
+void fk_txn_fail_next_commit(cxw_kafka_txn_step_t step)
+{
+        S.txn_next_commit = step;
+}
+
+int fk_txn_commits(void)
+{
+        return S.txn_commits;
+}
+
+int fk_txn_aborts(void)
+{
+        return S.txn_aborts;
+}
+
+int fk_txn_is_open(void)
+{
+        return S.txn_open;
+}
+
+int64_t fk_txn_offset(const char *topic, int32_t partition)
+{
+        return part_get(topic, partition)->txn_offset;
+}
+
+int fk_rewinds(void)
+{
+        return S.rewinds;
 }
 
 /* The reader of the budget topic: reads nothing. */
