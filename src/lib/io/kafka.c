@@ -101,6 +101,8 @@ void cxw_kafka_destroy(cxw_kafka_t *k, int flush_ms)
         if (k->producer && flush_ms > 0 && rd_kafka_flush(k->producer, flush_ms))
                 CXW_WARN("kafka", "%d records not flushed at exit",
                          rd_kafka_outq_len(k->producer));
+        if (k->reports && flush_ms > 0)
+                rd_kafka_flush(k->reports, flush_ms < 1000 ? flush_ms : 1000);
         if (k->cq)
                 rd_kafka_queue_destroy(k->cq);
         if (k->pq)

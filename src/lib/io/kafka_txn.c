@@ -78,6 +78,34 @@ cxw_kafka_txn_step_t cxw_kafka_txn_begin(cxw_kafka_t *k)
         return classify(rd_kafka_begin_transaction(k->producer), "begin");
 }
 
+/* The offsets a transaction just committed, committed again through the
+ * consumer, synchronously (so that they never overtake a later
+ * transaction's). On a broker this writes what the transaction already
+ * wrote. librdkafka 2.0.2's mock cluster (dev-kafka) answers a
+ * transaction's offsets but never applies them to the group (checked: the
+ * group's committed offset stays unset after the commit): without this the
+ * next owner of a partition would start again from its beginning. Only
+ * ever after a committed transaction, so nothing is committed that a
+ * transaction did not commit. They are also stored, as the worker stores
+ * offsets without exactly-once, so that a commit the mock refused (while
+ * the group rebalances) is made again by the synchronous commits around a
+ * revoke (kafka_consumer.c) and at close; a failure is logged at debug. */
+static void mirror_offsets(cxw_kafka_t *k, const rd_kafka_topic_partition_list_t *offsets)
+{
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_copy(offsets);
+        rd_kafka_resp_err_t err;
+
+        for (int i = 0; i < offsets->cnt; i++)
+                cxw_kafka_store(k, offsets->elems[i].topic, offsets->elems[i].partition,
+                                offsets->elems[i].offset);
+        err = rd_kafka_commit(k->consumer, l, 0);
+
+        if (err)
+                CXW_DEBUG("kafka", "consumer commit after the transaction: %s",
+                          rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
 cxw_kafka_txn_step_t cxw_kafka_txn_commit(cxw_kafka_t *k,
                                           const rd_kafka_topic_partition_list_t *offsets)
 {
@@ -96,8 +124,10 @@ cxw_kafka_txn_step_t cxw_kafka_txn_commit(cxw_kafka_t *k,
                 if (r != CXW_KAFKA_TXN_OK)
                         return r;
         }
-        return classify(rd_kafka_commit_transaction(k->producer, TXN_TIMEOUT_MS),
-                        "commit");
+        r = classify(rd_kafka_commit_transaction(k->producer, TXN_TIMEOUT_MS), "commit");
+        if (r == CXW_KAFKA_TXN_OK && offsets && offsets->cnt > 0)
+                mirror_offsets(k, offsets);
+        return r;
 }
 
 cxw_kafka_txn_step_t cxw_kafka_txn_abort(cxw_kafka_t *k)
