@@ -89,11 +89,14 @@ static void txn_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 cxw_txn_result_t worker_txn_tick(cxw_worker_t *w, int force)
 {
         cxw_txn_result_t r;
-        int64_t due;
+        int64_t now, due;
 
         if (!w->txn)
                 return CXW_TXN_IDLE;
-        r = cxw_txn_tick(w->txn, cxw_now_ms(), force, worker_txn_blocked(w));
+        now = cxw_now_ms();
+        /* worker_txn_blocked() walks every job: only when the tick acts. */
+        r = cxw_txn_tick(w->txn, now, force,
+                         force || cxw_txn_due(w->txn, now) ? worker_txn_blocked(w) : 0);
         switch (r) {
         case CXW_TXN_COMMITTED:
                 w->stats.txn_committed++;

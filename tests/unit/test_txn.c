@@ -116,6 +116,8 @@ static void commits_once_open_for_the_interval_with_its_offsets(void **state)
         assert_int_equal(cxw_txn_set_offset(x->t, T, 0, 7), 0); /* never backwards */
         assert_int_equal(cxw_txn_set_offset(x->t, T, 3, 2), 0);
         assert_int_equal(cxw_txn_due_at(x->t), 1100);
+        assert_false(cxw_txn_due(x->t, 1099));
+        assert_true(cxw_txn_due(x->t, 1100));
         assert_int_equal(cxw_txn_tick(x->t, 1099, 0, 0), CXW_TXN_IDLE);
         assert_int_equal(x->f.commits, 0);
         assert_int_equal(cxw_txn_tick(x->t, 1100, 0, 0), CXW_TXN_COMMITTED);
@@ -139,8 +141,10 @@ static void commits_at_max_records_before_the_interval(void **state)
 
         assert_int_equal(cxw_txn_open(x->t, 0), 0);
         cxw_txn_add_records(x->t, 9);
+        assert_false(cxw_txn_due(x->t, 1));
         assert_int_equal(cxw_txn_tick(x->t, 1, 0, 0), CXW_TXN_IDLE);
         cxw_txn_add_records(x->t, 1);
+        assert_true(cxw_txn_due(x->t, 2));
         assert_int_equal(cxw_txn_tick(x->t, 2, 0, 0), CXW_TXN_COMMITTED);
         assert_int_equal(x->f.commits, 1);
 }
@@ -209,6 +213,7 @@ static void failed_record_aborts_at_the_next_tick_without_committing(void **stat
         assert_int_equal(cxw_txn_open(x->t, 0), 0);
         cxw_txn_add_records(x->t, 1);
         cxw_txn_fail(x->t);
+        assert_true(cxw_txn_due(x->t, 1)); /* before its interval: to abort */
         /* No new records go in until it is aborted. */
         assert_int_equal(cxw_txn_open(x->t, 1), -1);
         assert_int_equal(cxw_txn_tick(x->t, 1, 0, 0), CXW_TXN_ABORTED);

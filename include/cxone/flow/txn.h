@@ -115,6 +115,13 @@ void cxw_txn_fail(cxw_txn_t *t);
 cxw_txn_result_t cxw_txn_tick(cxw_txn_t *t, int64_t now, int force, int blocked);
 
 /**
+ * @brief 1 if cxw_txn_tick(t, now, 0, ...) would act now (an open
+ *        transaction that is due or failed), so that the caller computes
+ *        its blocked argument only then.
+ */
+int cxw_txn_due(const cxw_txn_t *t, int64_t now);
+
+/**
  * @brief Forgets the offset of topic/partition in the open transaction (the
  *        partition went without it being committed).
  */

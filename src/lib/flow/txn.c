@@ -202,6 +202,13 @@ cxw_txn_result_t cxw_txn_tick(cxw_txn_t *t, int64_t now, int force, int blocked)
         }
 }
 
+int cxw_txn_due(const cxw_txn_t *t, int64_t now)
+{
+        return t->open && !t->fatal &&
+               (t->failed || (int64_t)t->records >= t->conf.max_records ||
+                now - t->opened_at >= t->conf.interval_ms);
+}
+
 int64_t cxw_txn_due_at(const cxw_txn_t *t)
 {
         return t->open ? t->opened_at + t->conf.interval_ms : INT64_MAX;
