@@ -121,7 +121,7 @@ log "duplicate outcomes: exactly-once $EOS_DUPS, without $OFF_DUPS;" \
 # and the mock refuses the consumer commits that carry the transactions'
 # offsets while the group rebalances (a member then loses its assignment and
 # the next owner repeats the work since the last commit that held): measured
-# 130 and 523 in two runs. The bound is the at-least-once window of
+# 130, 523 and 1,286 in three runs. The bound is the at-least-once window of
 # test_faults_kill_random_replica: per kill, the calls in flight plus one
 # second of work at the group's rate.
 if [ -n "$REAL" ]; then bound=0; else bound=$((KILLS * (INFLIGHT + RATE))); fi
