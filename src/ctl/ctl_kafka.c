@@ -36,7 +36,7 @@ rd_kafka_conf_t *ctl_kafka_conf(const cxw_config_t *cfg, ctl_client_t kind, char
                                 size_t errstr_size)
 {
         rd_kafka_conf_t *conf;
-        const char *defaults[2] = {NULL, NULL};
+        const char *defaults[3] = {NULL, NULL, NULL};
         char group[64];
 
         if (kind == CTL_CONSUMER) {
@@ -45,6 +45,12 @@ rd_kafka_conf_t *ctl_kafka_conf(const cxw_config_t *cfg, ctl_client_t kind, char
                  * throw-away one, never the workers' group. */
                 snprintf(group, sizeof(group), "group.id=cxonectl-%ld", (long)getpid());
                 defaults[0] = group;
+                /* Only what a transaction committed (kafka.exactly_once): an
+                 * outcome of an aborted transaction, or of one a killed
+                 * replica left open, is never shown (docs/messages.md).
+                 * librdkafka's default too; said here as it is a promise, and
+                 * kafka.consumer_properties may still override it. */
+                defaults[1] = "isolation.level=read_committed";
         } else {
                 /* A CLI should not hang five minutes (librdkafka's default)
                  * on a cluster that went away: one minute, unless the

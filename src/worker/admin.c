@@ -145,6 +145,12 @@ static void collect(void *opaque, cxw_metrics_emitter_t *e)
                                 (double)cxw_token_fetches_failed(w->token));
         counter(e, "cxw_dlq_records_total", "Requests copied to the dead-letter topic.",
                 (double)s->dlq_records);
+        counter(e, "cxw_transactions_committed_total",
+                "Kafka transactions committed (kafka.exactly_once).",
+                (double)s->txn_committed);
+        counter(e, "cxw_transactions_aborted_total",
+                "Kafka transactions aborted, their work done again (kafka.exactly_once).",
+                (double)s->txn_aborted);
         counter(e, "cxw_records_dropped_total",
                 "Outcome, DLQ and audit records Kafka refused for good (too large, "
                 "invalid); their requests complete without them.",

@@ -174,10 +174,39 @@ static size_t revoked_in_progress(const cxw_worker_t *w)
 {
         size_t n = 0;
 
+        /* Held jobs (exactly-once) wait for the ones before them: they are
+         * not work in progress, and are dropped after the drain. */
         for (const job_t *job = w->jobs; job; job = job->next)
-                if (job->part->revoking)
+                if (job->part->revoking && !job->held)
                         n++;
         return n;
+}
+
+void worker_rewind(cxw_worker_t *w)
+{
+        size_t dropped;
+
+        /* A new generation: the jobs of the aborted transaction, in flight
+         * or not, are stale and write nothing (records.c). */
+        for (part_t *p = w->parts; p; p = p->next) {
+                if (!p->assigned)
+                        continue;
+                p->gen++;
+                p->revoking = 1;
+        }
+        dropped = worker_hand_over_waiting(w);
+        for (part_t *p = w->parts; p; p = p->next) {
+                if (!p->assigned)
+                        continue;
+                p->revoking = 0;
+                worker_drop_held(w, p);
+                cxw_offsets_drop(w->offsets, p->topic, p->partition);
+        }
+        if (cxw_kafka_rewind(w->kafka) == -1)
+                w->fatal = 1; /* the aborted work would never be done again */
+        CXW_INFO("worker", "rewound after an abort (%zu waiting requests dropped)",
+                 dropped);
+        worker_check_backpressure(w);
 }
 
 void worker_on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *parts)
@@ -220,6 +249,20 @@ void worker_on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *part
                     "will be published, their offsets not committed",
                     left);
 
+        if (w->txn && !w->fatal) {
+                /* Exactly-once: what is decided but waits for an earlier
+                 * request goes back to Kafka with the partition; what was
+                 * released commits now, with the offsets of the revoked
+                 * partitions, before they go. */
+                for (int i = 0; i < parts->cnt; i++) {
+                        part_t *p = worker_part_get(w, parts->elems[i].topic,
+                                                    parts->elems[i].partition);
+                        if (p)
+                                worker_drop_held(w, p);
+                }
+                if (worker_txn_tick(w, 1) == CXW_TXN_ABORTED)
+                        worker_rewind(w);
+        }
         for (int i = 0; i < parts->cnt; i++) {
                 part_t *p =
                     worker_part_get(w, parts->elems[i].topic, parts->elems[i].partition);
@@ -228,6 +271,8 @@ void worker_on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *part
                 p->revoking = 0;
                 p->assigned = 0;
                 cxw_offsets_drop(w->offsets, p->topic, p->partition);
+                if (w->txn)
+                        cxw_txn_forget(w->txn, p->topic, p->partition);
         }
         worker_share_update(w);
         worker_check_backpressure(w);

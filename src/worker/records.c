@@ -1,12 +1,22 @@
 /* records.c: the records about a finished request (its outcome, a DLQ copy
  * when it did not succeed, its audit events), produced and re-produced until
  * Kafka acknowledges each; then the job is complete and its offset done.
- * Also the log line about one request. */
+ * Also the log line about one request.
+ *
+ * With kafka.exactly_once (w->txn set) the order differs: a request's offset
+ * is done when its outcome is decided, and its records are held until every
+ * request before it in its partition is decided too; then they are produced
+ * into the open transaction, together with the offset that covers them
+ * (cxw_txn_set_offset()). A transaction thus never holds a record whose
+ * source offset it does not commit, nor commits an offset whose records it
+ * does not hold. A failed record fails the transaction (it is aborted and
+ * the work done again) instead of being produced again. */
 #include "worker_int.h"
 #include "cxone/base/log.h"
 #include "cxone/base/memcost.h"
 #include "cxone/base/util.h"
 #include "cxone/flow/offsets.h"
+#include "cxone/flow/txn.h"
 #include "cxone/io/kafka.h"
 #include "cxone/requests/outcome.h"
 
@@ -133,6 +143,25 @@ void worker_produce_records(job_t *job)
         char at[40];
         int again = 0, dropped = 0;
 
+        if (w->txn) {
+                /* Exactly-once: a job of an aborted transaction or a lost
+                 * partition writes nothing (it is done again, or by the
+                 * partition's next owner); one not released yet waits. */
+                if (worker_job_stale(job)) {
+                        for (int i = 0; i < REC__CNT; i++)
+                                if (job->recs[i].state == REC_NONE)
+                                        job->recs[i].state = REC_UNUSED;
+                        return;
+                }
+                if (job->state != JOB_FINISHING || job->held)
+                        return;
+                if (cxw_txn_open(w->txn, cxw_now_ms()) == -1) {
+                        cxw_timer_start(w->loop, &job->rtimer,
+                                        cxw_now_ms() + TXN_REOPEN_DELAY_MS, reproduce_cb,
+                                        job);
+                        return;
+                }
+        }
         fill_outcome(job, &o);
         o.finished_at = cxw_rfc3339(o.finished_wall_ms, at, sizeof(at)); /* once */
         for (int i = 0; i < REC__CNT; i++) {
@@ -211,6 +240,8 @@ void worker_produce_records(job_t *job)
                         continue;
                 }
                 rec->state = REC_PENDING;
+                if (w->txn)
+                        cxw_txn_add_records(w->txn, 1);
         }
         worker_job_account(job);
         if (again || dropped)
@@ -269,6 +300,83 @@ void worker_log_job(const job_t *job, cxw_log_level_t level, const char *compone
         cxw_log_kv(level, component, kv, "%s", msg);
 }
 
+/* Exactly-once: puts job among its partition's held jobs, in offset order. */
+static void hold(job_t *job)
+{
+        job_t **pp = &job->part->held;
+
+        while (*pp && (*pp)->offset < job->offset)
+                pp = &(*pp)->held_next;
+        job->held_next = *pp;
+        *pp = job;
+        job->held = 1;
+}
+
+/* Exactly-once: the contiguous prefix of decided offsets of part reached
+ * commit: every held job below it is produced into the transaction, and
+ * the transaction commits commit for the partition. */
+static void release(cxw_worker_t *w, part_t *part, int64_t commit)
+{
+        while (part->held && part->held->offset < commit) {
+                job_t *job = part->held;
+
+                part->held = job->held_next;
+                job->held_next = NULL;
+                job->held = 0;
+                worker_produce_records(job);
+                /* All of its records given up (too large): completes on its
+                 * timer, armed by worker_produce_records(). */
+        }
+        cxw_txn_set_offset(w->txn, part->topic, part->partition, commit);
+}
+
+/* Exactly-once: job's outcome is decided. A job of an earlier assignment
+ * writes nothing: it completes on its timer (not here: the caller still
+ * holds it). */
+static void hold_or_release(job_t *job)
+{
+        cxw_worker_t *w = job->w;
+        int64_t commit;
+
+        if (worker_job_stale(job)) {
+                for (int i = 0; i < REC__CNT; i++)
+                        if (job->recs[i].state == REC_NONE)
+                                job->recs[i].state = REC_UNUSED;
+                cxw_timer_start(w->loop, &job->rtimer, cxw_now_ms(), reproduce_cb, job);
+                return;
+        }
+        hold(job);
+        commit = cxw_offsets_done(w->offsets, job->part->topic, job->part->partition,
+                                  job->offset);
+        if (commit >= 0)
+                release(w, job->part, commit);
+}
+
+void worker_drop_held(cxw_worker_t *w, part_t *part)
+{
+        while (part->held) {
+                job_t *job = part->held;
+
+                part->held = job->held_next;
+                job->held_next = NULL;
+                job->held = 0;
+                w->stats.abandoned++;
+                worker_job_free(job);
+        }
+}
+
+int worker_txn_blocked(const cxw_worker_t *w)
+{
+        for (const job_t *job = w->jobs; job; job = job->next) {
+                if (job->state != JOB_FINISHING || job->held || worker_job_stale(job))
+                        continue;
+                for (int i = 0; i < REC__CNT; i++)
+                        if (job->recs[i].state == REC_NONE)
+                                return 1;
+        }
+        return 0;
+}
+
 void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt, ...)
 {
         cxw_worker_t *w = job->w;
@@ -312,7 +420,10 @@ void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt,
                 worker_log_job(job, CXW_LOG_INFO, "outcome", "%s: %s",
                                cxw_outcome_status_str(status),
                                job->error ? job->error : "out of memory");
-        worker_produce_records(job);
+        if (w->txn)
+                hold_or_release(job);
+        else
+                worker_produce_records(job);
         /* A freed key or import slot is used by the loop round's pump. */
 }
 
@@ -321,7 +432,7 @@ static void job_complete(job_t *job)
 {
         cxw_worker_t *w = job->w;
 
-        if (!worker_job_stale(job)) {
+        if (!w->txn && !worker_job_stale(job)) {
                 int64_t commit = cxw_offsets_done(w->offsets, job->part->topic,
                                                   job->part->partition, job->offset);
                 if (commit >= 0)
@@ -340,7 +451,16 @@ void worker_on_delivered(void *opaque, const rd_kafka_message_t *rkm)
 
         rec->bytes = 0; /* librdkafka frees its copy after this callback */
         worker_job_account(job);
-        if (rkm->err && cxw_kafka_err_permanent(rkm->err)) {
+        if (rkm->err && w->txn) {
+                /* Exactly-once: the transaction holding it cannot commit; it
+                 * is aborted and the work done again. */
+                CXW_WARN("kafka",
+                         "record to %s not delivered: %s (the transaction "
+                         "is aborted and its work done again)",
+                         rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+                cxw_txn_fail(w->txn);
+                rec->state = REC_UNUSED;
+        } else if (rkm->err && cxw_kafka_err_permanent(rkm->err)) {
                 record_dropped(job, rec, rd_kafka_topic_name(rkm->rkt), rkm->err);
         } else if (rkm->err) {
                 CXW_WARN("kafka", "record to %s not delivered: %s (retrying)",

@@ -108,6 +108,10 @@ void worker_round(cxw_worker_t *w, int wait_ms)
         cxw_http_perform(w->http);
         /* Jobs finished by the calls above may have freed room. */
         cxw_kafka_serve(w->kafka);
+        /* Exactly-once: commits the transaction when due (blocking, bounded:
+         * transactions.c); after an abort the work is done again. */
+        if (!w->fatal && worker_txn_tick(w, 0) == CXW_TXN_ABORTED)
+                worker_rewind(w);
         if (!w->stopping)
                 worker_consume(w);
         pump(w);
@@ -198,6 +202,8 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         if (!w->kafka)
                 goto fail;
         w->max_record = cxw_kafka_max_record_bytes(w->kafka);
+        if (worker_txn_start(w, errstr, errstr_size) == -1)
+                goto fail;
         if (worker_peers_start(w, errstr, errstr_size) == -1)
                 goto fail;
         if (worker_admin_start(w, worker_sched_webhook, errstr, errstr_size) == -1)
@@ -206,6 +212,26 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
 fail:
         cxw_worker_destroy(w);
         return NULL;
+}
+
+/* Exactly-once, stopping: once nothing is in flight or being written, the
+ * held jobs (each waits for a request handed over) can never be released:
+ * they go back to Kafka too. */
+static void drop_held_when_idle(cxw_worker_t *w)
+{
+        for (const job_t *job = w->jobs; job; job = job->next)
+                if (!job->held)
+                        return;
+        for (part_t *p = w->parts; p; p = p->next)
+                worker_drop_held(w, p);
+}
+
+/* Exactly-once, stopping: what was written commits before the replica
+ * leaves (or is aborted, if it cannot be committed whole). */
+static void stop_txn(cxw_worker_t *w)
+{
+        if (w->txn && !w->fatal)
+                worker_txn_tick(w, 1);
 }
 
 int cxw_worker_run(cxw_worker_t *w)
@@ -231,13 +257,18 @@ int cxw_worker_run(cxw_worker_t *w)
                          * written are finished; the rest goes back to
                          * Kafka (a retry due now too). */
                         worker_hand_over_waiting(w);
-                        if (w->njobs == 0)
+                        if (w->txn)
+                                drop_held_when_idle(w);
+                        if (w->njobs == 0) {
+                                stop_txn(w);
                                 break;
+                        }
                         if (cxw_now_ms() >= w->deadline) {
                                 CXW_WARN("worker",
                                          "drain deadline reached: %zu requests left "
                                          "uncommitted (they will be consumed again)",
                                          w->njobs);
+                                stop_txn(w);
                                 break;
                         }
                 }
@@ -284,6 +315,7 @@ void cxw_worker_destroy(cxw_worker_t *w)
         cxw_dispatch_destroy(w->dispatch);
         cxw_dispatch_destroy(w->sched_dispatch);
         cxw_offsets_destroy(w->offsets);
+        cxw_txn_destroy(w->txn);
         if (w->token_auth) {
                 explicit_bzero(w->token_auth, strlen(w->token_auth));
                 free(w->token_auth);

@@ -29,6 +29,8 @@ typedef struct cxw_worker_stats_s {
         uint64_t records_dropped; /**< records Kafka refused for good */
         uint64_t abandoned;       /**< work not started, dropped on revoke or stop */
         uint64_t pauses;
+        uint64_t txn_committed; /**< exactly-once: transactions committed */
+        uint64_t txn_aborted;   /**< exactly-once: transactions aborted */
 } cxw_worker_stats_t;
 
 /**

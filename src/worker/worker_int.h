@@ -4,7 +4,8 @@
  *   jobs.c      a job's allocation and cost, partitions, ready queues,
  *               keys held in the dispatchers, backpressure
  *   records.c   outcome, DLQ copy and audit events, produced until acked;
- *               then the offset is done
+ *               then the offset is done (exactly-once: held in offset
+ *               order, produced into the transaction)
  *   admin.c     metrics, health, readiness (the admin listener)
  *   peers.c     budget reports between replicas, this replica's share
  *   discover.c  where CXone is: the login request, the contact target, the
@@ -12,6 +13,7 @@
  *   calls.c     the access token, starting a call, retry or fail
  *   contacts.c  the contact-update path: decode, queue, pump, answer
  *   schedules.c the schedule-import path: submit, poll, webhook
+ *   transactions.c  exactly-once: the transaction's commits and aborts
  *   consume.c   messages in; partitions assigned and revoked
  *   run.c       set up, the loop round, stop, tear down
  */
@@ -32,17 +34,19 @@
 #include "cxone/requests/outcome.h"
 #include "cxone/flow/peers.h"
 #include "cxone/flow/retry.h"
+#include "cxone/flow/txn.h"
 #include "cxone/requests/schedules.h"
 #include "cxone/requests/target.h"
 #include "cxone/io/discovery.h"
 #include "cxone/io/token.h"
 #include "worker.h"
 
-#define ERROR_MAX          1024
-#define CONSUME_BATCH      512  /* messages taken per loop round at most */
-#define REPRODUCE_DELAY_MS 1000 /* after a failed delivery */
-#define STATS_INTERVAL_MS  10000
-#define REVOKE_DRAIN_MS    5000 /* at most, to finish calls in flight on revoke */
+#define ERROR_MAX           1024
+#define CONSUME_BATCH       512  /* messages taken per loop round at most */
+#define REPRODUCE_DELAY_MS  1000 /* after a failed delivery */
+#define STATS_INTERVAL_MS   10000
+#define REVOKE_DRAIN_MS     5000 /* at most, to finish calls in flight on revoke */
+#define TXN_REOPEN_DELAY_MS 100  /* exactly-once: a transaction could not begin */
 
 /* A partition as seen by this replica. gen changes on every assignment so
  * that a job from an earlier assignment never marks an offset of a later one. */
@@ -53,6 +57,9 @@ typedef struct part_s {
         uint64_t gen;
         int assigned;
         int revoking; /* being revoked: its queued work is dropped */
+        /* exactly-once: jobs decided, waiting for the ones before them (by
+         * offset, records.c) */
+        struct job_s *held;
 } part_t;
 
 /* The records about one request: its outcome, a DLQ copy when it did not
@@ -149,6 +156,8 @@ typedef struct job_s {
         cxw_timer_t rtimer; /* re-producing a record Kafka did not take */
         rec_t recs[REC__CNT];
         size_t bytes; /* what it costs in memory, counted in the worker's bytes */
+        int held;     /* exactly-once: decided, in its partition's held list */
+        struct job_s *held_next;
 } job_t;
 
 struct cxw_worker_s {
@@ -161,6 +170,8 @@ struct cxw_worker_s {
         cxw_breaker_t breaker; /* CXone down: hold calls, probe (calls.c) */
         cxw_dispatch_t *dispatch;
         cxw_offsets_t *offsets;
+        cxw_txn_t *txn;        /* kafka.exactly_once: the transactions; else NULL */
+        cxw_timer_t txn_timer; /* the open transaction is due */
         part_t *parts;
         job_t *jobs;
         size_t njobs;
@@ -277,6 +288,12 @@ void worker_job_finish(job_t *job, cxw_outcome_status_t status, const char *fmt,
 void worker_produce_records(job_t *job);
 /** Kafka's delivery report for one record (the kafka hook). */
 void worker_on_delivered(void *opaque, const rd_kafka_message_t *rkm);
+/** Exactly-once: frees the held jobs of part (their partition goes, or the
+ *  transaction was aborted): they are done again. */
+void worker_drop_held(cxw_worker_t *w, part_t *part);
+/** Exactly-once: 1 while a released job's record waits to be queued (a
+ *  commit now would leave it out of the transaction). */
+int worker_txn_blocked(const cxw_worker_t *w);
 /** A log line about one request, with its topic, partition, offset, key and
  *  last HTTP status. */
 void worker_log_job(const job_t *job, cxw_log_level_t level, const char *component,
@@ -355,6 +372,17 @@ void worker_sched_pump(cxw_worker_t *w);
 int worker_sched_webhook(void *opaque, const cxw_admin_request_t *req, const char *body,
                          size_t len, char *answer, size_t answer_size);
 
+/* transactions.c */
+
+/** Exactly-once: creates w->txn when kafka.exactly_once is on. @returns 0 or
+ *  -1 with errstr. */
+int worker_txn_start(cxw_worker_t *w, char *errstr, size_t errstr_size);
+/** Commits the open transaction when due (force: now, or abort it), and
+ *  arms the timer for the next due time. On a fatal error sets w->fatal.
+ *  @returns what the scheduler did (CXW_TXN_ABORTED: the caller rewinds
+ *  with worker_rewind()). CXW_TXN_IDLE without exactly-once. */
+cxw_txn_result_t worker_txn_tick(cxw_worker_t *w, int force);
+
 /* consume.c */
 
 /** Takes what the consumer queue holds (a bounded batch) into jobs. */
@@ -366,6 +394,10 @@ void worker_on_wakeup(cxw_loop_t *loop, int fd, void *opaque);
  *  offsets stay uncommitted for the partition's next owner. @returns how
  *  many were dropped. */
 size_t worker_hand_over_waiting(cxw_worker_t *w);
+/** Exactly-once, after an abort: every assigned partition starts a new
+ *  generation (its jobs become stale), its waiting and held work is
+ *  dropped, and the consumer goes back to the committed offsets. */
+void worker_rewind(cxw_worker_t *w);
 /** Rebalance hooks. */
 void worker_on_assigned(void *opaque, const rd_kafka_topic_partition_list_t *parts);
 void worker_on_revoked(void *opaque, const rd_kafka_topic_partition_list_t *parts);

@@ -36,6 +36,9 @@ typedef struct cxw_config_s {
         char *kafka_assignment; /**< kafka.assignment: "cooperative-sticky" or "eager" */
         bool kafka_static_membership; /**< kafka.static_membership: group.instance.id =
                                          worker.id */
+        bool kafka_exactly_once;      /**< kafka.exactly_once: Kafka transactions */
+        int kafka_txn_interval_ms;    /**< kafka.transaction_interval_ms */
+        int kafka_txn_max_records;    /**< kafka.transaction_max_records */
         char *topic_contacts;         /**< kafka.topics.contact_updates */
         char *topic_schedules;        /**< kafka.topics.schedule_imports */
         char *topic_results;          /**< kafka.topics.results */

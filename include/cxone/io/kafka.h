@@ -13,6 +13,14 @@
  * (rd_kafka_queue_io_event_enable); the loop then calls
  * cxw_kafka_consume() and cxw_kafka_serve().
  *
+ * With kafka.exactly_once the producer is transactional (cxw_kafka_txn_*):
+ * the worker stores no offsets, it sends them to the transaction; the
+ * consumer reads with isolation.level=read_committed and commits nothing
+ * itself.
+ *
+ * The implementation: kafka.c (the handle), kafka_consumer.c,
+ * kafka_producer.c, kafka_txn.c, kafka_reader.c (the budget topic's reader).
+ *
  * @locality loop thread, except what librdkafka's own threads do inside.
  */
 #ifndef CXONE_KAFKA_H
@@ -227,5 +235,43 @@ int cxw_kafka_reader_more(const cxw_kafka_reader_t *r);
 
 /** @brief The fatal error of the idempotent producer, if any (else 0), text in errstr. */
 rd_kafka_resp_err_t cxw_kafka_fatal(cxw_kafka_t *k, char *errstr, size_t errstr_size);
+
+/** What a step of a transaction came to (kafka.exactly_once). */
+typedef enum {
+        CXW_KAFKA_TXN_OK = 0,
+        CXW_KAFKA_TXN_RETRY, /**< retriable (timed out, ...): the same step later */
+        CXW_KAFKA_TXN_ABORT, /**< the transaction must be aborted */
+        CXW_KAFKA_TXN_FATAL, /**< fenced or unusable: write nothing more */
+} cxw_kafka_txn_step_t;
+
+/** @brief 1 when the producer is transactional (kafka.exactly_once). */
+int cxw_kafka_transactional(const cxw_kafka_t *k);
+
+/**
+ * @brief Begins a transaction; records produced from now on belong to it.
+ * @returns its outcome (logged when not OK).
+ */
+cxw_kafka_txn_step_t cxw_kafka_txn_begin(cxw_kafka_t *k);
+
+/**
+ * @brief Adds offsets (the next offset to consume of each partition, may be
+ *        NULL or empty) to the open transaction with the consumer's group
+ *        metadata, then commits it. Blocks until the coordinator answers
+ *        (bounded: 10 s each step).
+ * @returns its outcome (logged when not OK).
+ */
+cxw_kafka_txn_step_t cxw_kafka_txn_commit(cxw_kafka_t *k,
+                                          const rd_kafka_topic_partition_list_t *offsets);
+
+/** @brief Aborts the open transaction (blocking, bounded). @returns its outcome. */
+cxw_kafka_txn_step_t cxw_kafka_txn_abort(cxw_kafka_t *k);
+
+/**
+ * @brief After an abort: moves every assigned partition's position back to
+ *        its committed offset (blocking, bounded), so what the aborted
+ *        transaction held is consumed again.
+ * @returns 0, or -1 (logged).
+ */
+int cxw_kafka_rewind(cxw_kafka_t *k);
 
 #endif

@@ -45,6 +45,21 @@ const prop_t cfg_props[] = {
      "rebalance. worker.id must then be stable and unique per replica (the pod name of a "
      "StatefulSet); a replica that stops holds its partitions until its session times "
      "out (docs/operations.md)."},
+    {"kafka.exactly_once", PT_BOOL, OFF(kafka_exactly_once), "false", 0, 0,
+     "KAFKA_EXACTLY_ONCE", 0, NULL,
+     "Kafka transactions: the outcome, audit events and DLQ copy of a request and the "
+     "consumer offset that covers it commit together or not at all, so a "
+     "`read_committed` reader sees one outcome per request even across a SIGKILL "
+     "(docs/messages.md). The producer's `transactional.id` is "
+     "`cxone-worker-<kafka.group_id>-<worker.id>`: worker.id must be stable and unique "
+     "per replica. Off by default: see docs/reliability.md for the cost."},
+    {"kafka.transaction_interval_ms", PT_INT, OFF(kafka_txn_interval_ms), "100", 10,
+     60000, NULL, 0, NULL,
+     "With kafka.exactly_once: an open transaction commits after this long (results "
+     "reach `read_committed` readers this much later)."},
+    {"kafka.transaction_max_records", PT_INT, OFF(kafka_txn_max_records), "2000", 1,
+     1000000, NULL, 0, NULL,
+     "With kafka.exactly_once: or once it holds this many records."},
     {"kafka.topics.contact_updates", PT_STR, OFF(topic_contacts), "cxone.contact-updates",
      0, 0, NULL, PF_NONEMPTY | PF_TOPIC, NULL, "Topic of contact update requests."},
     {"kafka.topics.schedule_imports", PT_STR, OFF(topic_schedules),

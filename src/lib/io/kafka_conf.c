@@ -1,7 +1,7 @@
 /* kafka_conf.c: one librdkafka configuration from the config file (kafka.h),
- * for the worker's clients and cxonectl's. Apart from kafka.c, which holds
- * the worker's clients, so that the worker's unit-test fake of kafka.c need
- * not define it. */
+ * for the worker's clients and cxonectl's. Apart from the files of the
+ * worker's clients (kafka.c, kafka_consumer.c, ...), so that the worker's
+ * unit-test fake of those need not define it. */
 #include "cxone/io/kafka.h"
 
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* kafka_err.c: which produce errors no retry can mend (kafka.h). Apart from
- * kafka.c, which holds the clients, so that a fake of the clients in the
- * worker's unit tests uses this very classification. */
+ * kafka.c and kafka_{consumer,producer,reader}.c, which hold the clients, so that a fake
+ * of the clients in the worker's unit tests uses this very classification. */
 #include "cxone/io/kafka.h"
 
 int cxw_kafka_err_permanent(rd_kafka_resp_err_t err)

@@ -1,10 +1,10 @@
-/* fake_kafka.c: every public function of src/lib/io/kafka.c (the group
- * consumer, the producer, the reader of the budget topic), for the worker's
- * unit tests (fakes.h). The test assigns and revokes partitions (the hooks
- * run inside fk_assign/fk_revoke, as inside a real consumer poll), injects
- * messages that cxw_kafka_consume() hands out, and acknowledges produced
- * records, whose delivery reports cxw_kafka_serve() gives; stores, commits
- * and pauses are recorded.
+/* fake_kafka.c: every public function of src/lib/io/kafka.c,
+ * kafka_consumer.c and kafka_producer.c (the group consumer, the producer;
+ * fake_kafka_txn.c fakes kafka_txn.c, fake_kafka_reader.c kafka_reader.c),
+ * for the worker's unit tests (fakes.h). The test assigns and revokes partitions (the
+ * hooks run inside fk_assign/fk_revoke, as inside a real consumer poll), injects messages
+ * that cxw_kafka_consume() hands out, and acknowledges produced records, whose delivery
+ * reports cxw_kafka_serve() gives; stores, commits and pauses are recorded.
  *
  * Also defines rd_kafka_topic_name(), rd_kafka_message_headers() and
  * rd_kafka_message_destroy() for the fake's own messages (see fakes.h). */
@@ -19,62 +19,17 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A topic object: rd_kafka_topic_t is opaque, this is ours. */
-typedef struct fk_topic_s {
-        struct fk_topic_s *next;
-        char *name;
-} fk_topic_t;
+#include "fake_kafka_int.h"
 
-/* A message: the public struct last, so that a read of librdkafka's private
- * fields beyond it is an overflow AddressSanitizer reports. */
-typedef struct fk_msg_s {
-        struct fk_msg_s *next; /* the consume queue */
-        uint32_t magic;
-        rd_kafka_headers_t *headers;
-        rd_kafka_message_t m;
-} fk_msg_t;
-
-#define FK_MAGIC 0x6b61666bu
-
-typedef struct fk_part_s {
-        struct fk_part_s *next;
-        char *topic;
-        int32_t partition;
-        int64_t next_offset; /* of fk_inject */
-        int64_t stored;      /* -1: none */
-        int assigned;
-} fk_part_t;
-
-struct cxw_kafka_s {
-        cxw_kafka_hooks_t hooks;
-        void *opaque;
-        int wakeup_fd;
-};
-
-struct cxw_kafka_reader_s {
-        int started;
-};
-
-static struct {
-        cxw_kafka_t *k;
-        fk_topic_t *topics;
-        fk_part_t *parts;
-        fk_msg_t *qhead, *qtail; /* injected, not consumed */
-        fk_rec_t *rhead, *rtail; /* produced */
-        int manual_ack;
-        int fail_produce;
-        int paused, pauses, resumes, commits;
-        size_t stores;
-        int total_partitions;
-        int live_msgs; /* handed out, not destroyed */
-} S;
+fk_state_t fk_state;
 
 /* As librdkafka's queues do when something arrives: wakes the loop. */
 static void wakeup(void)
 {
         char c = 1;
 
-        if (S.k && S.k->wakeup_fd != -1 && write(S.k->wakeup_fd, &c, 1) < 0) {
+        if (fk_state.k && fk_state.k->wakeup_fd != -1 &&
+            write(fk_state.k->wakeup_fd, &c, 1) < 0) {
                 /* full: a wakeup is pending anyway */
         }
 }
@@ -83,22 +38,22 @@ static fk_topic_t *topic_get(const char *name)
 {
         fk_topic_t *t;
 
-        for (t = S.topics; t; t = t->next)
+        for (t = fk_state.topics; t; t = t->next)
                 if (strcmp(t->name, name) == 0)
                         return t;
         t = calloc(1, sizeof(*t));
         assert_non_null(t);
         t->name = strdup(name);
-        t->next = S.topics;
-        S.topics = t;
+        t->next = fk_state.topics;
+        fk_state.topics = t;
         return t;
 }
 
-static fk_part_t *part_get(const char *topic, int32_t partition)
+fk_part_t *fk_part_get(const char *topic, int32_t partition)
 {
         fk_part_t *p;
 
-        for (p = S.parts; p; p = p->next)
+        for (p = fk_state.parts; p; p = p->next)
                 if (p->partition == partition && strcmp(p->topic, topic) == 0)
                         return p;
         p = calloc(1, sizeof(*p));
@@ -106,8 +61,9 @@ static fk_part_t *part_get(const char *topic, int32_t partition)
         p->topic = strdup(topic);
         p->partition = partition;
         p->stored = -1;
-        p->next = S.parts;
-        S.parts = p;
+        p->txn_offset = -1;
+        p->next = fk_state.parts;
+        fk_state.parts = p;
         return p;
 }
 
@@ -115,7 +71,7 @@ static int assigned_cnt(void)
 {
         int n = 0;
 
-        for (fk_part_t *p = S.parts; p; p = p->next)
+        for (fk_part_t *p = fk_state.parts; p; p = p->next)
                 n += p->assigned;
         return n;
 }
@@ -132,7 +88,7 @@ static fk_msg_t *msg_new(const char *topic, int32_t partition, int64_t offset)
         return fm;
 }
 
-static void msg_free(fk_msg_t *fm)
+void fk_msg_free(fk_msg_t *fm)
 {
         if (fm->headers)
                 rd_kafka_headers_destroy(fm->headers);
@@ -173,8 +129,8 @@ void rd_kafka_message_destroy(rd_kafka_message_t *rkm)
         fk_msg_t *fm = msg_of(rkm);
 
         fm->magic = 0;
-        S.live_msgs--;
-        msg_free(fm);
+        fk_state.live_msgs--;
+        fk_msg_free(fm);
 }
 
 /* ------------------------------------------------------------------ */
@@ -186,16 +142,16 @@ cxw_kafka_t *cxw_kafka_new(const cxw_config_t *cfg, const char *const *topics,
 {
         cxw_kafka_t *k = calloc(1, sizeof(*k));
 
-        (void)cfg;
         (void)topics;
         (void)ntopics;
         (void)errstr;
         (void)errstr_size;
-        assert_null(S.k);
+        assert_null(fk_state.k);
+        fk_state.transactional = cfg->kafka_exactly_once;
         k->wakeup_fd = wakeup_fd;
         k->hooks = *hooks;
         k->opaque = opaque;
-        S.k = k;
+        fk_state.k = k;
         return k;
 }
 
@@ -212,34 +168,35 @@ void cxw_kafka_destroy(cxw_kafka_t *k, int flush_ms)
         if (!k)
                 return;
         /* The flush: what is produced is acknowledged and reported. */
-        if (!S.manual_ack)
+        if (!fk_state.manual_ack)
                 fk_ack(RD_KAFKA_RESP_ERR_NO_ERROR);
         deliver();
         if (assigned_cnt() > 0)
-                S.commits++; /* the close commits */
+                fk_state.commits++; /* the close commits */
         free(k);
-        S.k = NULL;
+        fk_state.k = NULL;
 }
 
 rd_kafka_message_t *cxw_kafka_consume(cxw_kafka_t *k)
 {
         fk_msg_t **pp;
 
-        assert_ptr_equal(k, S.k);
-        if (S.paused)
+        assert_ptr_equal(k, fk_state.k);
+        if (fk_state.paused)
                 return NULL;
-        for (pp = &S.qhead; *pp; pp = &(*pp)->next) {
+        for (pp = &fk_state.qhead; *pp; pp = &(*pp)->next) {
                 fk_msg_t *fm = *pp;
-                if (!part_get(rd_kafka_topic_name(fm->m.rkt), fm->m.partition)->assigned)
+                if (!fk_part_get(rd_kafka_topic_name(fm->m.rkt), fm->m.partition)
+                         ->assigned)
                         continue;
                 *pp = fm->next;
-                if (S.qtail == fm) {
-                        S.qtail = NULL;
-                        for (fk_msg_t *t = S.qhead; t; t = t->next)
-                                S.qtail = t;
+                if (fk_state.qtail == fm) {
+                        fk_state.qtail = NULL;
+                        for (fk_msg_t *t = fk_state.qhead; t; t = t->next)
+                                fk_state.qtail = t;
                 }
                 fm->next = NULL;
-                S.live_msgs++;
+                fk_state.live_msgs++;
                 return &fm->m;
         }
         return NULL;
@@ -248,7 +205,7 @@ rd_kafka_message_t *cxw_kafka_consume(cxw_kafka_t *k)
 /* Gives the delivery reports of the acknowledged records. */
 static void deliver(void)
 {
-        for (fk_rec_t *rec = S.rhead; rec; rec = rec->next) {
+        for (fk_rec_t *rec = fk_state.rhead; rec; rec = rec->next) {
                 fk_msg_t *fm;
 
                 if (rec->untracked || !rec->acked || rec->delivered)
@@ -257,15 +214,15 @@ static void deliver(void)
                 fm = msg_new(rec->topic, 0, -1);
                 fm->m.err = rec->err;
                 fm->m._private = rec->opaque;
-                S.k->hooks.delivered(S.k->opaque, &fm->m);
-                msg_free(fm);
+                fk_state.k->hooks.delivered(fk_state.k->opaque, &fm->m);
+                fk_msg_free(fm);
         }
 }
 
 void cxw_kafka_serve(cxw_kafka_t *k)
 {
-        assert_ptr_equal(k, S.k);
-        if (!S.manual_ack)
+        assert_ptr_equal(k, fk_state.k);
+        if (!fk_state.manual_ack)
                 fk_ack(RD_KAFKA_RESP_ERR_NO_ERROR);
         deliver();
 }
@@ -285,11 +242,11 @@ static fk_rec_t *record(const char *topic, const void *key, size_t keylen,
         if (value)
                 memcpy(rec->value, value, len);
         rec->len = len;
-        if (S.rtail)
-                S.rtail->next = rec;
+        if (fk_state.rtail)
+                fk_state.rtail->next = rec;
         else
-                S.rhead = rec;
-        S.rtail = rec;
+                fk_state.rhead = rec;
+        fk_state.rtail = rec;
         return rec;
 }
 
@@ -299,15 +256,19 @@ rd_kafka_resp_err_t cxw_kafka_produce(cxw_kafka_t *k, const char *topic, const v
 {
         fk_rec_t *rec;
 
-        assert_ptr_equal(k, S.k);
-        if (S.fail_produce > 0) {
-                S.fail_produce--;
+        assert_ptr_equal(k, fk_state.k);
+        if (fk_state.fail_produce > 0) {
+                fk_state.fail_produce--;
                 return RD_KAFKA_RESP_ERR__QUEUE_FULL;
         }
+        /* A transactional producer refuses a record outside a transaction. */
+        if (fk_state.transactional)
+                assert_true(fk_state.txn_open && !fk_state.fenced);
         rec = record(topic, key, keylen, value, len);
+        rec->txn = fk_state.transactional ? fk_state.txn_no : 0;
         rec->headers = headers;
         rec->opaque = opaque;
-        if (!S.manual_ack)
+        if (!fk_state.manual_ack)
                 wakeup(); /* the broker's acknowledgement comes */
         return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
@@ -316,38 +277,38 @@ rd_kafka_resp_err_t cxw_kafka_produce_untracked(cxw_kafka_t *k, const char *topi
                                                 const void *key, size_t keylen,
                                                 const void *value, size_t len)
 {
-        assert_ptr_equal(k, S.k);
+        assert_ptr_equal(k, fk_state.k);
         record(topic, key, keylen, value, len)->untracked = 1;
         return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 void cxw_kafka_store(cxw_kafka_t *k, const char *topic, int32_t partition, int64_t offset)
 {
-        fk_part_t *p = part_get(topic, partition);
+        fk_part_t *p = fk_part_get(topic, partition);
 
-        assert_ptr_equal(k, S.k);
+        assert_ptr_equal(k, fk_state.k);
         /* librdkafka refuses to store for a partition not assigned */
         assert_true(p->assigned);
         p->stored = offset;
-        S.stores++;
+        fk_state.stores++;
 }
 
 void cxw_kafka_commit(cxw_kafka_t *k)
 {
-        assert_ptr_equal(k, S.k);
-        S.commits++;
+        assert_ptr_equal(k, fk_state.k);
+        fk_state.commits++;
 }
 
 void cxw_kafka_set_paused(cxw_kafka_t *k, int paused)
 {
-        assert_ptr_equal(k, S.k);
-        if (S.paused == paused)
+        assert_ptr_equal(k, fk_state.k);
+        if (fk_state.paused == paused)
                 return;
-        S.paused = paused;
+        fk_state.paused = paused;
         if (paused)
-                S.pauses++;
+                fk_state.pauses++;
         else
-                S.resumes++;
+                fk_state.resumes++;
 }
 
 size_t cxw_kafka_max_record_bytes(const cxw_kafka_t *k)
@@ -365,7 +326,7 @@ int64_t cxw_kafka_revoke_commit_failures(const cxw_kafka_t *k)
 int cxw_kafka_paused(const cxw_kafka_t *k)
 {
         (void)k;
-        return S.paused;
+        return fk_state.paused;
 }
 
 int cxw_kafka_assigned_cnt(const cxw_kafka_t *k)
@@ -377,7 +338,7 @@ int cxw_kafka_assigned_cnt(const cxw_kafka_t *k)
 int cxw_kafka_total_partitions(const cxw_kafka_t *k)
 {
         (void)k;
-        return S.total_partitions ? S.total_partitions : assigned_cnt();
+        return fk_state.total_partitions ? fk_state.total_partitions : assigned_cnt();
 }
 
 int cxw_kafka_reachable(const cxw_kafka_t *k)
@@ -404,78 +365,39 @@ rd_kafka_resp_err_t cxw_kafka_fatal(cxw_kafka_t *k, char *errstr, size_t errstr_
         return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
-/* The reader of the budget topic: reads nothing. */
-cxw_kafka_reader_t *cxw_kafka_reader_new(const cxw_config_t *cfg, const char *topic,
-                                         int wakeup_fd, char *errstr, size_t errstr_size)
-{
-        (void)cfg;
-        (void)topic;
-        (void)wakeup_fd;
-        (void)errstr;
-        (void)errstr_size;
-        return calloc(1, sizeof(cxw_kafka_reader_t));
-}
-
-void cxw_kafka_reader_destroy(cxw_kafka_reader_t *r)
-{
-        free(r);
-}
-
-int cxw_kafka_reader_start(cxw_kafka_reader_t *r, int timeout_ms)
-{
-        (void)timeout_ms;
-        r->started = 1;
-        return 1;
-}
-
-void cxw_kafka_reader_poll(cxw_kafka_reader_t *r,
-                           void (*cb)(void *opaque, const void *value, size_t len),
-                           void *opaque)
-{
-        (void)r;
-        (void)cb;
-        (void)opaque;
-}
-
-int cxw_kafka_reader_more(const cxw_kafka_reader_t *r)
-{
-        (void)r;
-        return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* the test's side                                                     */
 
 static void rebalance(const char *topic, int32_t partition, int assign)
 {
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-        fk_part_t *p = part_get(topic, partition);
+        fk_part_t *p = fk_part_get(topic, partition);
 
-        assert_non_null(S.k);
+        assert_non_null(fk_state.k);
         rd_kafka_topic_partition_list_add(l, topic, partition);
         if (assign) {
                 assert_false(p->assigned);
                 p->assigned = 1;
-                S.k->hooks.assigned(S.k->opaque, l);
+                fk_state.k->hooks.assigned(fk_state.k->opaque, l);
         } else {
                 assert_true(p->assigned);
-                S.k->hooks.revoked(S.k->opaque, l);
-                S.commits++; /* the synchronous commit after the hook */
+                fk_state.k->hooks.revoked(fk_state.k->opaque, l);
+                fk_state.commits++; /* the synchronous commit after the hook */
                 p->assigned = 0;
                 /* What was fetched for it is dropped: the next owner reads it. */
-                for (fk_msg_t **pp = &S.qhead; *pp;) {
+                for (fk_msg_t **pp = &fk_state.qhead; *pp;) {
                         fk_msg_t *fm = *pp;
                         if (fm->m.partition == partition &&
                             strcmp(rd_kafka_topic_name(fm->m.rkt), topic) == 0) {
                                 *pp = fm->next;
-                                msg_free(fm);
+                                fk_msg_free(fm);
                         } else {
                                 pp = &fm->next;
                         }
                 }
-                S.qtail = NULL;
-                for (fk_msg_t *t = S.qhead; t; t = t->next)
-                        S.qtail = t;
+                fk_state.qtail = NULL;
+                for (fk_msg_t *t = fk_state.qhead; t; t = t->next)
+                        fk_state.qtail = t;
         }
         rd_kafka_topic_partition_list_destroy(l);
 }
@@ -493,7 +415,7 @@ void fk_revoke(const char *topic, int32_t partition)
 int64_t fk_inject(const char *topic, int32_t partition, const char *key,
                   const char *value, const char *const *headers)
 {
-        fk_part_t *p = part_get(topic, partition);
+        fk_part_t *p = fk_part_get(topic, partition);
         fk_msg_t *fm = msg_new(topic, partition, p->next_offset++);
 
         fm->m.len = strlen(value);
@@ -507,11 +429,11 @@ int64_t fk_inject(const char *topic, int32_t partition, const char *key,
                 for (const char *const *h = headers; h[0]; h += 2)
                         rd_kafka_header_add(fm->headers, h[0], -1, h[1], -1);
         }
-        if (S.qtail)
-                S.qtail->next = fm;
+        if (fk_state.qtail)
+                fk_state.qtail->next = fm;
         else
-                S.qhead = fm;
-        S.qtail = fm;
+                fk_state.qhead = fm;
+        fk_state.qtail = fm;
         wakeup();
         return fm->m.offset;
 }
@@ -520,7 +442,7 @@ size_t fk_queued(void)
 {
         size_t n = 0;
 
-        for (fk_msg_t *fm = S.qhead; fm; fm = fm->next)
+        for (fk_msg_t *fm = fk_state.qhead; fm; fm = fm->next)
                 n++;
         return n;
 }
@@ -529,14 +451,14 @@ size_t fk_produced_cnt(const char *topic)
 {
         size_t n = 0;
 
-        for (fk_rec_t *rec = S.rhead; rec; rec = rec->next)
+        for (fk_rec_t *rec = fk_state.rhead; rec; rec = rec->next)
                 n += strcmp(rec->topic, topic) == 0;
         return n;
 }
 
 fk_rec_t *fk_produced(const char *topic, size_t i)
 {
-        for (fk_rec_t *rec = S.rhead; rec; rec = rec->next)
+        for (fk_rec_t *rec = fk_state.rhead; rec; rec = rec->next)
                 if (strcmp(rec->topic, topic) == 0 && i-- == 0)
                         return rec;
         return NULL;
@@ -555,14 +477,14 @@ const char *fk_rec_header(const fk_rec_t *rec, const char *name, char *buf, size
 
 void fk_set_auto_ack(int on)
 {
-        S.manual_ack = !on;
+        fk_state.manual_ack = !on;
 }
 
 size_t fk_ack(rd_kafka_resp_err_t err)
 {
         size_t n = 0;
 
-        for (fk_rec_t *rec = S.rhead; rec; rec = rec->next) {
+        for (fk_rec_t *rec = fk_state.rhead; rec; rec = rec->next) {
                 if (rec->untracked || rec->acked)
                         continue;
                 rec->acked = 1;
@@ -578,63 +500,63 @@ size_t fk_undelivered(void)
 {
         size_t n = 0;
 
-        for (fk_rec_t *rec = S.rhead; rec; rec = rec->next)
+        for (fk_rec_t *rec = fk_state.rhead; rec; rec = rec->next)
                 n += !rec->untracked && !rec->delivered;
         return n;
 }
 
 void fk_fail_produce(int n)
 {
-        S.fail_produce = n;
+        fk_state.fail_produce = n;
 }
 
 int64_t fk_stored(const char *topic, int32_t partition)
 {
-        return part_get(topic, partition)->stored;
+        return fk_part_get(topic, partition)->stored;
 }
 
 size_t fk_store_cnt(void)
 {
-        return S.stores;
+        return fk_state.stores;
 }
 
 int fk_is_paused(void)
 {
-        return S.paused;
+        return fk_state.paused;
 }
 
 int fk_pause_cnt(void)
 {
-        return S.pauses;
+        return fk_state.pauses;
 }
 
 int fk_resume_cnt(void)
 {
-        return S.resumes;
+        return fk_state.resumes;
 }
 
 int fk_commit_cnt(void)
 {
-        return S.commits;
+        return fk_state.commits;
 }
 
 void fk_set_total_partitions(int n)
 {
-        S.total_partitions = n;
+        fk_state.total_partitions = n;
 }
 
 void fk_reset(void)
 {
-        assert_null(S.k);
-        assert_int_equal(S.live_msgs, 0); /* the worker destroyed what it took */
-        while (S.qhead) {
-                fk_msg_t *fm = S.qhead;
-                S.qhead = fm->next;
-                msg_free(fm);
+        assert_null(fk_state.k);
+        assert_int_equal(fk_state.live_msgs, 0); /* the worker destroyed what it took */
+        while (fk_state.qhead) {
+                fk_msg_t *fm = fk_state.qhead;
+                fk_state.qhead = fm->next;
+                fk_msg_free(fm);
         }
-        while (S.rhead) {
-                fk_rec_t *rec = S.rhead;
-                S.rhead = rec->next;
+        while (fk_state.rhead) {
+                fk_rec_t *rec = fk_state.rhead;
+                fk_state.rhead = rec->next;
                 if (rec->headers)
                         rd_kafka_headers_destroy(rec->headers);
                 free(rec->topic);
@@ -642,17 +564,17 @@ void fk_reset(void)
                 free(rec->value);
                 free(rec);
         }
-        while (S.parts) {
-                fk_part_t *p = S.parts;
-                S.parts = p->next;
+        while (fk_state.parts) {
+                fk_part_t *p = fk_state.parts;
+                fk_state.parts = p->next;
                 free(p->topic);
                 free(p);
         }
-        while (S.topics) {
-                fk_topic_t *t = S.topics;
-                S.topics = t->next;
+        while (fk_state.topics) {
+                fk_topic_t *t = fk_state.topics;
+                fk_state.topics = t->next;
                 free(t->name);
                 free(t);
         }
-        memset(&S, 0, sizeof(S));
+        memset(&fk_state, 0, sizeof(fk_state));
 }

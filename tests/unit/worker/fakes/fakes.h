@@ -98,7 +98,11 @@ typedef struct fk_rec_s {
         int acked;     /* the broker answered (err below) */
         int delivered; /* its delivery report was given */
         rd_kafka_resp_err_t err;
+        int txn;       /* exactly-once: the transaction it went into (1, 2, ...) */
+        int txn_state; /* FK_TXN_OPEN, _COMMITTED or _ABORTED */
 } fk_rec_t;
+
+enum { FK_TXN_OPEN = 0, FK_TXN_COMMITTED, FK_TXN_ABORTED };
 
 /** Assigns topic/partition to the replica (the assigned hook runs now). */
 void fk_assign(const char *topic, int32_t partition);
@@ -136,6 +140,19 @@ int fk_pause_cnt(void);  /* pauses (0 -> 1) */
 int fk_resume_cnt(void); /* resumes (1 -> 0) */
 int fk_commit_cnt(void);
 void fk_set_total_partitions(int n);
+/* Exactly-once (cfg->kafka_exactly_once): the producer is transactional. A
+ * record may only be produced inside a transaction (asserted). */
+/** The next commit answers step (and, fatal, every step after). */
+void fk_txn_fail_next_commit(cxw_kafka_txn_step_t step);
+int fk_txn_commits(void);
+int fk_txn_aborts(void);
+int fk_txn_is_open(void);
+/** The offset the last committed transaction gave topic/partition, or -1. */
+int64_t fk_txn_offset(const char *topic, int32_t partition);
+/** Rewinds so far; each one drops the queued messages of the assigned
+ *  partitions and makes their next fk_inject() offset the committed one
+ *  (the test injects them again, as Kafka delivers them again). */
+int fk_rewinds(void);
 void fk_reset(void);
 
 /* ------------------------------------------------------------------ */
