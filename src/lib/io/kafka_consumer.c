@@ -359,12 +359,32 @@ static void leave_assignment(cxw_kafka_t *k)
                  LEAVE_WAIT_MS);
 }
 
+/* 1 if the consumer is a static member (group.instance.id set, by
+ * kafka.static_membership or kafka.consumer_properties). */
+static int is_static_member(cxw_kafka_t *k)
+{
+        char instance[CXW_INSTANCE_MAX] = "";
+        size_t n = sizeof(instance);
+
+        return rd_kafka_conf_get(rd_kafka_conf(k->consumer), "group.instance.id",
+                                 instance, &n) == RD_KAFKA_CONF_OK &&
+               instance[0] != '\0';
+}
+
 void kafka_consumer_close(cxw_kafka_t *k)
 {
         if (!k->consumer)
                 return;
         cxw_kafka_commit(k);
-        leave_assignment(k);
+        /* A static member must not unsubscribe: librdkafka sends a
+         * LeaveGroup on unsubscribe even for a static member (it leaves it
+         * out only inside rd_kafka_consumer_close()), and the leave would
+         * cost the rebalance that static membership is there to avoid. Its
+         * stop starts no rebalance, so the close hang above (an assignment
+         * arriving during the close) needs another member to change the
+         * group at that very moment. */
+        if (!is_static_member(k))
+                leave_assignment(k);
         rd_kafka_consumer_close(k->consumer);
         rd_kafka_destroy(k->consumer);
         k->consumer = NULL;
