@@ -361,9 +361,25 @@ def table(head, rows):
     return out
 
 
+HTTPS_BEGIN = "<!-- https:begin -->"
+HTTPS_END = "<!-- https:end -->"
+
+
+def kept_section(path, begin, end):
+    """The text from BEGIN to END (both included) in PATH, or "" (no file, no markers)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+    except OSError:
+        return ""
+    i, j = old.find(begin), old.find(end)
+    return old[i:j + len(end)] if 0 <= i < j else ""
+
+
 def cmd_report(args):
     path = args[0]
     md_path = args[args.index("--md") + 1]
+    https_section = kept_section(md_path, HTTPS_BEGIN, HTTPS_END)
     dat = args[args.index("--dat") + 1]
     quick = "--quick" in args
     meta = {}
@@ -574,6 +590,11 @@ def cmd_report(args):
         text += "\n" + old[i:j + len(SCALING_END)] + "\n"
     with open(md_path, "w") as f:
         f.write(text)
+    # The HTTPS section is tests/bench/tls.sh's (tables) and partly written by
+    # hand: carried over as it is, at the end.
+    if https_section:
+        with open(md_path, "a") as f:
+            f.write("\n" + https_section + "\n")
 
 
 def main():

@@ -8,6 +8,8 @@
 #            --out DIR (where benchmarks.md/.png go), --keep (keep the work directory),
 #            --report FILE.jsonl (no measurement: rewrite the report from saved measurements)
 #   env BENCH_SIM_ARGS: extra cxone-sim flags for every sim (diagnostics, e.g. "--threads 1")
+#   tests/bench/run.sh --tls ARGS...   scenario 3 over HTTP and HTTPS side by side
+#            (= tests/bench/tls.sh ARGS..., --quick before --tls is passed on)
 #
 # Scenarios (docs/benchmarks.md explains the method and the targets):
 #   1 rate-limited: 5,000 updates, sim 200/s burst 20 latency 50 ms, budget the same,
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --only) ONLY=${2:?--only needs a list, e.g. 1,3}; shift 2 ;;
     --quick) QUICK=1; shift ;;
+    --tls) shift; [ $QUICK -eq 1 ] && set -- --quick "$@"; exec "$SRC/tests/bench/tls.sh" "$@" ;;
     --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
     --no-build) BUILD_IT=0; shift ;;
     --out) OUT=${2:?--out needs a directory}; shift 2 ;;

@@ -8,7 +8,9 @@
 #   options: --runs N (1..20, default 3), --in-flight LIST (e.g. 64,1024; each 1..4096),
 #            --updates N (1000..500000), --no-build, --keep (keep the work directory),
 #            --out FILE.md (write the tables into FILE's HTTPS section, e.g.
-#            docs/benchmarks.md), --report FILE.jsonl (no measurement: report saved ones)
+#            docs/benchmarks.md), --report FILE.jsonl (no measurement: report saved ones),
+#            --perf (perf record the worker's window: CPU per shared object, user and
+#            kernel, in <work dir>/<run>/perf-dso.txt; implies --keep; perf needed)
 #
 # Per run and mode (plain = http://, tls = https:// with a throw-away CA made by
 # tests/integration/tls.sh and CXONE_CA_FILE, verification on):
@@ -37,6 +39,7 @@ BUILD_IT=1
 KEEP=0
 OUT=
 REPORT_FROM=
+PERF=0
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1; shift ;;
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
     --updates) N=${2:?--updates needs a number}; shift 2 ;;
     --no-build) BUILD_IT=0; shift ;;
     --keep) KEEP=1; shift ;;
+    --perf) PERF=1; KEEP=1; shift ;;
     --out) OUT=${2:?--out needs a file}; shift 2 ;;
     --report) REPORT_FROM=${2:?--report needs a results .jsonl}; shift 2 ;;
     -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -76,6 +80,7 @@ if [ -n "$REPORT_FROM" ]; then report "$REPORT_FROM"; exit 0; fi
 
 # ---- tools and build
 "$SRC/scripts/install-deps.sh" --bench
+[ $PERF -eq 0 ] || command -v perf >/dev/null || { echo "tls.sh: --perf needs perf" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "tls.sh: openssl (CLI) is needed" >&2; exit 1; }
 if [ $BUILD_IT -eq 1 ]; then
   echo "== build (RelWithDebInfo) into $BUILD"
@@ -191,7 +196,7 @@ assigned() {
 }
 
 worker_run() { # RUN_NO IN_FLIGHT
-  local runno=$1 c=$2 w cpu0 cpu1 ca=()
+  local runno=$1 c=$2 w cpu0 cpu1 ca=() pp=
   RUN=$T/$MODE-w-c$c-$runno
   mkdir -p "$RUN"
   log "$MODE: worker, $N updates, max_in_flight $c, run $runno"
@@ -211,10 +216,23 @@ CONF
   w=$!
   PIDS+=($w)
   wait_until 90 assigned "$w" || die "worker got no partitions"
+  if [ $PERF -eq 1 ]; then
+    perf record -q -F 999 -p "$w" -o "$RUN/perf.data" >"$RUN/perf.log" 2>&1 &
+    pp=$!
+    PIDS+=($pp)
+  fi
   cpu0=$(cpu_of "$w")
   wait_until $((N / 300 + 60)) sim_applied_ge "$N" || die "sim saw fewer than $N updates"
   sleep 1
   cpu1=$(cpu_of "$w")
+  if [ -n "$pp" ]; then
+    kill -INT "$pp" 2>/dev/null || true
+    stop_pids "$pp"
+    perf report -i "$RUN/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -n 25 >"$RUN/perf-dso.txt" || true
+    log "   perf, CPU per shared object: $RUN/perf-dso.txt"
+    head -n 8 "$RUN/perf-dso.txt" >&2 || true
+  fi
   sim_stats >"$RUN/stats.json" || die "sim stats"
   stop_pids "$w"
   "$BIN/cxonectl" topic dump cxone.results >"$RUN/results.json" 2>>"$RUN/ctl.log" || die "topic dump"
