@@ -77,16 +77,18 @@ typedef struct cxw_config_s {
         char *ca_file;         /**< cxone.ca_file, env CXONE_CA_FILE; "" = system CAs */
         char *contacts_target; /**< cxone.contacts.target, env CXONE_CONTACTS_TARGET */
         cxw_strlist_t contact_idents; /**< cxone.contacts.idents, "field=ident" */
-        char *address_book_id; /**< cxone.address_book_id, env CXONE_ADDRESS_BOOK_ID */
-        cxw_strlist_t address_book_map; /**< cxone.address_book.map, "from=to" */
-        int batch_max;                  /**< cxone.batch_max, default 50 */
-        int batch_linger_ms;            /**< cxone.batch_linger_ms, default 20 */
         bool schedules_enabled;       /**< cxone.schedules.enabled */
         char *sched_job_id_field;     /**< cxone.schedules.job_id_field, "jobId" */
         char *sched_status_field;     /**< cxone.schedules.status_field, "status" */
         char *sched_done_value;       /**< cxone.schedules.done_value, "COMPLETED" */
         char *sched_failed_value;     /**< cxone.schedules.failed_value, "FAILED" */
         char *sched_error_field;      /**< cxone.schedules.error_field, "error" */
+
+        /* the address-book target */
+        char *address_book_id; /**< cxone.address_book_id, env CXONE_ADDRESS_BOOK_ID */
+        cxw_strlist_t address_book_map; /**< cxone.address_book.map, "from=to" */
+        int batch_max;                  /**< cxone.batch_max, default 50 */
+        int batch_linger_ms;            /**< cxone.batch_linger_ms, default 20 */
 
         /* cxone.schedules.*, schedules.*, webhooks.* */
         char *schedules_import_path; /**< cxone.schedules.import_path */

@@ -176,8 +176,7 @@ const prop_t cfg_props[] = {
      "Every field of cxone.contacts.fields must be mapped."},
     {"cxone.batch_max", PT_INT, OFF(batch_max), "50", 1, 1000, NULL, 0, NULL,
      "For `address-book`: most entries (updates) in one request."},
-    {"cxone.batch_linger_ms", PT_INT, OFF(batch_linger_ms), "20", 0, 10000, NULL, 0,
-     NULL,
+    {"cxone.batch_linger_ms", PT_INT, OFF(batch_linger_ms), "20", 0, 10000, NULL, 0, NULL,
      "For `address-book`: how long a batch waits to fill while the rate budget is the "
      "bottleneck; 0 = send what is ready at once. No wait while requests are allowed."},
     {"cxone.schedules.enabled", PT_BOOL, OFF(schedules_enabled), "true", 0, 0, NULL, 0,
