@@ -29,6 +29,15 @@
 #define AB_FIELDS    64         /* fields of one entry, at most */
 #define AB_OOM_RETRY 100        /* ms, after a request that could not start */
 
+/* One request of a batch in flight. */
+typedef struct abcall_s {
+        struct abcall_s *next; /* the batch's requests in flight */
+        struct abatch_s *b;
+        int call;
+        uint64_t gen; /* the token's generation */
+        int probe;    /* it went out as the probe of an outage */
+} abcall_t;
+
 /* One batch sent: its jobs in batch order and its bisect state. */
 typedef struct abatch_s {
         struct abatch_s *next;
@@ -39,18 +48,11 @@ typedef struct abatch_s {
         unsigned char *done; /* the entry's outcome is published */
         cxw_batch_result_t *res;
         cxw_bisect_t *bis;
-        int failures; /* 5xx / no answer outside an outage, for the retry budget */
-        int reauths;  /* 401s answered by fetching a new token */
+        abcall_t *calls; /* in flight: freed here if http goes first */
+        int failures;    /* 5xx / no answer outside an outage, for the retry budget */
+        int reauths;     /* 401s answered by fetching a new token */
         int64_t first_sent;
 } abatch_t;
-
-/* One request of a batch in flight. */
-typedef struct abcall_s {
-        abatch_t *b;
-        int call;
-        uint64_t gen; /* the token's generation */
-        int probe;    /* it went out as the probe of an outage */
-} abcall_t;
 
 int worker_batches_init(cxw_worker_t *w, char *errstr, size_t errstr_size)
 {
@@ -92,6 +94,12 @@ static void batch_free(abatch_t *b)
 {
         if (!b)
                 return;
+        while (b->calls) { /* aborted by cxw_http_destroy(), no callback */
+                abcall_t *c = b->calls;
+
+                b->calls = c->next;
+                free(c);
+        }
         cxw_bisect_destroy(b->bis);
         free(b->jobs);
         free(b->done);
@@ -268,6 +276,8 @@ static void send_call(abatch_t *b, int call, size_t lo, size_t hi, const char *t
                 goto oom;
         }
         free(body);
+        c->next = b->calls;
+        b->calls = c;
         c->probe = cxw_breaker_is_open(&w->breaker);
         if (!b->first_sent)
                 b->first_sent = now;
@@ -453,6 +463,11 @@ static void batch_done(const cxw_http_response_t *r, void *opaque)
         } else if (v == CXW_BATCH_CALL_RETRY) {
                 on_retry(b, c, r, cls);
         }
+        for (abcall_t **p = &b->calls; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
         free(c);
         publish(b); /* the loop round's pump sends what is due next */
 }
