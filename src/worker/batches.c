@@ -20,14 +20,11 @@
 #include "cxone/io/token.h"
 #include "cxone/requests/addressbook.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define AB_BODY_MAX  (4u << 20) /* bytes of one request body */
-#define AB_FIELDS    64         /* fields of one entry, at most */
-#define AB_OOM_RETRY 100        /* ms, after a request that could not start */
+#define AB_OOM_RETRY 100 /* ms, after a request that could not start */
 
 /* One request of a batch in flight. */
 typedef struct abcall_s {
@@ -121,109 +118,6 @@ void worker_batches_free(cxw_worker_t *w)
         w->ab_path = NULL;
 }
 
-/* The entry of job: its contactId and string fields, pointing into *obj
- * (the parsed body; the caller json_decref()s it). */
-static int entry_of(const job_t *job, cxw_ab_entry_t *e, cxw_ab_field_t *fields,
-                    json_t **obj, char *errstr, size_t errstr_size)
-{
-        const char *name;
-        json_t *v;
-        size_t n = 0;
-
-        *obj = json_loadb(job->upd.body, job->upd.body_len, 0, NULL);
-        if (!json_is_object(*obj)) {
-                cxw_set_err(errstr, errstr_size, "cannot read the update's fields");
-                return -1;
-        }
-        json_object_foreach(*obj, name, v)
-        {
-                if (n == AB_FIELDS) {
-                        cxw_set_err(errstr, errstr_size, "more than %d fields",
-                                    AB_FIELDS);
-                        return -1;
-                }
-                fields[n].name = name;
-                fields[n].value = json_string_value(v); /* decode: strings only */
-                n++;
-        }
-        e->contact_id = job->upd.contact_id;
-        e->fields = fields;
-        e->nfields = n;
-        return 0;
-}
-
-int worker_batches_check(cxw_worker_t *w, const job_t *job, char *errstr,
-                         size_t errstr_size)
-{
-        cxw_ab_field_t fields[AB_FIELDS];
-        cxw_ab_entry_t e;
-        json_t *obj = NULL;
-        char *body = NULL;
-
-        if (entry_of(job, &e, fields, &obj, errstr, errstr_size) == 0)
-                body = cxw_ab_body(&w->ab_map, &e, 1, AB_BODY_MAX, NULL, NULL, errstr,
-                                   errstr_size);
-        json_decref(obj);
-        free(body);
-        return body ? 0 : -1;
-}
-
-/* The body of entries [lo, hi) of b, or NULL with errstr (*bad: the entry
- * at fault, or (size_t)-1). */
-static char *segment_body(abatch_t *b, size_t lo, size_t hi, size_t *len, size_t *bad,
-                          char *errstr, size_t errstr_size)
-{
-        size_t n = hi - lo;
-        cxw_ab_entry_t *es = calloc(n, sizeof(*es));
-        cxw_ab_field_t *fs = calloc(n * AB_FIELDS, sizeof(*fs));
-        json_t **objs = calloc(n, sizeof(*objs));
-        char *body = NULL;
-
-        *bad = (size_t)-1;
-        if (!es || !fs || !objs) {
-                cxw_set_err(errstr, errstr_size, "out of memory");
-                goto done;
-        }
-        for (size_t i = 0; i < n; i++)
-                if (entry_of(b->jobs[lo + i], &es[i], fs + i * AB_FIELDS, &objs[i],
-                             errstr, errstr_size) == -1) {
-                        *bad = i;
-                        goto done;
-                }
-        body =
-            cxw_ab_body(&b->w->ab_map, es, n, AB_BODY_MAX, len, bad, errstr, errstr_size);
-done:
-        if (objs)
-                for (size_t i = 0; i < n; i++)
-                        json_decref(objs[i]);
-        free(objs);
-        free(fs);
-        free(es);
-        return body;
-}
-
-/* The request's Idempotency-Key: the same for a segment sent again, another
- * for each segment and batch (a replica-wide batch number and a hash of the
- * entries' source offsets, so that another replica's batch differs too). */
-static void idem_key(const abatch_t *b, size_t lo, size_t hi, char *out, size_t size)
-{
-        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-        for (size_t i = lo; i < hi; i++) {
-                const job_t *job = b->jobs[i];
-                char src[300];
-                int n = snprintf(src, sizeof(src), "%s:%d:%lld;", job->part->topic,
-                                 (int)job->part->partition, (long long)job->offset);
-
-                for (int k = 0; k < n && k < (int)sizeof(src); k++) {
-                        h ^= (unsigned char)src[k];
-                        h *= 1099511628211ULL;
-                }
-        }
-        snprintf(out, size, "Idempotency-Key: ab-%016llx-%llu-%zu-%zu",
-                 (unsigned long long)h, (unsigned long long)b->seq, lo, hi);
-}
-
 static void batch_done(const cxw_http_response_t *r, void *opaque);
 
 /* Sends call (entries [lo, hi) of b) with token; on a failure to start it
@@ -242,7 +136,8 @@ static void send_call(abatch_t *b, int call, size_t lo, size_t hi, const char *t
 
         if (!c)
                 goto oom;
-        body = segment_body(b, lo, hi, &len, &bad, err, sizeof(err));
+        body =
+            worker_entries_body(w, b->jobs + lo, hi - lo, &len, &bad, err, sizeof(err));
         if (!body) {
                 free(c);
                 if (bad == (size_t)-1 && hi - lo > 1 && strstr(err, "bytes"))
@@ -258,7 +153,7 @@ static void send_call(abatch_t *b, int call, size_t lo, size_t hi, const char *t
                 goto oom;
         }
         snprintf(url, sizeof(url), "%s%s", w->api_base, w->ab_path);
-        idem_key(b, lo, hi, idem, sizeof(idem));
+        worker_entries_idem(b->jobs + lo, hi - lo, b->seq, lo, idem, sizeof(idem));
         extra[0] = idem;
         extra[1] = NULL;
         req.method = cxw_contact_target_method(w->target);
@@ -476,7 +371,7 @@ static void pump_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 {
         (void)loop;
         (void)t;
-        worker_contacts_pump(opaque);
+        worker_batches_pump(opaque); /* the contacts pump's whole work here */
 }
 
 static int room_for_call(const cxw_worker_t *w)

@@ -134,7 +134,7 @@ void worker_contact_on_message(cxw_worker_t *w, job_t *job)
                 worker_job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
                 return;
         }
-        if (w->batcher && worker_batches_check(w, job, err, sizeof(err)) == -1) {
+        if (w->batcher && worker_entry_check(w, job, err, sizeof(err)) == -1) {
                 worker_job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
                 return;
         }

@@ -10,6 +10,7 @@
  *   discover.c  where CXone is: the login request, the contact target, the
  *               token endpoint and API hosts discovered from the issuer
  *   calls.c     the access token, starting a call, retry or fail
+ *   entries.c   the address-book target's entries, bodies, Idempotency-Keys
  *   batches.c   the address-book target: batches of updates, bisection
  *   contacts.c  the contact-update path: decode, queue, pump, answer
  *   schedules.c the schedule-import path: submit, poll, webhook
@@ -356,6 +357,23 @@ void worker_describe_answer(const cxw_http_response_t *r, char *out, size_t size
 char *worker_url(const cxw_worker_t *w, const char *path, const char *name,
                  const char *value);
 
+/* entries.c */
+
+/** Checks that a decoded update makes a valid entry (its fields mapped);
+ *  @returns 0 or -1 with errstr naming the problem. */
+int worker_entry_check(cxw_worker_t *w, const job_t *job, char *errstr,
+                       size_t errstr_size);
+/** The address-book body of the n updates of jobs, malloc'd (its length in
+ *  *len), or NULL with errstr and *bad = the index of the update at fault,
+ *  or (size_t)-1 when the body as a whole cannot be made (size, memory). */
+char *worker_entries_body(cxw_worker_t *w, job_t *const *jobs, size_t n, size_t *len,
+                          size_t *bad, char *errstr, size_t errstr_size);
+/** The "Idempotency-Key: ..." line of a request carrying jobs[0..n), entries
+ *  [first, first + n) of batch seq: the same for the same entries sent
+ *  again, another for any other run (a hash of their source offsets). */
+void worker_entries_idem(job_t *const *jobs, size_t n, uint64_t seq, size_t first,
+                         char *out, size_t size);
+
 /* batches.c */
 
 /** With a batched target (address-book): the map, the path and the batch
@@ -363,10 +381,6 @@ char *worker_url(const cxw_worker_t *w, const char *path, const char *name,
 int worker_batches_init(cxw_worker_t *w, char *errstr, size_t errstr_size);
 /** Frees the batches and the builder (not their jobs); after the last round. */
 void worker_batches_free(cxw_worker_t *w);
-/** Checks that a decoded update makes a valid entry (its fields mapped);
- *  @returns 0 or -1 with errstr naming the problem. */
-int worker_batches_check(cxw_worker_t *w, const job_t *job, char *errstr,
-                         size_t errstr_size);
 /** Moves ready updates into the builder and sends the batches and the
  *  segments that are due, as the in-flight limit, token and budget allow. */
 void worker_batches_pump(cxw_worker_t *w);

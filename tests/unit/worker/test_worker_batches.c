@@ -308,6 +308,46 @@ static void test_bad_update_is_rejected_before_the_batch(void **state)
         fx_free(f);
 }
 
+/* revoke: updates waiting in the builder, and a batch waiting for its
+ * retry, are handed over (abandoned, offsets not stored), never sent */
+static void test_revoke_hands_over_waiting_entries(void **state)
+{
+        cxw_config_t *cfg;
+        fx_t *f;
+        fh_req_t *r;
+
+        (void)state;
+        setenv("CXONE_CONTACTS_TARGET", "address-book", 1);
+        setenv("CXONE_ADDRESS_BOOK_ID", "1001", 1);
+        cfg = fx_config(NULL);
+        unsetenv("CXONE_CONTACTS_TARGET");
+        unsetenv("CXONE_ADDRESS_BOOK_ID");
+        cfg->max_in_flight = 1; /* the second batch waits in the builder */
+        f = fx_start(cfg);
+        inject("c-1", "A");
+        inject("c-2", "B");
+        inject("c-3", "C");
+        fx_round(f, 0);
+        r = fh_open("PUT", NULL);
+        assert_non_null(r);
+        assert_int_equal(entries_in(r), 3);
+        inject("c-4", "D");
+        inject("c-5", "E");
+        fx_round(f, 0);
+        assert_int_equal(f->w->njobs, 5);
+        assert_int_equal(fh_started("PUT", NULL), 1);
+
+        fh_answer(r, 503, "{}", NULL); /* given inside the revoke's drain */
+        fk_revoke(TC, 0);
+        assert_int_equal(f->w->stats.abandoned, 5);
+        assert_int_equal(f->w->njobs, 0);
+        fx_spin(f, 60);
+        assert_int_equal(fh_started("PUT", NULL), 1);
+        assert_int_equal(fk_produced_cnt("t.results"), 0);
+        assert_int_equal(fk_stored(TC, 0), -1);
+        fx_free(f);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -315,6 +355,8 @@ int main(void)
             cmocka_unit_test_teardown(test_bisection_isolates_the_bad_entry, fx_teardown),
             cmocka_unit_test_teardown(test_503_retries_the_whole_batch, fx_teardown),
             cmocka_unit_test_teardown(test_503_until_the_retry_budget_is_spent,
+                                      fx_teardown),
+            cmocka_unit_test_teardown(test_revoke_hands_over_waiting_entries,
                                       fx_teardown),
             cmocka_unit_test_teardown(test_bad_update_is_rejected_before_the_batch,
                                       fx_teardown),
