@@ -251,6 +251,50 @@ static void test_503_retries_the_whole_batch(void **state)
         fx_free(f);
 }
 
+/* 429: the class pauses (Retry-After, capped at 40 ms here), then the same
+ * entries go again and succeed */
+static void test_429_pauses_then_resends_the_batch(void **state)
+{
+        fx_t *f;
+        cxw_config_t *cfg;
+        char body[512];
+        int64_t answered;
+        fh_req_t *r;
+        json_t *j;
+
+        (void)state;
+        setenv("CXONE_CONTACTS_TARGET", "address-book", 1);
+        setenv("CXONE_ADDRESS_BOOK_ID", "1001", 1);
+        cfg = fx_config("rate = { rps = 100; };\n");
+        unsetenv("CXONE_CONTACTS_TARGET");
+        unsetenv("CXONE_ADDRESS_BOOK_ID");
+        f = fx_start(cfg);
+        inject("c-1", "A");
+        inject("c-2", "B");
+        fx_round(f, 0);
+        r = fh_open("PUT", NULL);
+        assert_non_null(r);
+        cxw_strlcpy(body, r->body, sizeof(body));
+        fh_answer(r, 429, "{\"error\":\"rate limit exceeded\"}", "1");
+        answered = cxw_now_ms();
+        fx_round(f, 0);
+        assert_int_equal(f->w->stats.http_429, 1);
+        assert_int_equal(f->w->stats.retries_rate_limited, 1);
+        for (int i = 0; i < 400 && fh_open_cnt() == 0; i++)
+                fx_round(f, 1);
+        r = fh_open("PUT", NULL);
+        assert_non_null(r);
+        assert_true(r->started_ms - answered >= 39);
+        assert_string_equal(r->body, body);
+        fh_answer(r, 200, "{}", NULL);
+        assert_true(fx_until(f, no_jobs, 1000));
+        assert_int_equal(f->w->stats.succeeded, 2);
+        j = outcome_of("c-1");
+        assert_int_equal(jint(j, "attempts"), 2);
+        json_decref(j);
+        fx_free(f);
+}
+
 /* 503 to every send of retry.max_attempts (3): every entry fails with its own outcome
  * and DLQ copy */
 static void test_503_until_the_retry_budget_is_spent(void **state)
@@ -354,6 +398,8 @@ int main(void)
             cmocka_unit_test_teardown(test_one_put_one_outcome_per_message, fx_teardown),
             cmocka_unit_test_teardown(test_bisection_isolates_the_bad_entry, fx_teardown),
             cmocka_unit_test_teardown(test_503_retries_the_whole_batch, fx_teardown),
+            cmocka_unit_test_teardown(test_429_pauses_then_resends_the_batch,
+                                      fx_teardown),
             cmocka_unit_test_teardown(test_503_until_the_retry_budget_is_spent,
                                       fx_teardown),
             cmocka_unit_test_teardown(test_revoke_hands_over_waiting_entries,
