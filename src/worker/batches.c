@@ -140,7 +140,7 @@ static void send_call(abatch_t *b, int call, size_t lo, size_t hi, const char *t
             worker_entries_body(w, b->jobs + lo, hi - lo, &len, &bad, err, sizeof(err));
         if (!body) {
                 free(c);
-                if (bad == (size_t)-1 && hi - lo > 1 && strstr(err, "bytes"))
+                if (bad == (size_t)-1 && strstr(err, " bytes"))
                         bad = 0; /* too large: split it like CXone's 413 */
                 if (bad != (size_t)-1) {
                         /* an entry that cannot be written: split like an
