@@ -282,13 +282,9 @@ static int find_hosts(doctor_t *d, const char *tenant, int dfo, char *api, char 
                 return -1;
         printf("hosts: area %s, domain %s%s%s\n", h.area, h.domain,
                h.cluster[0] ? ", cluster " : "", h.cluster);
-        if (*cfg->base_url)
-                snprintf(api, size, "%s%s (configured)", cfg->base_url,
-                         cfg->admin_prefix);
-        else
-                snprintf(api, size, "%s%s (discovered)", h.api_endpoint,
-                         cfg->admin_prefix);
-        printf("API base: %s\n", api);
+        snprintf(api, size, "%s%s", *cfg->base_url ? cfg->base_url : h.api_endpoint,
+                 cfg->admin_prefix);
+        printf("API base: %s (%s)\n", api, *cfg->base_url ? "configured" : "discovered");
         if (dfo) {
                 cxw_strlcpy(dfo_base, *cfg->dfo_base_url ? cfg->dfo_base_url : h.dfo_base,
                             size);
@@ -383,6 +379,48 @@ static void check_idents(doctor_t *d, const char *dfo_base, const char *bearer)
         json_decref(arr);
 }
 
+/* The address-book target: the configured book exists (GET of it). */
+static void check_address_book(doctor_t *d, const char *api, const char *bearer)
+{
+        const cxw_config_t *cfg = d->cfg;
+        char url[CXW_DISCOVERY_URL_MAX + 400], err[512];
+        size_t n = strlen(api);
+        json_t *j = NULL;
+        body_t b;
+        long st;
+
+        while (n > 0 && api[n - 1] == '/')
+                n--;
+        snprintf(url, sizeof(url), "%.*s/address-books/%s", (int)n, api,
+                 cfg->address_book_id);
+        st = call(d, url, NULL, NULL, bearer, &b, err, sizeof(err));
+        if (st == 0) {
+                fail(d, "cannot reach %s: %s", url, err);
+        } else if (st == 404) {
+                printf("address book %s: NOT found\n", cfg->address_book_id);
+                fail(d,
+                     "address book %s does not exist in the tenant (%s answered HTTP "
+                     "404); check cxone.address_book_id (CXONE_ADDRESS_BOOK_ID), or "
+                     "create "
+                     "a dynamic address book in CXone",
+                     cfg->address_book_id, url);
+        } else if (st != 200) {
+                fail(d,
+                     "%s answered HTTP %ld; check that the access key's user may read "
+                     "address books",
+                     url, st);
+        } else {
+                j = b.len ? json_loadb(b.buf, b.len, 0, NULL) : NULL;
+                if (!json_is_object(j))
+                        fail(d, "%s answered 200 with a body that is not a JSON object",
+                             url);
+                else
+                        printf("address book %s: exists\n", cfg->address_book_id);
+        }
+        json_decref(j);
+        wipe_body(&b);
+}
+
 static void run(doctor_t *d)
 {
         const cxw_config_t *cfg = d->cfg;
@@ -409,6 +447,8 @@ static void run(doctor_t *d)
         bearer = cxw_token_get(token, cxw_now_ms(), NULL);
         if (dfo && bearer)
                 check_idents(d, dfo_base, bearer);
+        if (!strcmp(cfg->contacts_target, "address-book") && bearer)
+                check_address_book(d, api, bearer);
 out:
         cxw_token_destroy(token);
 }
@@ -424,12 +464,13 @@ int ctl_doctor_main(const cxw_config_t *cfg, int argc, char **argv)
         doctor_t d = {0};
 
         if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-                printf(
-                    "usage: cxonectl [-c FILE] doctor\n"
-                    "  with the worker's configuration and environment: discover the\n"
-                    "  tenant's endpoints, log in, check the custom fields of\n"
-                    "  cxone.contacts.idents; the last line is \"doctor: OK\" (exit 0)\n"
-                    "  or \"doctor: FAILED: ...\" (exit 1). See docs/cxone.md.\n");
+                printf("usage: cxonectl [-c FILE] doctor\n"
+                       "  with the worker's configuration and environment: discover the\n"
+                       "  tenant's endpoints, log in, check the custom fields of\n"
+                       "  cxone.contacts.idents (dfo-custom-fields) or that the\n"
+                       "  address book exists (address-book); the last line is\n"
+                       "  \"doctor: OK\" (exit 0) or \"doctor: FAILED: ...\" (exit 1).\n"
+                       "  See docs/cxone.md.\n");
                 return CTL_EXIT_OK;
         }
         if (argc > 1) {

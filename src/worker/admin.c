@@ -117,6 +117,21 @@ static void collect(void *opaque, cxw_metrics_emitter_t *e)
         cxw_metrics_emit_sample(e, CXW_LABELS("reason", "unauthorized", NULL),
                                 (double)s->retries_unauthorized);
 
+        counter(e, "cxw_address_book_batches_total",
+                "Batches of contact updates made (address-book target).",
+                (double)w->ab_batches);
+        counter(e, "cxw_address_book_requests_total",
+                "Address-book PUTs sent: first sends, split halves and retries.",
+                (double)w->ab_requests);
+        counter(e, "cxw_address_book_entries_total",
+                "Entries the address-book PUTs carried (entries per request = this "
+                "/ cxw_address_book_requests_total).",
+                (double)w->ab_entries);
+        counter(e, "cxw_address_book_bisect_requests_total",
+                "Of the address-book PUTs, the extra ones that split halves of a "
+                "refused batch cost (counted when the batch ends).",
+                (double)w->ab_bisect_requests);
+
         counter(e, "cxw_cxone_rate_limited_total", "Answers 429 from CXone.",
                 (double)s->http_429);
         gauge(e, "cxw_cxone_down",

@@ -307,21 +307,28 @@ static int outage_failure(job_t *job, const char *why, uint64_t *reason)
         return 1;
 }
 
-int worker_start_call(job_t *job, cxw_http_request_t *req, const char *token,
-                      uint64_t gen, cxw_http_done_cb *cb, int attempt)
+int worker_http_call(cxw_worker_t *w, cxw_http_request_t *req, const char *token,
+                     cxw_http_done_cb *cb, void *opaque)
 {
-        cxw_worker_t *w = job->w;
         char auth[8300];
         int rc, n;
 
         n = snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         req->authorization = auth;
-        rc = cxw_http_start(w->http, req, cb, job);
+        rc = cxw_http_start(w->http, req, cb, opaque);
         /* http has its own (wiped) copy; wipe what was written, not 8 KiB */
         explicit_bzero(auth,
                        n < 0 || (size_t)n >= sizeof(auth) ? sizeof(auth) : (size_t)n + 1);
         req->authorization = NULL;
-        if (rc == -1) {
+        return rc;
+}
+
+int worker_start_call(job_t *job, cxw_http_request_t *req, const char *token,
+                      uint64_t gen, cxw_http_done_cb *cb, int attempt)
+{
+        cxw_worker_t *w = job->w;
+
+        if (worker_http_call(w, req, token, cb, job) == -1) {
                 if (attempt)
                         w->breaker.probing = 0; /* a probe that never went out */
                 return -1;

@@ -162,6 +162,7 @@ size_t worker_hand_over_waiting(cxw_worker_t *w)
                                NULL);
         worker_ready_remove_if(&w->ready, job_handed_over, drop_job);
         worker_ready_remove_if(&w->sched_ready, job_handed_over, drop_job);
+        worker_batches_hand_over(w, job_handed_over);
         for (job = w->jobs; job; job = next) {
                 next = job->next;
                 if (job->state == JOB_WAITING && job_handed_over(job))

@@ -76,6 +76,10 @@ void worker_contacts_pump(cxw_worker_t *w)
 
         if (w->stopping) /* what waits is handed over, nothing starts */
                 return;
+        if (w->batcher) { /* address-book: many updates per request */
+                worker_batches_pump(w);
+                return;
+        }
         /* the token fetch and a discovery fetch are not contact calls */
         while (cxw_http_in_flight(w->http) - (size_t)w->token_in_flight -
                    (size_t)w->disc_in_flight <
@@ -127,6 +131,10 @@ void worker_contact_on_message(cxw_worker_t *w, job_t *job)
         /* the target's body (DFO: [{ident,value}]); what cannot go is
          * rejected here, before any call */
         if (cxw_contact_target_body(w->target, &job->upd, err, sizeof(err)) == -1) {
+                worker_job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
+                return;
+        }
+        if (w->batcher && worker_entry_check(w, job, err, sizeof(err)) == -1) {
                 worker_job_finish(job, CXW_OUTCOME_REJECTED, "%s", err);
                 return;
         }

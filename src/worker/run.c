@@ -182,6 +182,8 @@ cxw_worker_t *cxw_worker_new(const cxw_config_t *cfg, char *errstr, size_t errst
         /* the login request, the contact target, the bases or their discovery */
         if (worker_discover_init(w, errstr, errstr_size) == -1)
                 goto fail;
+        if (worker_batches_init(w, errstr, errstr_size) == -1)
+                goto fail;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
@@ -308,6 +310,7 @@ void cxw_worker_destroy(cxw_worker_t *w)
                 free(p);
         }
         worker_peers_stop(w);
+        worker_batches_free(w);
         worker_discover_free(w);
         cxw_loop_destroy(w->loop);
         cxw_budget_destroy(w->budget);

@@ -11,6 +11,8 @@
  *   discover.c  where CXone is: the login request, the contact target, the
  *               token endpoint and API hosts discovered from the issuer
  *   calls.c     the access token, starting a call, retry or fail
+ *   entries.c   the address-book target's entries, bodies, Idempotency-Keys
+ *   batches.c   the address-book target: batches of updates, bisection
  *   contacts.c  the contact-update path: decode, queue, pump, answer
  *   schedules.c the schedule-import path: submit, poll, webhook
  *   transactions.c  exactly-once: the transaction's commits and aborts
@@ -21,6 +23,8 @@
 #define CXONE_WORKER_INT_H
 
 #include "cxone/io/admin.h"
+#include "cxone/flow/batch.h"
+#include "cxone/requests/addressbook.h"
 #include "cxone/flow/breaker.h"
 #include "cxone/flow/budget.h"
 #include "cxone/requests/contacts.h"
@@ -231,6 +235,16 @@ struct cxw_worker_s {
         int64_t webhook_logged_at; /* 0 = never */
         uint64_t webhook_refused_unlogged;
         char webhook_refused_last[96]; /* the last refusal's reason */
+        /* the address-book target (batches.c); unused by the others */
+        cxw_batcher_t *batcher;      /* updates popped from dispatch, not sent */
+        struct abatch_s *abatches;   /* batches sent, some entry not final */
+        cxw_ab_map_t ab_map;         /* message field -> entry field */
+        char *ab_path;               /* /address-books/{id}/dynamic-entries?... */
+        uint64_t ab_seq;             /* batches made, for their Idempotency-Keys */
+        uint64_t ab_requests;        /* PUTs sent */
+        uint64_t ab_entries;         /* entries they carried */
+        uint64_t ab_bisect_requests; /* of the PUTs, first sends of split halves */
+        uint64_t ab_batches;         /* batches taken */
         /* budget lending between replicas (peers.c) */
         cxw_peers_t *peers;
         cxw_kafka_reader_t *peers_reader; /* NULL: no lending */
@@ -325,6 +339,11 @@ static inline int worker_endpoints_known(const cxw_worker_t *w)
 /** Fetches a token unless one is fresh or a fetch is under way; arms the
  *  refresh timer. */
 void worker_ensure_token(cxw_worker_t *w);
+/** Starts a call with the access token (req->authorization is set here and
+ *  wiped once curl has its copy); cb(opaque) gets the answer. @returns 0 or
+ *  -1 (out of memory). */
+int worker_http_call(cxw_worker_t *w, cxw_http_request_t *req, const char *token,
+                     cxw_http_done_cb *cb, void *opaque);
 /* Starts a call of job with the access token: the Authorization line is
  * built here and wiped once curl has its copy; on success the job is in
  * flight under that token's generation, and the call counts as an attempt
@@ -354,6 +373,38 @@ void worker_describe_answer(const cxw_http_response_t *r, char *out, size_t size
 /* The URL of the API base + path with "{name}" replaced by value; malloc'd. */
 char *worker_url(const cxw_worker_t *w, const char *path, const char *name,
                  const char *value);
+
+/* entries.c */
+
+/** Checks that a decoded update makes a valid entry (its fields mapped);
+ *  @returns 0 or -1 with errstr naming the problem. */
+int worker_entry_check(cxw_worker_t *w, const job_t *job, char *errstr,
+                       size_t errstr_size);
+/** The address-book body of the n updates of jobs, malloc'd (its length in
+ *  *len), or NULL with errstr and *bad = the index of the update at fault,
+ *  or (size_t)-1 when the body as a whole cannot be made (size, memory). */
+char *worker_entries_body(cxw_worker_t *w, job_t *const *jobs, size_t n, size_t *len,
+                          size_t *bad, char *errstr, size_t errstr_size);
+/** The "Idempotency-Key: ..." line of a request carrying jobs[0..n), entries
+ *  [first, first + n) of batch seq: the same for the same entries sent
+ *  again, another for any other run (a hash of their source offsets). */
+void worker_entries_idem(job_t *const *jobs, size_t n, uint64_t seq, size_t first,
+                         char *out, size_t size);
+
+/* batches.c */
+
+/** With a batched target (address-book): the map, the path and the batch
+ *  builder; nothing otherwise. @returns 0 or -1 with errstr. */
+int worker_batches_init(cxw_worker_t *w, char *errstr, size_t errstr_size);
+/** Frees the batches and the builder (not their jobs); after the last round. */
+void worker_batches_free(cxw_worker_t *w);
+/** Moves ready updates into the builder and sends the batches and the
+ *  segments that are due, as the in-flight limit, token and budget allow. */
+void worker_batches_pump(cxw_worker_t *w);
+/** Drops the updates for which pred holds that wait in the builder, and
+ *  the unfinished entries of batches with nothing in flight once all of
+ *  them satisfy pred (not started again: the next owner redoes them). */
+void worker_batches_hand_over(cxw_worker_t *w, int (*pred)(job_t *));
 
 /* contacts.c */
 

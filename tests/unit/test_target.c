@@ -153,12 +153,33 @@ static void test_unknown_target_and_bad_map_are_named(void **state)
         char err[300];
 
         (void)state;
-        assert_null(cxw_contact_target_new("address-book", "PATCH", "/x/{contactId}",
+        assert_null(cxw_contact_target_new("address-books", "PATCH", "/x/{contactId}",
                                            NULL, 0, err, sizeof(err)));
-        assert_non_null(strstr(err, "unknown contacts target 'address-book'"));
+        assert_non_null(strstr(err, "unknown contacts target 'address-books'"));
         assert_null(cxw_contact_target_new("dfo-custom-fields", "PATCH", "/x/{contactId}",
                                            bad, 1, err, sizeof(err)));
         assert_non_null(strstr(err, "not field=ident"));
+}
+
+/* address-book: PUT below the API base, batched, the body kept as it is */
+static void test_address_book_is_batched(void **state)
+{
+        cxw_contact_target_t *t;
+        char err[300];
+
+        (void)state;
+        t = cxw_contact_target_new("address-book", "PATCH", "/x/{contactId}", NULL, 0,
+                                   err, sizeof(err));
+        assert_non_null(t);
+        assert_string_equal(cxw_contact_target_method(t), "PUT");
+        assert_int_equal(cxw_contact_target_base(t), CXW_TARGET_BASE_API);
+        assert_int_equal(cxw_contact_target_batched(t), 1);
+        cxw_contact_target_destroy(t);
+        t = cxw_contact_target_new("seed", "PATCH", "/x/{contactId}", NULL, 0, err,
+                                   sizeof(err));
+        assert_non_null(t);
+        assert_int_equal(cxw_contact_target_batched(t), 0);
+        cxw_contact_target_destroy(t);
 }
 
 int main(void)
@@ -170,6 +191,7 @@ int main(void)
             cmocka_unit_test(test_dfo_unmapped_field_is_rejected_by_name),
             cmocka_unit_test(test_dfo_value_limit_is_1024_characters),
             cmocka_unit_test(test_unknown_target_and_bad_map_are_named),
+            cmocka_unit_test(test_address_book_is_batched),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

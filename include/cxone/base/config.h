@@ -87,6 +87,12 @@ typedef struct cxw_config_s {
         char *sched_failed_value;     /**< cxone.schedules.failed_value, "FAILED" */
         char *sched_error_field;      /**< cxone.schedules.error_field, "error" */
 
+        /* the address-book target */
+        char *address_book_id; /**< cxone.address_book_id, env CXONE_ADDRESS_BOOK_ID */
+        cxw_strlist_t address_book_map; /**< cxone.address_book.map, "from=to" */
+        int batch_max;                  /**< cxone.batch_max, default 50 */
+        int batch_linger_ms;            /**< cxone.batch_linger_ms, default 20 */
+
         /* cxone.schedules.*, schedules.*, webhooks.* */
         char *schedules_import_path; /**< cxone.schedules.import_path */
         char *schedules_job_path; /**< cxone.schedules.job_path, "{jobId}" is replaced */

@@ -12,8 +12,8 @@
  * alone; this module never writes fullLoad=true (that would delete every
  * entry not in the batch).
  *
- * Pure: no I/O, no globals. Not yet used by the worker (the target needs
- * the real-tenant profile's login and request templates).
+ * Pure: no I/O, no globals. The worker's src/worker/batches.c uses it for
+ * the address-book target.
  */
 #ifndef CXONE_ADDRESSBOOK_H
 #define CXONE_ADDRESSBOOK_H

@@ -11,6 +11,10 @@
  *   below the DFO base; the body is `[{"ident":"...","value":"..."}, ...]`,
  *   the fields mapped to idents (cxone.contacts.idents), each value at most
  *   CXW_DFO_VALUE_MAX characters.
+ * - `address-book`: `PUT {admin prefix}/address-books/{addressBookId}/
+ *   dynamic-entries?fullLoad=false` below the API base (addressbook.h), many
+ *   updates per request: the body stays the update's JSON object, and the
+ *   worker builds each batch's entries from it (cxw_ab_body()).
  *
  * @locality any thread; a target is read-only once made.
  */
@@ -34,7 +38,7 @@ typedef struct cxw_contact_target_s cxw_contact_target_t;
 
 /**
  * @brief Makes the template of target name.
- * @param name "seed" or "dfo-custom-fields".
+ * @param name "seed", "dfo-custom-fields" or "address-book".
  * @param seed_method, seed_path the seed target's method and path (with
  *        "{contactId}"); not used by the others.
  * @param idents the ident map, each "field=ident"; nidents 0 = a field's
@@ -59,6 +63,10 @@ const char *cxw_contact_target_method(const cxw_contact_target_t *t);
 
 /** @brief The base its path goes below. */
 cxw_target_base_t cxw_contact_target_base(const cxw_contact_target_t *t);
+
+/** @brief 1 when updates go many per request (address-book): the path
+ *  names the book, not the contact, and the worker batches them. */
+int cxw_contact_target_batched(const cxw_contact_target_t *t);
 
 /** @brief The path of the call for contact id (valid by decode).
  *  @returns a malloc'd string, or NULL (out of memory). */

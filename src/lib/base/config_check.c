@@ -287,6 +287,24 @@ static void check_cxone_rules(ctx_t *ctx)
                             "cxone.contacts.target dfo-custom-fields needs "
                             "cxone.dfo_base_url (CXONE_DFO_BASE_URL) or cxone.issuer_url "
                             "(CXONE_ISSUER_URL) to discover it");
+        if (!strcmp(cfg->contacts_target, "address-book")) {
+                const char *id = cfg->address_book_id;
+                size_t n =
+                    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789_-");
+
+                if (!*id)
+                        cfg_add_err(ctx,
+                                    "cxone.address_book_id (or CXONE_ADDRESS_BOOK_ID) "
+                                    "is required by cxone.contacts.target "
+                                    "address-book");
+                else if (id[n] || n > 64)
+                        cfg_add_err(
+                            ctx,
+                            "cxone.address_book_id '%.64s' is not 1-64 of A-Z a-z "
+                            "0-9 _ -",
+                            id);
+        }
         if (!strcmp(cfg->auth_grant, "password")) {
                 if (!*cfg->access_key_id)
                         cfg_add_err(ctx,

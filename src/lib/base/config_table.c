@@ -171,12 +171,29 @@ const prop_t cfg_props[] = {
      "Where a contact update goes. `seed`: cxone.contacts.method to cxone.contacts.path "
      "below the API base, the fields as a JSON object. `dfo-custom-fields`: `PUT "
      "{dfo}/dfo/3.0/customers/{contactId}/custom-fields`, the fields as "
-     "`[{\"ident\",\"value\"}]`, each value at most 1,024 characters (cxone profile)."},
+     "`[{\"ident\",\"value\"}]`, each value at most 1,024 characters (cxone profile). "
+     "`address-book`: `PUT {api}/address-books/{id}/dynamic-entries?fullLoad=false` "
+     "below the API base, many updates per request (cxone.address_book_id, "
+     "cxone.batch_max; docs/cxone.md)."},
     {"cxone.contacts.idents", PT_LIST, OFF(contact_idents), "", 0, 0, NULL, PF_IDENTMAP,
      NULL,
      "For `dfo-custom-fields`: the custom field of each message field, each "
      "`field=ident` (e.g. `firstName=first_name`). Empty = a field's ident is its own "
      "name; else a field without an ident is rejected, naming it."},
+    {"cxone.address_book_id", PT_STR, OFF(address_book_id), "", 0, 0,
+     "CXONE_ADDRESS_BOOK_ID", 0, NULL,
+     "For `address-book`: the id of the address book the entries go to, 1-64 of "
+     "A-Z a-z 0-9 _ -. Required with that target."},
+    {"cxone.address_book.map", PT_LIST, OFF(address_book_map),
+     "contactId=externalId,firstName,lastName,email,phone,mobile", 0, 0, NULL, 0, NULL,
+     "For `address-book`: the entry field of each message field, each `from=to`, or "
+     "`name` for the same name on both sides; `contactId=externalId` must be in it. "
+     "Every field of cxone.contacts.fields must be mapped."},
+    {"cxone.batch_max", PT_INT, OFF(batch_max), "50", 1, 1000, NULL, 0, NULL,
+     "For `address-book`: most entries (updates) in one request."},
+    {"cxone.batch_linger_ms", PT_INT, OFF(batch_linger_ms), "20", 0, 10000, NULL, 0, NULL,
+     "For `address-book`: how long a batch waits to fill while the rate budget is the "
+     "bottleneck; 0 = send what is ready at once. No wait while requests are allowed."},
     {"cxone.schedules.enabled", PT_BOOL, OFF(schedules_enabled), "true", 0, 0, NULL, 0,
      NULL,
      "Consume schedule imports (kafka.topics.schedule_imports). cxone profile: `false` "
@@ -388,7 +405,7 @@ const choice_t cfg_choices[] = {
     {"cxone.profile", {"seed", "cxone", NULL}},
     {"cxone.auth.grant", {"client_credentials", "password", NULL}},
     {"cxone.auth.client_auth", {"basic", "post", NULL}},
-    {"cxone.contacts.target", {"seed", "dfo-custom-fields", NULL}},
+    {"cxone.contacts.target", {"seed", "dfo-custom-fields", "address-book", NULL}},
 };
 
 const size_t cfg_nchoices = sizeof(cfg_choices) / sizeof(cfg_choices[0]);

@@ -1,5 +1,5 @@
 /* target.c: the request template of each contact target (seed, DFO custom
- * fields): method, base, path, body. */
+ * fields, address book): method, base, path, body. */
 #include "cxone/requests/target.h"
 #include "cxone/base/util.h"
 
@@ -18,6 +18,7 @@ struct cxw_contact_target_s {
         cxw_target_base_t base;
         char *path; /* with "{contactId}" */
         body_fn *body;
+        int batched;   /* many updates per request (address-book) */
         char **fields; /* the ident map: fields[i] → idents[i] */
         char **idents;
         size_t nmap;
@@ -154,6 +155,16 @@ cxw_contact_target_t *cxw_contact_target_new(const char *name, const char *seed_
                 t->path = strdup("/dfo/3.0/customers/{contactId}/custom-fields");
                 t->base = CXW_TARGET_BASE_DFO;
                 t->body = body_dfo;
+        } else if (name && !strcmp(name, "address-book")) {
+                /* the path names the book, not the contact: the worker makes
+                 * it with cxw_ab_path(); the body stays the update's object,
+                 * from which the batch's entries are built */
+                t->method = strdup("PUT");
+                t->path = strdup("/address-books/{addressBookId}/dynamic-entries"
+                                 "?fullLoad=false");
+                t->base = CXW_TARGET_BASE_API;
+                t->body = body_as_is;
+                t->batched = 1;
         } else {
                 cxw_set_err(errstr, errstr_size, "unknown contacts target '%.64s'",
                             name ? name : "");
@@ -203,6 +214,11 @@ const char *cxw_contact_target_method(const cxw_contact_target_t *t)
 cxw_target_base_t cxw_contact_target_base(const cxw_contact_target_t *t)
 {
         return t->base;
+}
+
+int cxw_contact_target_batched(const cxw_contact_target_t *t)
+{
+        return t->batched;
 }
 
 char *cxw_contact_target_path(const cxw_contact_target_t *t, const char *id)
