@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +329,76 @@ static int set_cred(const char *flag, char *dst, size_t size, const char *v, cha
         return 0;
 }
 
+/* The flags that only set one field: a number within bounds, or a text
+ * (checked as set_text(), set_cred() or set_url() do). The rest are cases of
+ * their own in cxw_sim_opts_parse(). */
+enum flag_kind { FLAG_INT, FLAG_NUM, FLAG_TEXT, FLAG_CRED, FLAG_URL };
+
+#define FIELD(f) offsetof(cxw_sim_opts_t, f), sizeof(((cxw_sim_opts_t *)0)->f)
+
+static const struct flag {
+        int opt;
+        const char *name;
+        enum flag_kind kind;
+        double min, max;  /* FLAG_INT, FLAG_NUM */
+        size_t off, size; /* the field in cxw_sim_opts_t */
+} flags[] = {
+    {OPT_CLIENT_ID, "--client-id", FLAG_CRED, 0, 0, FIELD(client_id)},
+    {OPT_CLIENT_SECRET, "--client-secret", FLAG_CRED, 0, 0, FIELD(client_secret)},
+    {OPT_TOKEN_TTL, "--token-ttl", FLAG_INT, 1, 365.0 * 86400, FIELD(token_ttl_s)},
+    {OPT_TOKEN_FAIL_RATE, "--token-fail-rate", FLAG_NUM, 0, 1, FIELD(token_fail_rate)},
+    {OPT_RATE_LIMIT, "--rate-limit", FLAG_NUM, 0, 1e9, FIELD(rate_limit)},
+    {OPT_BURST, "--burst", FLAG_INT, 1, 1e9, FIELD(burst)},
+    {OPT_LATENCY, "--latency-ms", FLAG_INT, 0, 3600000, FIELD(latency_ms)},
+    {OPT_JITTER, "--latency-jitter-ms", FLAG_INT, 0, 3600000, FIELD(latency_jitter_ms)},
+    {OPT_ERROR_RATE, "--error-rate", FLAG_NUM, 0, 1, FIELD(error_rate)},
+    {OPT_DROP_RATE, "--drop-rate", FLAG_NUM, 0, 1, FIELD(drop_rate)},
+    {OPT_JOB_DURATION, "--job-duration-ms", FLAG_INT, 0, 3600000, FIELD(job_duration_ms)},
+    {OPT_JOB_JITTER, "--job-duration-jitter-ms", FLAG_INT, 0, 3600000,
+     FIELD(job_jitter_ms)},
+    {OPT_JOB_FAIL_RATE, "--job-fail-rate", FLAG_NUM, 0, 1, FIELD(job_fail_rate)},
+    {OPT_WEBHOOK_SECRET, "--webhook-secret", FLAG_CRED, 0, 0, FIELD(webhook_secret)},
+    {OPT_TENANT_ID, "--tenant-id", FLAG_TEXT, 0, 0, FIELD(tenant_id)},
+    {OPT_AREA, "--area", FLAG_TEXT, 0, 0, FIELD(area)},
+    {OPT_DOMAIN, "--domain", FLAG_TEXT, 0, 0, FIELD(domain)},
+    {OPT_DFO_BASE_URL, "--dfo-base-url", FLAG_URL, 0, 0, FIELD(dfo_base_url)},
+    {OPT_ACCESS_KEY_ID, "--access-key-id", FLAG_CRED, 0, 0, FIELD(access_key_id)},
+    {OPT_ACCESS_KEY_SECRET, "--access-key-secret", FLAG_CRED, 0, 0,
+     FIELD(access_key_secret)},
+    {OPT_ADMIN_PREFIX, "--admin-prefix", FLAG_TEXT, 0, 0, FIELD(admin_prefix)},
+    {OPT_LATENCY_PER_ENTRY, "--latency-per-entry-ms", FLAG_INT, 0, 10000,
+     FIELD(latency_per_entry_ms)},
+};
+
+static int set_flag(const struct flag *f, cxw_sim_opts_t *o, const char *v, char *errstr,
+                    size_t errstr_size)
+{
+        void *dst = (char *)o + f->off;
+
+        switch (f->kind) {
+        case FLAG_INT:
+                return parse_int(f->name, v, (int64_t)f->min, (int64_t)f->max, dst,
+                                 errstr, errstr_size);
+        case FLAG_NUM:
+                return parse_num(f->name, v, f->min, f->max, dst, errstr, errstr_size);
+        case FLAG_TEXT:
+                return set_text(f->name, dst, f->size, v, errstr, errstr_size);
+        case FLAG_CRED:
+                return set_cred(f->name, dst, f->size, v, errstr, errstr_size);
+        case FLAG_URL:
+                return set_url(f->name, dst, f->size, v, errstr, errstr_size);
+        }
+        return -1;
+}
+
+static const struct flag *find_flag(int opt)
+{
+        for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+                if (flags[i].opt == opt)
+                        return &flags[i];
+        return NULL;
+}
+
 int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                        size_t errstr_size)
 {
@@ -370,31 +441,6 @@ int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                         rc = parse_listen(o, optarg, errstr, errstr_size);
                         have_listen = true;
                         break;
-                case OPT_CLIENT_ID:
-                        rc = set_cred("--client-id", o->client_id, sizeof(o->client_id),
-                                      optarg, errstr, errstr_size);
-                        break;
-                case OPT_CLIENT_SECRET:
-                        rc = set_cred("--client-secret", o->client_secret,
-                                      sizeof(o->client_secret), optarg, errstr,
-                                      errstr_size);
-                        break;
-                case OPT_TOKEN_TTL:
-                        rc = parse_int("--token-ttl", optarg, 1, 365LL * 86400,
-                                       &o->token_ttl_s, errstr, errstr_size);
-                        break;
-                case OPT_TOKEN_FAIL_RATE:
-                        rc = parse_num("--token-fail-rate", optarg, 0, 1,
-                                       &o->token_fail_rate, errstr, errstr_size);
-                        break;
-                case OPT_RATE_LIMIT:
-                        rc = parse_num("--rate-limit", optarg, 0, 1e9, &o->rate_limit,
-                                       errstr, errstr_size);
-                        break;
-                case OPT_BURST:
-                        rc = parse_int("--burst", optarg, 1, 1000000000, &o->burst,
-                                       errstr, errstr_size);
-                        break;
                 case OPT_RETRY_AFTER:
                         retry_after_given = true;
                         if (!strcmp(optarg, "seconds")) {
@@ -410,22 +456,6 @@ int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                                     optarg);
                                 rc = -1;
                         }
-                        break;
-                case OPT_LATENCY:
-                        rc = parse_int("--latency-ms", optarg, 0, 3600000, &o->latency_ms,
-                                       errstr, errstr_size);
-                        break;
-                case OPT_JITTER:
-                        rc = parse_int("--latency-jitter-ms", optarg, 0, 3600000,
-                                       &o->latency_jitter_ms, errstr, errstr_size);
-                        break;
-                case OPT_ERROR_RATE:
-                        rc = parse_num("--error-rate", optarg, 0, 1, &o->error_rate,
-                                       errstr, errstr_size);
-                        break;
-                case OPT_DROP_RATE:
-                        rc = parse_num("--drop-rate", optarg, 0, 1, &o->drop_rate, errstr,
-                                       errstr_size);
                         break;
                 case OPT_CONTACTS_FILE:
                         o->contacts_file = optarg;
@@ -454,28 +484,11 @@ int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                                        errstr_size);
                         o->threads = (int)i64;
                         break;
-                case OPT_JOB_DURATION:
-                        rc = parse_int("--job-duration-ms", optarg, 0, 3600000,
-                                       &o->job_duration_ms, errstr, errstr_size);
-                        break;
-                case OPT_JOB_JITTER:
-                        rc = parse_int("--job-duration-jitter-ms", optarg, 0, 3600000,
-                                       &o->job_jitter_ms, errstr, errstr_size);
-                        break;
-                case OPT_JOB_FAIL_RATE:
-                        rc = parse_num("--job-fail-rate", optarg, 0, 1, &o->job_fail_rate,
-                                       errstr, errstr_size);
-                        break;
                 case OPT_WEBHOOK_URL:
                         rc = cxw_sim_webhook_check_url(optarg, errstr, errstr_size);
                         if (rc == 0)
                                 cxw_strlcpy(o->webhook_url, optarg,
                                             sizeof(o->webhook_url));
-                        break;
-                case OPT_WEBHOOK_SECRET:
-                        rc = set_cred("--webhook-secret", o->webhook_secret,
-                                      sizeof(o->webhook_secret), optarg, errstr,
-                                      errstr_size);
                         break;
                 case OPT_SEED:
                         rc = parse_int("--seed", optarg, 0, INT64_MAX, &i64, errstr,
@@ -501,49 +514,13 @@ int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                                 rc = -1;
                         }
                         break;
-                case OPT_TENANT_ID:
-                        rc = set_text("--tenant-id", o->tenant_id, sizeof(o->tenant_id),
-                                      optarg, errstr, errstr_size);
-                        break;
-                case OPT_AREA:
-                        rc = set_text("--area", o->area, sizeof(o->area), optarg, errstr,
-                                      errstr_size);
-                        break;
-                case OPT_DOMAIN:
-                        rc = set_text("--domain", o->domain, sizeof(o->domain), optarg,
-                                      errstr, errstr_size);
-                        break;
-                case OPT_DFO_BASE_URL:
-                        rc =
-                            set_url("--dfo-base-url", o->dfo_base_url,
-                                    sizeof(o->dfo_base_url), optarg, errstr, errstr_size);
-                        break;
-                case OPT_ACCESS_KEY_ID:
-                        rc = set_cred("--access-key-id", o->access_key_id,
-                                      sizeof(o->access_key_id), optarg, errstr,
-                                      errstr_size);
-                        break;
-                case OPT_ACCESS_KEY_SECRET:
-                        rc = set_cred("--access-key-secret", o->access_key_secret,
-                                      sizeof(o->access_key_secret), optarg, errstr,
-                                      errstr_size);
-                        break;
                 case OPT_CUSTOM_FIELDS:
                         rc = parse_names("--custom-fields", o->idents, &o->n_idents,
                                          optarg, errstr, errstr_size);
                         break;
-                case OPT_ADMIN_PREFIX:
-                        rc = set_text("--admin-prefix", o->admin_prefix,
-                                      sizeof(o->admin_prefix), optarg, errstr,
-                                      errstr_size);
-                        break;
                 case OPT_ADDRESS_BOOKS:
                         rc = parse_names("--address-books", o->books, &o->n_books, optarg,
                                          errstr, errstr_size);
-                        break;
-                case OPT_LATENCY_PER_ENTRY:
-                        rc = parse_int("--latency-per-entry-ms", optarg, 0, 10000,
-                                       &o->latency_per_entry_ms, errstr, errstr_size);
                         break;
                 case OPT_LOG_LEVEL:
                         if (cxw_log_set_level(optarg) != 0) {
@@ -566,6 +543,11 @@ int cxw_sim_opts_parse(cxw_sim_opts_t *o, int argc, char **argv, char *errstr,
                         rc = -1;
                         break;
                 default:
+                        if (find_flag(c)) {
+                                rc = set_flag(find_flag(c), o, optarg, errstr,
+                                              errstr_size);
+                                break;
+                        }
                         if (optopt && optopt >= OPT_LISTEN)
                                 snprintf(errstr, errstr_size, "%s needs a value",
                                          argv[optind - 1]);
