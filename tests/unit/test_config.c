@@ -1374,7 +1374,8 @@ static void test_docs_match_the_table(void **state)
                 }
                 fail_msg(
                     "docs/configuration.md is out of date with the table in "
-                    "src/lib/base/config_table.c. Regenerate: the expected text is in %s; "
+                    "src/lib/base/config_table.c. Regenerate: the expected text is in "
+                    "%s; "
                     "replace the "
                     "lines between '<!-- BEGIN GENERATED -->' and '<!-- END GENERATED "
                     "-->' with it, e.g.\n  sed -i -e '/<!-- BEGIN GENERATED -->/,/<!-- "
