@@ -8,7 +8,8 @@
 #   tests/bench/batch.sh --quick          3,000 (address-book), 300 (seed)
 #   tests/bench/run.sh --batch ARGS...    the same (run.sh hands over to this script)
 #   options: --updates N (address-book, 500..200000), --seed-updates N (seed, 100..20000),
-#            --replicas LIST (e.g. 1,2; each 1..4), --no-build, --keep (keep the
+#            --replicas LIST (e.g. 1,2; each 1..4), --targets LIST (seed,address-book),
+#            --budget RPS (the workers' rate.rps, default 20 = the sim's limit), --no-build, --keep (keep the
 #            work directory), --out FILE.md (write the table into FILE's batching
 #            section, e.g. docs/benchmarks.md), --report FILE.jsonl (no
 #            measurement: report saved ones)
@@ -41,6 +42,8 @@ QUICK=0
 N=
 NSEED=
 REPLICAS=1,2
+TARGETS=seed,address-book
+BUDGET=$LIMIT.0
 BUILD_IT=1
 KEEP=0
 OUT=
@@ -51,11 +54,13 @@ while [ $# -gt 0 ]; do
     --updates) N=${2:?--updates needs a number}; shift 2 ;;
     --seed-updates) NSEED=${2:?--seed-updates needs a number}; shift 2 ;;
     --replicas) REPLICAS=${2:?--replicas needs a list, e.g. 1,2}; shift 2 ;;
+    --targets) TARGETS=${2:?--targets needs a list, e.g. seed,address-book}; shift 2 ;;
+    --budget) BUDGET=${2:?--budget needs requests/s, e.g. 19.8}; shift 2 ;;
     --no-build) BUILD_IT=0; shift ;;
     --keep) KEEP=1; shift ;;
     --out) OUT=${2:?--out needs a file}; shift 2 ;;
     --report) REPORT_FROM=${2:?--report needs a results .jsonl}; shift 2 ;;
-    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "batch.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -73,6 +78,12 @@ num --seed-updates "$NSEED"
 case ",$REPLICAS," in *[!0-9,]* | *,,* | *,0*) echo "batch.sh: --replicas takes numbers 1..4, e.g. 1,2" >&2; exit 2 ;; esac
 for r in ${REPLICAS//,/ }; do
   [ "$r" -le 4 ] || { echo "batch.sh: --replicas: at most 4" >&2; exit 2; }
+done
+case $BUDGET in [1-9] | [1-9][0-9] | [1-9].[0-9]* | [1-9][0-9].[0-9]*) ;;
+  *) echo "batch.sh: --budget takes requests/s 1..99.9, e.g. 19.8" >&2; exit 2 ;; esac
+case ${BUDGET#*.} in *[!0-9]*) echo "batch.sh: --budget takes a number, e.g. 19.8" >&2; exit 2 ;; esac
+for t in ${TARGETS//,/ }; do
+  case $t in seed | address-book) ;; *) echo "batch.sh: --targets: seed, address-book" >&2; exit 2 ;; esac
 done
 [ -n "$REPORT_FROM" ] && BUILD_IT=0
 
@@ -211,7 +222,7 @@ one_run() { # TARGET REPLICAS UPDATES
   cat >"$RUN/w.conf" <<CONF
 kafka = { consumer_properties = [ "session.timeout.ms=6000", "heartbeat.interval.ms=500" ]; };
 worker = { shutdown_deadline_ms = 10000; log_level = "info"; };
-rate = { rps = $LIMIT.0; burst = $BURST; };
+rate = { rps = $BUDGET; burst = $BURST; };
 CONF
   python3 "$SRC/tests/integration/gen_contacts.py" "$n" $((n / 2)) >"$RUN/in.csv"
   WPIDS=(0)
@@ -238,8 +249,9 @@ CONF
 STARTED=$SECONDS
 log "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for reps in ${REPLICAS//,/ }; do
-  one_run seed "$reps" "$NSEED"
-  one_run address-book "$reps" "$N"
+  for t in ${TARGETS//,/ }; do
+    if [ "$t" = seed ]; then one_run seed "$reps" "$NSEED"; else one_run address-book "$reps" "$N"; fi
+  done
 done
 commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$SRC" status --porcelain -- src include CMakeLists.txt 2>/dev/null)" ]; then
@@ -248,7 +260,7 @@ fi
 python3 -c 'import json, sys; print(json.dumps({"kind": "meta", "date": sys.argv[1], "commit": sys.argv[2], "duration_s": int(sys.argv[3]), "loadavg": sys.argv[4], "nproc": int(sys.argv[5]), "command": sys.argv[6]}))' \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$commit" "$((SECONDS - STARTED))" \
   "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" \
-  "tests/bench/batch.sh --updates $N --seed-updates $NSEED --replicas $REPLICAS" >>"$RES"
+  "tests/bench/batch.sh --updates $N --seed-updates $NSEED --replicas $REPLICAS --targets $TARGETS --budget $BUDGET" >>"$RES"
 cp "$RES" "${TMPDIR:-/tmp}/cxw-batchbench-last.jsonl"
 echo
 echo "================ results ================"
