@@ -159,7 +159,8 @@ def build(rows):
         for r in ab + seed:
             verdicts.append([f"{reps} replica(s), {r['target']}: every update one outcome",
                              "PASS" if r["outcomes"] == r["updates"] else "MISS",
-                             f"{r['outcomes']:,} of {r['updates']:,}, {r['statuses']}"])
+                             f"{r['outcomes']:,} of {r['updates']:,}: " +
+                             ", ".join(f"{k} {v:,}" for k, v in sorted(r["statuses"].items()))])
     lines += ["", *table(["target", "result", "measured"], verdicts)]
     return lines
 
