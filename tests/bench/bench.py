@@ -363,6 +363,8 @@ def table(head, rows):
 
 HTTPS_BEGIN = "<!-- https:begin -->"
 HTTPS_END = "<!-- https:end -->"
+BATCH_BEGIN = "<!-- batch:begin -->"
+BATCH_END = "<!-- batch:end -->"
 
 
 def kept_section(path, begin, end):
@@ -380,6 +382,7 @@ def cmd_report(args):
     path = args[0]
     md_path = args[args.index("--md") + 1]
     https_section = kept_section(md_path, HTTPS_BEGIN, HTTPS_END)
+    batch_section = kept_section(md_path, BATCH_BEGIN, BATCH_END)
     dat = args[args.index("--dat") + 1]
     quick = "--quick" in args
     meta = {}
@@ -595,6 +598,11 @@ def cmd_report(args):
     if https_section:
         with open(md_path, "a") as f:
             f.write("\n" + https_section + "\n")
+    # The batching section is tests/bench/batch.sh's (table) and partly
+    # written by hand: carried over as it is, at the end.
+    if batch_section:
+        with open(md_path, "a") as f:
+            f.write("\n" + batch_section + "\n")
 
 
 def main():

@@ -20,6 +20,8 @@
 #   4 backlog: 200,000 messages, sim latency 200 ms, one worker with buffer limits
 #     10,000 messages / 16 MiB, VmRSS sampled every 0.5 s
 #   scaling (replicas joining and leaving under load): run.sh --scale ARGS... = tests/bench/scale.sh
+#   batching (seed vs address-book target at 20 requests/s): run.sh --batch ARGS... = tests/bench/batch.sh
+#            (--quick before --batch is passed on)
 #
 # Only 127.0.0.1; every wait is bounded; every process started is stopped on exit.
 # Targets are printed as PASS/MISS; a miss does not change the exit status.
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=${2:?--out needs a directory}; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --scale) shift; exec "$SRC/tests/bench/scale.sh" "$@" ;;
+    --batch) shift; [ $QUICK -eq 1 ] && set -- --quick "$@"; exec "$SRC/tests/bench/batch.sh" "$@" ;;
     --report) REPORT_FROM=${2:?--report needs a results .jsonl}; shift 2 ;;
     -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
