@@ -39,11 +39,8 @@ void cxw_sim_on_patch_contact(cxw_sim_t *sim, cxw_sim_req_t *r)
         json_t *body, *v, *out;
         json_error_t jerr;
 
-        if (!cxw_sim_bearer_ok(sim, r)) {
-                cxw_sim_set_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-                cxw_sim_answer_error(r, 401, "invalid_token");
+        if (!cxw_sim_bearer_or_401(sim, r))
                 return;
-        }
         if (r->param_too_long || !cxw_sim_id_valid(r->param)) {
                 cxw_sim_answer_error(r, 400,
                                      "invalid contactId: must be 1-128 characters of "
@@ -54,14 +51,8 @@ void cxw_sim_on_patch_contact(cxw_sim_t *sim, cxw_sim_req_t *r)
                 cxw_sim_answer_error(r, 413, "body larger than 64 KiB");
                 return;
         }
-        reqkey = cxw_sim_header(r, "Idempotency-Key");
-        if (!reqkey)
-                reqkey = cxw_sim_header(r, "X-Request-Id");
-        if (reqkey && strlen(reqkey) > CXW_SIM_REQKEY_MAX) {
-                cxw_sim_answer_error(r, 400,
-                                     "Idempotency-Key / X-Request-Id longer than 256");
+        if (!cxw_sim_request_key(r, &reqkey))
                 return;
-        }
         body = json_loadb(r->http->body ? r->http->body : "", r->http->len,
                           JSON_REJECT_DUPLICATES, &jerr);
         if (!json_is_object(body)) {

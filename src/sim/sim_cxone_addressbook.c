@@ -328,14 +328,8 @@ static void put_entries(cxw_sim_t *sim, cxw_sim_req_t *r)
                 cxw_sim_answer_error(r, 413, "body larger than 4 MiB");
                 return;
         }
-        reqkey = cxw_sim_header(r, "Idempotency-Key");
-        if (!reqkey)
-                reqkey = cxw_sim_header(r, "X-Request-Id");
-        if (reqkey && strlen(reqkey) > CXW_SIM_REQKEY_MAX) {
-                cxw_sim_answer_error(r, 400,
-                                     "Idempotency-Key / X-Request-Id longer than 256");
+        if (!cxw_sim_request_key(r, &reqkey))
                 return;
-        }
         body = json_loadb(r->http->body ? r->http->body : "", r->http->len,
                           JSON_REJECT_DUPLICATES, &jerr);
         entries = json_object_get(body, "addressBookEntries");

@@ -27,15 +27,6 @@ static size_t utf8_chars(const char *s, size_t len)
         return n;
 }
 
-bool cxw_sim_bearer_or_401(cxw_sim_t *sim, cxw_sim_req_t *r)
-{
-        if (cxw_sim_bearer_ok(sim, r))
-                return true;
-        cxw_sim_set_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-        cxw_sim_answer_error(r, 401, "invalid_token");
-        return false;
-}
-
 /* GET /dfo/3.0/customers/custom-field-definitions */
 void cxw_sim_on_field_definitions(cxw_sim_t *sim, cxw_sim_req_t *r)
 {
@@ -129,14 +120,8 @@ void cxw_sim_on_custom_fields(cxw_sim_t *sim, cxw_sim_req_t *r)
                 cxw_sim_answer_error(r, 413, "body larger than 512 KiB");
                 return;
         }
-        reqkey = cxw_sim_header(r, "Idempotency-Key");
-        if (!reqkey)
-                reqkey = cxw_sim_header(r, "X-Request-Id");
-        if (reqkey && strlen(reqkey) > CXW_SIM_REQKEY_MAX) {
-                cxw_sim_answer_error(r, 400,
-                                     "Idempotency-Key / X-Request-Id longer than 256");
+        if (!cxw_sim_request_key(r, &reqkey))
                 return;
-        }
         body = json_loadb(r->http->body ? r->http->body : "", r->http->len,
                           JSON_REJECT_DUPLICATES, &jerr);
         if (!json_is_array(body)) {

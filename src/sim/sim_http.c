@@ -245,6 +245,28 @@ const char *cxw_sim_header(cxw_sim_req_t *r, const char *name)
         return cxw_httpd_header(r->http, name);
 }
 
+bool cxw_sim_bearer_or_401(cxw_sim_t *sim, cxw_sim_req_t *r)
+{
+        if (cxw_sim_bearer_ok(sim, r))
+                return true;
+        cxw_sim_set_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+        cxw_sim_answer_error(r, 401, "invalid_token");
+        return false;
+}
+
+bool cxw_sim_request_key(cxw_sim_req_t *r, const char **key)
+{
+        *key = cxw_sim_header(r, "Idempotency-Key");
+        if (!*key)
+                *key = cxw_sim_header(r, "X-Request-Id");
+        if (*key && strlen(*key) > CXW_SIM_REQKEY_MAX) {
+                cxw_sim_answer_error(r, 400,
+                                     "Idempotency-Key / X-Request-Id longer than 256");
+                return false;
+        }
+        return true;
+}
+
 /* ---- the fault layer and the MHD callbacks ---- */
 
 static void answer_rate_limited(cxw_sim_t *sim, cxw_sim_req_t *r, int64_t wait_ms)

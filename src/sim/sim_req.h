@@ -83,6 +83,17 @@ void cxw_sim_set_header(cxw_sim_req_t *r, const char *name, const char *value);
 
 /** @brief A request header by name, or NULL. */
 const char *cxw_sim_header(cxw_sim_req_t *r, const char *name);
+/**
+ * @brief Whether the request carries a live Bearer token; if not, answers
+ *        401 invalid_token with WWW-Authenticate: Bearer.
+ */
+bool cxw_sim_bearer_or_401(cxw_sim_t *sim, cxw_sim_req_t *r);
+/**
+ * @brief The request's key: its Idempotency-Key header, else X-Request-Id,
+ *        else NULL in *key. Over CXW_SIM_REQKEY_MAX characters: answers 400
+ *        and returns false.
+ */
+bool cxw_sim_request_key(cxw_sim_req_t *r, const char **key);
 
 /* ---- credentials (sim_oauth.c) ---- */
 
@@ -140,11 +151,6 @@ void cxw_sim_on_auth_token(cxw_sim_t *sim, cxw_sim_req_t *r);
 void cxw_sim_on_field_definitions(cxw_sim_t *sim, cxw_sim_req_t *r);
 /** @brief PUT /dfo/3.0/customers/{customerId}/custom-fields */
 void cxw_sim_on_custom_fields(cxw_sim_t *sim, cxw_sim_req_t *r);
-/**
- * @brief Whether the request carries a live Bearer token; if not, answers
- *        401 invalid_token with WWW-Authenticate: Bearer.
- */
-bool cxw_sim_bearer_or_401(cxw_sim_t *sim, cxw_sim_req_t *r);
 
 /* ---- the cxone profile's address books, under --admin-prefix
  *      (sim_cxone_addressbook.c) ---- */
