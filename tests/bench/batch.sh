@@ -118,47 +118,7 @@ export CXONE_ACCESS_KEY_SECRET
 unset CXONE_RATE_LIMIT_RPS KAFKA_GROUP_ID CXONE_TOKEN_URL CXONE_WORKER_ADMIN_LISTEN CXONE_CA_FILE \
   CXONE_PROFILE CXONE_ISSUER_URL CXONE_CONTACTS_TARGET CXONE_ADDRESS_BOOK_ID CXONE_BASE_URL || true
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-# stop_pids PID...: SIGTERM, up to 15 s each, then SIGKILL; reaped and untracked.
-stop_pids() {
-  local pid p keep
-  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    keep=()
-    for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
-    PIDS=("${keep[@]}")
-  done
-}
-cleanup() {
-  local rc=$?
-  trap - INT TERM
-  [ ${#PIDS[@]} -gt 0 ] && stop_pids "${PIDS[@]}"
-  if [ $rc -ne 0 ] || [ $KEEP -eq 1 ]; then log "work directory kept: $T"; else rm -rf "$T"; fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_until() { # SECONDS CMD...
-  local secs=$1; shift
-  local end=$((SECONDS + secs))
-  while [ $SECONDS -lt $end ]; do
-    if "$@"; then return 0; fi
-    sleep 0.2
-  done
-  return 1
-}
-RUN=
-die() {
-  log "FAILED: $*"
-  local f
-  for f in "$RUN"/*.log; do [ -f "$f" ] && { echo "---- $f" >&2; tail -n 15 "$f" >&2; }; done
-  exit 1
-}
+source "$BENCH/lib.sh"
 
 start_kafka() {
   "$BIN/cxonectl" dev-kafka --partitions 12 >"$RUN/kafka.out" 2>"$RUN/kafka.log" &

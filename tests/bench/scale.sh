@@ -124,57 +124,12 @@ CXONE_CLIENT_SECRET=bench-secret-$$-$RANDOM$RANDOM
 export CXONE_CLIENT_SECRET
 unset CXONE_RATE_LIMIT_RPS KAFKA_GROUP_ID CXONE_TOKEN_URL CXONE_WORKER_ADMIN_LISTEN CXONE_WORKER_ID || true
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+source "$BENCH/lib.sh"
 now() { date +%s.%N; }
 
-# stop_pids PID...: SIGTERM, wait up to 15 s each, then SIGKILL; reaps and
-# untracks them. Only children of this script are passed here.
-stop_pids() {
-  local pid
-  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  untrack "$@"
-}
-untrack() {
-  local p q keep
-  for q in "$@"; do
-    keep=()
-    for p in "${PIDS[@]}"; do [ "$p" = "$q" ] || keep+=("$p"); done
-    PIDS=("${keep[@]}")
-  done
-}
-cleanup() {
-  local rc=$?
-  trap - INT TERM
-  [ ${#PIDS[@]} -gt 0 ] && stop_pids "${PIDS[@]}"
-  if [ $rc -ne 0 ] || [ $KEEP -eq 1 ]; then log "work directory kept: $T"; else rm -rf "$T"; fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-wait_until() { # SECONDS CMD...: CMD every 0.2 s until it succeeds; 1 on timeout
-  local secs=$1; shift
-  local end=$((SECONDS + secs))
-  while [ $SECONDS -lt $end ]; do
-    if "$@"; then return 0; fi
-    sleep 0.2
-  done
-  return 1
-}
-die() {
-  log "FAILED: $*"
-  local f
-  for f in "$RUN"/*.log; do [ -f "$f" ] && { echo "---- $f" >&2; tail -n 8 "$f" >&2; }; done
-  exit 1
-}
 
 # ---- one fresh stack (dev-kafka, sim) per run
-RUN=
 STACK=()
 run_begin() { RUN=$T/$1; mkdir -p "$RUN"; STACK=(); LOGS=(); WPIDS=(); }
 run_end() {
