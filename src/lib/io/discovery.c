@@ -372,6 +372,12 @@ int cxw_discovery_parse_cxone(const char *body, size_t len, cxw_disc_http_t http
                 cxw_set_err(errstr, errstr_size, "%s: the DFO host is too long", what);
                 goto done;
         }
+        /* The host built from area and domain passes the same check as
+         * every URL read (a domain can make it longer than a host may be). */
+        if (cxw_discovery_url_ok(out->dfo_base, http, err, sizeof(err)) != 0) {
+                cxw_set_err(errstr, errstr_size, "%s: the DFO host: %s", what, err);
+                goto done;
+        }
         rc = 0;
 done:
         if (rc != 0)
