@@ -232,7 +232,8 @@ int ctl_topic_dump_main(const cxw_config_t *cfg, int argc, char **argv);
 int ctl_dlq_main(const cxw_config_t *cfg, int argc, char **argv);
 /** `cxonectl doctor` (ctl_doctor.c): discovery, login and the custom fields
  *  checked with the worker's configuration; ends with "doctor: OK" or
- *  "doctor: FAILED: ...". @returns CTL_EXIT_OK or CTL_EXIT_ERROR. */
+ *  "doctor: FAILED: ...". cfg may be NULL when argv[1] is -h or --help
+ *  (only the usage is printed). @returns CTL_EXIT_OK or CTL_EXIT_ERROR. */
 int ctl_doctor_main(const cxw_config_t *cfg, int argc, char **argv);
 /** The doctor's last line when the configuration has problems. */
 void ctl_doctor_config_failed(const cxw_config_errors_t *errs);

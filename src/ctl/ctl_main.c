@@ -21,7 +21,10 @@ static const char usage_text[] =
     "        bootstrap servers as the first line and serves until SIGINT/SIGTERM\n"
     "  contacts import FILE.csv [--batch-id ID] [--wait] [--timeout SECONDS] "
     "[--quiet] [--verbose]\n"
-    "        publish one contact update per CSV row; --wait follows the outcomes\n"
+    "                  [--delimiter C] [--map 'COLUMN=field,...'] [--strict]\n"
+    "        publish one contact update per CSV row; --wait follows the outcomes;\n"
+    "        columns that are no updatable field are ignored (named once),\n"
+    "        --map renames columns, --strict refuses unknown ones\n"
     "  schedules import FILE.json [--batch-id ID] [--wait] [--timeout SECONDS] "
     "[--quiet] [--verbose]\n"
     "        publish one schedule import per element of a JSON array (or the one\n"
@@ -161,6 +164,12 @@ int main(int argc, char **argv)
                         log_level);
                 return CTL_EXIT_ERROR;
         }
+
+        /* The doctor's help needs no configuration (its own needs the
+         * worker's, which a bare environment lacks). */
+        if (!strcmp(cmd, "doctor") && i + 1 < argc &&
+            (!strcmp(argv[i + 1], "-h") || !strcmp(argv[i + 1], "--help")))
+                return ctl_doctor_main(NULL, argc - i, argv + i);
 
         /* the doctor checks what the worker would use */
         cfg = cxw_config_load(

@@ -209,6 +209,10 @@ int ctl_results_main(const cxw_config_t *cfg, int argc, char **argv)
                         follow = true;
                 } else if (!strcmp(argv[i], "--json")) {
                         rs.json = true;
+                } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+                        printf("usage: cxonectl results [--batch-id ID] [--follow] "
+                               "[--json]\n");
+                        return CTL_EXIT_OK;
                 } else {
                         fprintf(stderr,
                                 "cxonectl: results: unknown argument '%s'\n"
@@ -317,6 +321,10 @@ static int on_dump(const rd_kafka_message_t *m, void *ctx)
 
 int ctl_topic_dump_main(const cxw_config_t *cfg, int argc, char **argv)
 {
+        if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+                printf("usage: cxonectl topic dump TOPIC\n");
+                return CTL_EXIT_OK;
+        }
         if (argc != 2 || argv[1][0] == '-') {
                 fprintf(stderr, "usage: cxonectl topic dump TOPIC\n");
                 return CTL_EXIT_ERROR;

@@ -25,7 +25,7 @@
 #include "cxone/base/hmap.h"
 #include "cxone/io/httpd.h"
 
-/** Longest contact id accepted (DESIGN.md: 1-128 chars of [A-Za-z0-9._-]). */
+/** Longest contact id accepted (docs/messages.md: 1-128 chars of [A-Za-z0-9._-]). */
 #define CXW_SIM_ID_MAX 128
 /** Longest X-Request-Id / Idempotency-Key header kept. */
 #define CXW_SIM_REQKEY_MAX 256
@@ -58,7 +58,7 @@
 
 /** Which API shape the sim serves. */
 typedef enum {
-        CXW_SIM_PROFILE_SEED = 0, /**< the seeds' shape (DESIGN.md), the default */
+        CXW_SIM_PROFILE_SEED = 0, /**< the seed's shape, the default */
         CXW_SIM_PROFILE_CXONE,    /**< the real platform's: discovery, DFO */
 } cxw_sim_profile_t;
 

@@ -176,4 +176,12 @@ for p in problems:
 print(f"check: {checked} examples in docs/*.md, {len(problems)} problem(s)", file=sys.stderr)
 sys.exit(1 if problems or checked == 0 else 0)
 PY
+
+# The docs stand alone: nothing shipped points at a file the project does
+# not hold (DESIGN.md and STYLE.md are no files of it).
+absent="DESIGN""\.md|STYLE""\.md"
+if grep -rnE "$absent" "$CXW_SRC/README.md" "$CXW_SRC/docs" "$CXW_SRC/deploy" "$CXW_SRC/config" \
+  "$CXW_SRC/scripts" "$CXW_SRC/src" "$CXW_SRC/include" >"$T/absent.out"; then
+  fail "points at a file the project does not hold: $(cat "$T/absent.out")"
+fi
 log "PASS"

@@ -13,7 +13,9 @@
 #    Examples too) uses flags of the command it runs;
 #  - every flag of a command's help is named in its section, and every
 #    global option in the file's first section;
-#  - `cxone-worker ...` lines use flags of `cxone-worker --help`.
+#  - `cxone-worker ...` lines use flags of `cxone-worker --help`;
+#  - every `cxonectl COMMAND --help` exits 0 with its usage, with no
+#    configuration.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -128,4 +130,16 @@ print(f"check: {sum(len(v) for v in cmd_flags.values())} command flags, "
       f"{len(global_flags)} global options; {len(problems)} problem(s)", file=sys.stderr)
 sys.exit(1 if problems else 0)
 PY
+
+# Every command's --help answers as the help: exit 0, its usage, also in a
+# bare environment with no configuration (the doctor's own needs a client
+# id and secret, its help does not).
+for c in "dev-kafka" "contacts import" "schedules import" "results" "dlq list" "dlq replay" \
+  "topic dump" "doctor"; do
+  rc=0
+  # shellcheck disable=SC2086 # the command's words
+  env -i PATH="$PATH" "$CXW_BIN/cxonectl" $c --help >"$T/help.out" 2>&1 || rc=$?
+  [ "$rc" = 0 ] || fail "cxonectl $c --help: exit $rc: $(cat "$T/help.out")"
+  grep -q "usage: cxonectl .*$c" "$T/help.out" || fail "cxonectl $c --help: $(cat "$T/help.out")"
+done
 log "PASS"

@@ -13,6 +13,7 @@
 #    exactly the values served;
 #  - every other `cxw_...` name in operations.md is a family served, and
 #    every `name{label="value"}` there names a label and value served.
+# The same runs check the sample outputs docs/cxonectl.md shows for them.
 # Every wait is bounded; everything started is stopped on exit.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -39,6 +40,65 @@ rc=0
 timeout 120 "$CTL" schedules import "$CXW_SRC/config/samples/schedules.json" --wait --timeout 90 \
   >"$T/s.out" 2>"$T/s.log" || rc=$?
 [ $rc -eq 3 ] || fail "schedules import: exit $rc, expected 3 (some imports are rejected on purpose)"
+"$CTL" results --batch-id "$(head -n 1 "$T/c.out")" >"$T/cr.out" 2>>"$T/c.log" || fail "results (contacts)"
+"$CTL" results --batch-id "$(head -n 1 "$T/s.out")" >"$T/sr.out" 2>>"$T/s.log" || fail "results (schedules)"
+
+# The sample outputs of docs/cxonectl.md are what these runs printed: the
+# contacts import's skipped rows, produced count and summary, the schedules
+# import's summary, and the form of the results lines it shows (a rejected
+# update, a succeeded import), the times, batch and job ids aside.
+python3 - "$CXW_SRC/docs/cxonectl.md" "$T" <<'PY' || fail "docs/cxonectl.md's sample outputs differ (above)"
+import re, sys
+
+doc = open(sys.argv[1], encoding="utf-8").read().splitlines()
+T = sys.argv[2]
+out = lambda n: open(f"{T}/{n}", encoding="utf-8").read().splitlines()
+problems = []
+
+def block_after(pred):
+    """The lines of the first fenced block that starts where pred holds."""
+    for i, line in enumerate(doc):
+        if line.startswith("```") and i + 1 < len(doc) and pred(doc[i + 1]):
+            j = doc.index("```", i + 1)
+            return doc[i + 1:j]
+    problems.append("no such block in docs/cxonectl.md")
+    return []
+
+def same(what, want, got):
+    if want != got:
+        problems.append(f"{what}: the doc shows {want}, the run printed {got}")
+
+c = block_after(lambda l: l == "$ cxonectl contacts import config/samples/contacts.csv --wait")
+summary = [l for l in c if l.startswith("Succeeded") or l.startswith("  ")]
+same("contacts import, stdout", summary, out("c.out")[1:])
+strip = lambda l: re.sub(r"^\S*config/samples/", "config/samples/", re.sub(r"batch-\S+", "B", l))
+same("contacts import, stderr",
+     [strip(l) for l in c if "row skipped" in l or ": produced " in l],
+     [strip(l) for l in out("c.log") if "row skipped" in l or ": produced " in l])
+same("schedules import, stdout", block_after(lambda l: l == "Succeeded 3 | Rejected 4 | Failed 0"),
+     out("s.out")[1:])
+
+def results_form(line):
+    """A results line with its time, batch id and job id as placeholders."""
+    line = re.sub(r"^\S+Z ", "TIME ", line)
+    line = re.sub(r" batch=\S+", " batch=B", line)
+    return re.sub(r" job=job-[0-9a-f]+", " job=JOB", line)
+
+for want, name in ((r" contact-update rejected c1010 ", "cr.out"),
+                   (r" schedule-import succeeded ", "sr.out")):
+    shown = [results_form(l) for l in doc if re.match(r"\d{4}-\S+Z" + want, l)]
+    printed = {results_form(l) for l in out(name) if want in l}
+    if not shown:
+        problems.append(f"no results line with '{want.strip()}' in docs/cxonectl.md")
+    for l in shown:
+        if l not in printed:
+            problems.append(f"results: the doc shows '{l}', the run printed {sorted(printed)}")
+
+for p in problems:
+    print("  " + p, file=sys.stderr)
+print(f"check: docs/cxonectl.md's sample outputs, {len(problems)} problem(s)", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
 
 has_lag() {
   curl -fsS --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt" &&

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy/local/run.sh, the first command, on the tests' build directory: it
 # says what it does from the first second (packages, build, each process)
-# with no long silence before the stack is up, completes the demo (exit 0),
+# with no long silence before the stack is up, completes the demo (exit 0)
+# printing the samples' outcomes as the README shows them,
 # and scripts/install-deps.sh installs for it only what the build and the
 # demo need: the test-only packages come with --test, which tests/run.sh
 # passes.
@@ -45,5 +46,23 @@ worst = max(gaps)
 print(f"first line after {times[0]:.1f} s, stack up after {times[up]:.1f} s, "
       f"longest silence {worst[0]:.1f} s (before '{worst[1]}')")
 assert worst[0] <= 10.0, worst
+PY
+# The samples' part of the output is the README's, line for line (batch ids
+# aside).
+python3 - "$CXW_SRC/README.md" "$T/demo.out" <<'PY' || fail "the demo's output is not the README's (above)"
+import re, sys
+keep = re.compile(r"^(config/samples/|batch batch-|Succeeded |  \S|publishing )")
+ids = lambda l: re.sub(r"batch-\d{8}T\d{6}-[0-9a-f]{6}", "batch-ID", l)
+readme = open(sys.argv[1], encoding="utf-8").read().split("\n")
+start = readme.index("run.sh: checking the Debian packages of the build (scripts/install-deps.sh)")
+want = [ids(l) for l in readme[start:readme.index("```", start)] if keep.match(l)]
+got = [ids(l.rstrip("\n").split(" ", 1)[1]) for l in open(sys.argv[2])]
+got = [l for l in got if keep.match(l)]
+if want != got:
+    for w, g in zip(want + [""] * len(got), got + [""] * len(want)):
+        if w != g:
+            print(f"  README: {w!r}\n  demo:   {g!r}", file=sys.stderr)
+    sys.exit(1)
+print(f"check: the {len(want)} lines of the samples' output are the README's")
 PY
 log "PASS"

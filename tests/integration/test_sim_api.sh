@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_sim_api.sh: cxone-sim answers the CXone API shape (DESIGN.md) and
+# test_sim_api.sh: cxone-sim answers the CXone API shape (docs/cxone-sim.md) and
 # applies its faults (rate limit, drop, error, latency) as its flags say;
 # schedule imports become jobs that finish after --job-duration-ms, honour
 # Idempotency-Key, fail on conflicts or --job-fail-rate, and are announced

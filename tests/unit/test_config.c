@@ -1165,6 +1165,40 @@ static void test_example_config_loads_clean_and_sets_every_key(void **state)
 }
 
 /* The seed profile is the default and keeps every key as it was. */
+/* The example's header says every key has its default value but
+ * kafka.consumer_properties and cxone.client_id: the effective
+ * configuration differs from the defaults' in those two lines only. */
+static void test_example_config_values_are_the_defaults(void **state)
+{
+        cxw_config_t *def, *ex;
+        char *a, *b, *la, *lb, *sa = NULL, *sb = NULL;
+        size_t diffs = 0;
+
+        (void)state;
+        def = load_clean(NULL, CXW_CONFIG_FOR_CTL);
+        ex = load_clean(EXAMPLE_CONF, CXW_CONFIG_FOR_CTL);
+        a = dump_to_string(def);
+        b = dump_to_string(ex);
+        la = strtok_r(a, "\n", &sa);
+        lb = strtok_r(b, "\n", &sb);
+        for (; la && lb; la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb)) {
+                if (!strcmp(la, lb) || !strncmp(la, "# source: ", 10))
+                        continue;
+                diffs++;
+                if (strncmp(lb, "kafka.consumer_properties = ", 28) != 0 &&
+                    strncmp(lb, "cxone.client_id = ", 18) != 0)
+                        fail_msg("%s sets '%s', the default is '%s'", EXAMPLE_CONF, lb,
+                                 la);
+        }
+        assert_null(la);
+        assert_null(lb);
+        assert_int_equal(diffs, 2);
+        free(a);
+        free(b);
+        cxw_config_destroy(def);
+        cxw_config_destroy(ex);
+}
+
 static void test_profile_seed_is_default_and_unchanged(void **state)
 {
         cxw_config_t *cfg;
@@ -1428,6 +1462,8 @@ int main(void)
             cmocka_unit_test_setup(test_peer_secret_from_env_or_file_never_shown,
                                    clear_env),
             cmocka_unit_test_setup(test_example_config_loads_clean_and_sets_every_key,
+                                   clear_env),
+            cmocka_unit_test_setup(test_example_config_values_are_the_defaults,
                                    clear_env),
             cmocka_unit_test_setup(test_docs_match_the_table, clear_env),
             cmocka_unit_test_setup(test_dump_marks_values_from_the_environment,

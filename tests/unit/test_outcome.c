@@ -1,4 +1,4 @@
-/* test_outcome.c: outcome and audit records (DESIGN.md formats), byte for byte. */
+/* test_outcome.c: outcome and audit records (docs/messages.md), byte for byte. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

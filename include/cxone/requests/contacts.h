@@ -3,7 +3,7 @@
  * @brief Contact-update requests: decode and validate a Kafka message,
  *        build the CXone call (path and PATCH body).
  *
- * Message (DESIGN.md): key = contactId, value =
+ * Message (docs/messages.md): key = contactId, value =
  * {"contactId":"…","firstName":"…","lastName":"…","email":"…"}.
  * The body is the object without contactId, empty strings left out.
  */

@@ -2,7 +2,7 @@
  * @file outcome.h
  * @brief The records the worker publishes: the outcome of every request
  *        (results topic), audit events, and the headers of DLQ copies.
- *        Formats are the DESIGN.md contract (see docs/messages.md).
+ *        Formats are the contract of docs/messages.md.
  *
  * Nothing here ever carries a field value of a contact, a token or a secret
  * except the outcome's error text, which comes from validation or from

@@ -3,7 +3,7 @@
  * @brief Schedule-import requests: decode and validate a Kafka message,
  *        build the CXone call (the POST body and the idempotency key).
  *
- * Message (DESIGN.md): value =
+ * Message (docs/messages.md): value =
  * {"targetCalendarId", "validationMode", "conflictResolution",
  *  "requiredCapacityMinutes"?, "scheduleEntries": [{"agentId",
  *  "startDateTime", "endDateTime", "breaks": [{"startOffsetMinutes",

@@ -352,7 +352,7 @@ static int unknown_fields(const member_t *m, size_t n, const member_t *cid,
         return 1;
 }
 
-/* Checks the members and builds the update (DESIGN.md): contactId, the
+/* Checks the members and builds the update (docs/messages.md): contactId, the
  * key, then each field in the message's order. */
 static int check_members(const member_t *m, size_t n, const void *key, size_t keylen,
                          const char *const *allowed, size_t nallowed, size_t len,

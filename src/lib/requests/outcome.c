@@ -1,4 +1,4 @@
-/* outcome.c: results, audit and DLQ records (DESIGN.md formats). */
+/* outcome.c: results, audit and DLQ records (formats: docs/messages.md). */
 #include "cxone/requests/outcome.h"
 #include "cxone/base/jsonw.h"
 #include "cxone/base/util.h"
