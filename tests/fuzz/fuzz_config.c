@@ -27,11 +27,34 @@
 
 extern char **environ;
 
+/* Every variable of the property table (config_table.c); the first ten in
+ * the order the seeds were written for, the ones added since after them. */
 static const char *const env_names[] = {
-    "KAFKA_BOOTSTRAP_SERVERS",  "KAFKA_GROUP_ID",       "CXONE_BASE_URL",
-    "CXONE_TOKEN_URL",          "CXONE_CLIENT_ID",      "CXONE_CLIENT_SECRET",
-    "CXONE_WEBHOOK_SECRET",     "CXONE_RATE_LIMIT_RPS", "CXONE_WORKER_ADMIN_LISTEN",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "KAFKA_GROUP_ID",
+    "CXONE_BASE_URL",
+    "CXONE_TOKEN_URL",
+    "CXONE_CLIENT_ID",
+    "CXONE_CLIENT_SECRET",
+    "CXONE_WEBHOOK_SECRET",
+    "CXONE_RATE_LIMIT_RPS",
+    "CXONE_WORKER_ADMIN_LISTEN",
     "CXONE_CLIENT_SECRET_FILE",
+    "CXONE_ALLOW_INSECURE_HTTP",
+    "CXONE_PEER_SECRET",
+    "CXONE_PEER_SECRET_FILE",
+    "CXONE_WORKER_ID",
+    "KAFKA_EXACTLY_ONCE",
+    "CXONE_PROFILE",
+    "CXONE_ISSUER_URL",
+    "CXONE_TENANT_ID",
+    "CXONE_ACCESS_KEY_ID",
+    "CXONE_ACCESS_KEY_SECRET",
+    "CXONE_ACCESS_KEY_SECRET_FILE",
+    "CXONE_DFO_BASE_URL",
+    "CXONE_CA_FILE",
+    "CXONE_CONTACTS_TARGET",
+    "CXONE_ADDRESS_BOOK_ID",
 };
 #define NENV (sizeof(env_names) / sizeof(env_names[0]))
 

@@ -175,6 +175,12 @@ def config():
     c.add("lists", 'cxone = { contacts = { fields = ["a", "b"]; }; };\n'
                    'kafka = { properties = ("a=b", "c="); };\n')
     c.add("env-only", b"\0k:1\0\0http://x\0\0id\0sec\0\0abc\0")
+    # the variables after the first ten (fuzz_config.c's env_names order):
+    # the cxone profile's keys, the peer key, exactly-once, the worker id
+    c.add("env-profile", b"\0k:1\0g\0\0\0\0\0\0\0\0\0true\0peer-key\0\0w-1\0true\0"
+                         b"cxone\0https://cxone.example.test\0tenant-1\0ak-id\0ak-secret\0"
+                         b"\0https://api-de-na1.example.test\0/nonexistent/ca.pem\0"
+                         b"address-book\01001")
 
 
 def retry_after():

@@ -9,7 +9,9 @@
 #    ("<batch>:<line>"), and reports bad rows with file:line, skipping them;
 #  - a generated batch id has the documented form;
 #  - --wait without a worker times out with exit code 2 and says so;
-#  - results on an empty results topic ends with the zero summary.
+#  - results on an empty results topic ends with the zero summary;
+#  - with --control, good fault lines are answered ok, bad ones refused, and
+#    the cluster serves on after its control input ends.
 # Every wait is bounded; dev-kafka is stopped on exit.
 set -u
 
@@ -179,6 +181,46 @@ else
         rc=$?
         [ "$rc" -eq 0 ] || fail "dev-kafka exit code $rc after SIGTERM"
         DK_PID=
+fi
+
+# ---- dev-kafka --control: the fault suite's broker control -----------------
+# Each good line is answered 'ok: LINE' on stdout, each bad one 'error: ...'
+# on stderr; at the end of stdin control stops and the cluster serves on.
+printf '%s\n' "broker down 1" "broker up all" "broker rtt all 5" "request-errors 0 7 1" \
+        "broker down 2" "nonsense" "broker down" >"$WORK/ctl.in"
+"$CTL" dev-kafka --partitions 2 --control <"$WORK/ctl.in" >"$WORK/dkc.out" 2>"$WORK/dkc.err" &
+DK_PID=$!
+for _ in $(seq 150); do
+        [ "$(grep -c '^ok: ' "$WORK/dkc.out")" -ge 4 ] &&
+                [ "$(grep -c '^error: ' "$WORK/dkc.err")" -ge 3 ] && break
+        kill -0 "$DK_PID" 2>/dev/null || break
+        sleep 0.1
+done
+for l in "broker down 1" "broker up all" "broker rtt all 5" "request-errors 0 7 1"; do
+        expect_contains "$WORK/dkc.out" "ok: $l" "control line '$l'"
+done
+[ "$(grep -c '^ok: ' "$WORK/dkc.out")" -eq 4 ] || fail "control: a bad line was answered ok"
+for l in "broker down 2" "nonsense" "broker down"; do
+        expect_contains "$WORK/dkc.err" "error: '$l'" "bad control line '$l'"
+done
+if KAFKA_BOOTSTRAP_SERVERS=$(head -n 1 "$WORK/dkc.out") timeout 30 "$CTL" topic dump \
+        cxone.results >"$WORK/dkc.dump" 2>"$WORK/dkc.dump.err"; then
+        echo "ok: dev-kafka --control took 4 lines, refused 3, and serves on"
+else
+        fail "dev-kafka does not serve after its control input ended"
+fi
+kill -TERM "$DK_PID"
+for _ in $(seq 100); do
+        kill -0 "$DK_PID" 2>/dev/null || break
+        sleep 0.1
+done
+if ! kill -0 "$DK_PID" 2>/dev/null; then
+        wait "$DK_PID"
+        rc=$?
+        DK_PID=
+        [ "$rc" -eq 0 ] || fail "dev-kafka --control exit code $rc after SIGTERM"
+else
+        fail "dev-kafka --control still running 10 s after SIGTERM" # cleanup kills it
 fi
 
 if [ "$FAILS" -gt 0 ]; then

@@ -211,6 +211,16 @@ static void test_cxone_bad_documents_are_named(void **state)
              "area is empty"},
             {"{\"api_endpoint\":\"https://\",\"area\":\"na1\",\"domain\":\"d.com\"}",
              "no valid host"},
+            /* fuzz_discovery's find (seed cxone-long-domain): area and domain
+             * each pass, but the DFO host built from them is longer than a
+             * host may be; it was kept and refused by the check later. */
+            {"{\"api_endpoint\":\"https://TT\",\"area\":\"ja0\",\"domain\":"
+             "\"0.1w0.99jl.0j.1w0.99j.l0.1717.j.n.0.1.9fal.j.n.0.al.j.n.0.1e"
+             "s.0.99j.l.0.18.j.l.00.1w0.99jl.0j.1w0.99j.l0.1717.j.n.0.1.9f"
+             "al.j.n.0.al.j.n.0.1es.0.99j.l.0.18.j.l.0.1.B.0.17.j.43.431es"
+             ".0.99j.l.0.18.j.1.B.0.17.j.43.431es.0.99j.l.0.18.j.l.0.1.B.0"
+             ".17.j.43.43\"}",
+             "the DFO host"},
         };
         cxw_cxone_hosts_t h;
         char err[300];

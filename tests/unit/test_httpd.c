@@ -199,6 +199,91 @@ static void bad_listen_addresses_are_explained(void **state)
         assert_null(cxw_httpd_header(NULL, "x"));
 }
 
+/* Starts a daemon on listen with stderr (the log) in a temp file, whose
+ * text goes to log. */
+static cxw_httpd_t *start_logged(const char *listen, state_t *st, char *log,
+                                 size_t log_size)
+{
+        cxw_httpd_config_t cfg = {
+            .name = "test",
+            .listen = listen,
+            .threads = 1,
+            .limits = {.max_connections = 8, .backlog = 8, .timeout_s = 10},
+            .begin = begin,
+            .serve = serve,
+            .opaque = st};
+        char path[] = "/tmp/test_httpd_log.XXXXXX", err[256];
+        int fd = mkstemp(path), saved = dup(2);
+        cxw_httpd_t *h;
+        ssize_t n;
+
+        assert_true(fd >= 0 && saved >= 0);
+        fflush(stderr);
+        dup2(fd, 2);
+        h = cxw_httpd_start(&cfg, err, sizeof(err));
+        fflush(stderr);
+        dup2(saved, 2);
+        close(saved);
+        n = pread(fd, log, log_size - 1, 0);
+        log[n > 0 ? n : 0] = '\0';
+        close(fd);
+        unlink(path);
+        if (!h)
+                fail_msg("start %s: %s", listen, err);
+        return h;
+}
+
+/* Asks http://host:port/x; returns the status (0 on a transport error). */
+static long ask_host(const char *host, int port)
+{
+        CURL *c = curl_easy_init();
+        char url[128];
+        long status = 0;
+        sink_t out = {0};
+
+        snprintf(url, sizeof(url), "http://%s:%d/x", host, port);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        if (curl_easy_perform(c) == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(c);
+        return status;
+}
+
+/* ":PORT" binds every IPv4 interface, never silently: the log says so and
+ * names the two explicit forms (security finding 4). "127.0.0.1:PORT" binds
+ * loopback's one address without a word: 127.0.0.2 (also loopback on Linux)
+ * reaches only the first. */
+static void a_port_alone_binds_every_interface_with_a_warning(void **state)
+{
+        char log[2048];
+        state_t st = {0};
+        cxw_httpd_t *h;
+        int port;
+
+        (void)state;
+        h = start_logged(":0", &st, log, sizeof(log));
+        port = cxw_httpd_port(h);
+        assert_true(port > 0);
+        if (!strstr(log, "binds every IPv4 interface"))
+                fail_msg("no warning for \":0\" in the log: '%s'", log);
+        assert_non_null(strstr(log, "\"level\":\"warn"));
+        assert_non_null(strstr(log, "write 0.0.0.0:0"));
+        assert_non_null(strstr(log, "127.0.0.1:0"));
+        assert_int_equal(ask_host("127.0.0.1", port), 200);
+        assert_int_equal(ask_host("127.0.0.2", port), 200);
+        cxw_httpd_stop(h);
+
+        h = start_logged("127.0.0.1:0", &st, log, sizeof(log));
+        port = cxw_httpd_port(h);
+        assert_null(strstr(log, "binds every"));
+        assert_int_equal(ask_host("127.0.0.1", port), 200);
+        assert_int_equal(ask_host("127.0.0.2", port), 0);
+        cxw_httpd_stop(h);
+}
+
 /* Bad TLS files stop the start with a message naming the file; the counts
  * of a plain daemon stay at what it saw. */
 static void bad_tls_files_are_named(void **state)
@@ -247,6 +332,7 @@ int main(void)
             cmocka_unit_test(body_past_the_cap_is_flagged_not_kept),
             cmocka_unit_test(early_answer_skips_serve_and_no_means_close),
             cmocka_unit_test(bad_listen_addresses_are_explained),
+            cmocka_unit_test(a_port_alone_binds_every_interface_with_a_warning),
             cmocka_unit_test(bad_tls_files_are_named),
         };
         int rc;

@@ -160,6 +160,55 @@ static void test_import_job_failed_rejected(void **state)
         fx_free(f);
 }
 
+/* Every byte of s is printable ASCII (0x20-0x7e). */
+static void assert_printable(const char *what, const char *s)
+{
+        assert_non_null(s);
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                if (*p < 0x20 || *p > 0x7e)
+                        fail_msg("%s holds byte 0x%02x at %zu: '%s'", what, *p,
+                                 (size_t)(p - (const unsigned char *)s), s);
+}
+
+/* CXone's error text is not trusted (security finding 6): terminal escapes,
+ * BEL, CR/LF, DEL and C1 controls in error.message reach neither the outcome
+ * nor the DLQ copy's dlq-reason header raw, through the worker's poll. */
+static void test_job_error_text_reaches_outputs_printable(void **state)
+{
+        fx_t *f = fx_new(NULL);
+        const char *err;
+        char hv[1024];
+        json_t *j;
+
+        (void)state;
+        inject_import("k-1", NULL);
+        fx_round(f, 0);
+        fh_answer(fh_open("POST", IMPORT), 202, "{\"jobId\":\"job-5\"}", NULL);
+        assert_true(fx_until(f, poll_open, 1000));
+        fh_answer(fh_open("GET", JOBS "job-5"), 200,
+                  "{\"status\":\"FAILED\",\"error\":{\"message\":"
+                  "\"\\u001b[31mred\\u001b]0;title\\u0007\\r\\nX-Forged: 1"
+                  "\\u007f\\u009b2J\\u00e9 end\"}}",
+                  NULL);
+        assert_true(fx_until(f, no_jobs, 1000));
+        assert_int_equal(f->w->stats.sched_rejected, 1);
+        j = fx_rec_json("t.results", 0);
+        err = fx_jstr(j, "error");
+        assert_printable("the outcome's error", err);
+        assert_non_null(strstr(err, "job job-5 ended FAILED: "));
+        assert_non_null(strstr(err, "red"));
+        assert_non_null(strstr(err, "X-Forged: 1"));
+        assert_non_null(strstr(err, " end"));
+        assert_printable("the outcome's jobStatus", fx_jstr(j, "jobStatus"));
+        json_decref(j);
+        assert_int_equal(fk_produced_cnt("t.dlq"), 1);
+        assert_non_null(
+            fk_rec_header(fk_produced("t.dlq", 0), "dlq-reason", hv, sizeof(hv)));
+        assert_printable("dlq-reason", hv);
+        assert_non_null(strstr(hv, "X-Forged: 1"));
+        fx_free(f);
+}
+
 /* Polls answered 503 or not at all are retried by the next poll. */
 static void test_poll_errors_keep_polling(void **state)
 {
@@ -278,6 +327,8 @@ int main(void)
             cmocka_unit_test_teardown(test_import_submitted_polled_completed,
                                       fx_teardown),
             cmocka_unit_test_teardown(test_import_job_failed_rejected, fx_teardown),
+            cmocka_unit_test_teardown(test_job_error_text_reaches_outputs_printable,
+                                      fx_teardown),
             cmocka_unit_test_teardown(test_poll_errors_keep_polling, fx_teardown),
             cmocka_unit_test_teardown(test_poll_404_fails, fx_teardown),
             cmocka_unit_test_teardown(test_submit_without_job_id_fails, fx_teardown),
