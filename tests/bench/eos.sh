@@ -162,7 +162,7 @@ commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$SRC" status --porcelain -- src include CMakeLists.txt 2>/dev/null)" ]; then
   commit="$commit (with uncommitted changes in src/include)"
 fi
-cmdline="tests/bench/eos.sh --only $ONLY --in-flight $INFLIGHT --updates $S3_N --rate-updates $S1_N --replicas $REPLICAS$([ $QUICK -eq 1 ] && echo ' --quick')"
+cmdline="tests/bench/eos.sh --only $ONLY --in-flight $INFLIGHT --updates $S3_N --rate-updates $S1_N --replicas $REPLICAS$([ $QUICK -eq 1 ] && echo ' --quick' || true)"
 python3 -c 'import json, sys; print(json.dumps({"kind": "meta", "date": sys.argv[1], "commit": sys.argv[2], "duration_s": int(sys.argv[3]), "loadavg_start": sys.argv[4], "loadavg": sys.argv[5], "nproc": int(sys.argv[6]), "quick": sys.argv[7] == "1", "command": sys.argv[8]}))' \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$commit" "$((SECONDS - STARTED))" "$LOAD0" \
   "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" "$QUICK" "$cmdline" >>"$ERES"

@@ -92,7 +92,7 @@ track() { PIDS+=("$1"); RUN_PIDS+=("$1"); }
 start_kafka() {
   "$BIN/cxonectl" dev-kafka --partitions "$PARTS" >"$RUN/kafka.out" 2>"$RUN/kafka.log" &
   track $!
-  wait_until 30 grep -q . "$RUN/kafka.out" || die "dev-kafka did not start"
+  wait_until 30 grep -qs . "$RUN/kafka.out" || die "dev-kafka did not start"
   KAFKA_BOOTSTRAP_SERVERS=$(head -n 1 "$RUN/kafka.out")
   export KAFKA_BOOTSTRAP_SERVERS
 }
@@ -103,7 +103,7 @@ start_sim() { # ARGS...
     >"$RUN/sim.out" 2>"$RUN/sim.log" &
   SIM_PID=$!
   track $SIM_PID
-  wait_until 20 grep -q . "$RUN/sim.out" || die "cxone-sim did not start"
+  wait_until 20 grep -qs . "$RUN/sim.out" || die "cxone-sim did not start"
   CXONE_BASE_URL=$(head -n 1 "$RUN/sim.out")
   CXONE_BASE_URL=${CXONE_BASE_URL#listening on }
   export CXONE_BASE_URL
