@@ -266,6 +266,8 @@ json_t *ctl_bytes_json(const void *p, size_t len)
 json_t *ctl_message_json(const rd_kafka_message_t *m)
 {
         rd_kafka_headers_t *hdrs = NULL;
+        rd_kafka_timestamp_type_t tstype;
+        int64_t ts;
         json_t *obj = json_object(), *h = json_object();
 
         if (!obj || !h) {
@@ -276,6 +278,10 @@ json_t *ctl_message_json(const rd_kafka_message_t *m)
         json_object_set_new(obj, "topic", json_string(rd_kafka_topic_name(m->rkt)));
         json_object_set_new(obj, "partition", json_integer(m->partition));
         json_object_set_new(obj, "offset", json_integer(m->offset));
+        ts = rd_kafka_message_timestamp(m, &tstype);
+        json_object_set_new(
+            obj, "timestamp",
+            tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? json_null() : json_integer(ts));
         json_object_set_new(obj, "key", ctl_bytes_json(m->key, m->key_len));
         if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
                 const char *name;

@@ -89,17 +89,28 @@ static void txn_timer_cb(cxw_loop_t *loop, cxw_timer_t *t, void *opaque)
 cxw_txn_result_t worker_txn_tick(cxw_worker_t *w, int force)
 {
         cxw_txn_result_t r;
-        int64_t now, due;
+        int64_t now, due, wall;
+        size_t records;
 
         if (!w->txn)
                 return CXW_TXN_IDLE;
         now = cxw_now_ms();
+        wall = cxw_wall_ms();
+        records = cxw_txn_records(w->txn);
         /* worker_txn_blocked() walks every job: only when the tick acts. */
         r = cxw_txn_tick(w->txn, now, force,
                          force || cxw_txn_due(w->txn, now) ? worker_txn_blocked(w) : 0);
         switch (r) {
         case CXW_TXN_COMMITTED:
                 w->stats.txn_committed++;
+                /* When its records became visible to read_committed readers:
+                 * tests/bench/eos.sh matches each record's timestamp (every
+                 * record produced before the commit began is in it) to the
+                 * commit's end. */
+                CXW_DEBUG("worker",
+                          "transaction committed: %zu records, commit began %lld, ended "
+                          "%lld (ms since the epoch)",
+                          records, (long long)wall, (long long)cxw_wall_ms());
                 break;
         case CXW_TXN_ABORTED:
                 w->stats.txn_aborted++;

@@ -365,6 +365,8 @@ HTTPS_BEGIN = "<!-- https:begin -->"
 HTTPS_END = "<!-- https:end -->"
 BATCH_BEGIN = "<!-- batch:begin -->"
 BATCH_END = "<!-- batch:end -->"
+EOS_BEGIN = "<!-- eos:begin -->"
+EOS_END = "<!-- eos:end -->"
 
 
 def kept_section(path, begin, end):
@@ -383,6 +385,7 @@ def cmd_report(args):
     md_path = args[args.index("--md") + 1]
     https_section = kept_section(md_path, HTTPS_BEGIN, HTTPS_END)
     batch_section = kept_section(md_path, BATCH_BEGIN, BATCH_END)
+    eos_section = kept_section(md_path, EOS_BEGIN, EOS_END)
     dat = args[args.index("--dat") + 1]
     quick = "--quick" in args
     meta = {}
@@ -603,6 +606,11 @@ def cmd_report(args):
     if batch_section:
         with open(md_path, "a") as f:
             f.write("\n" + batch_section + "\n")
+    # The exactly-once section is tests/bench/eos.sh's (tables) and partly
+    # written by hand: carried over as it is, at the end.
+    if eos_section:
+        with open(md_path, "a") as f:
+            f.write("\n" + eos_section + "\n")
 
 
 def main():
