@@ -32,6 +32,7 @@ part_t *worker_part_get(cxw_worker_t *w, const char *topic, int32_t partition)
                 return NULL;
         }
         p->partition = partition;
+        p->pending = -1;
         p->next = w->parts;
         w->parts = p;
         return p;

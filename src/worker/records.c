@@ -317,6 +317,13 @@ static void hold(job_t *job)
  * the transaction commits commit for the partition. */
 static void release(cxw_worker_t *w, part_t *part, int64_t commit)
 {
+        if (!cxw_txn_accepting(w->txn)) {
+                /* The transaction drains before its commit: this prefix
+                 * goes into the next one (worker_release_pending()). */
+                if (commit > part->pending)
+                        part->pending = commit;
+                return;
+        }
         while (part->held && part->held->offset < commit) {
                 job_t *job = part->held;
 
@@ -352,8 +359,22 @@ static void hold_or_release(job_t *job)
                 release(w, job->part, commit);
 }
 
+void worker_release_pending(cxw_worker_t *w)
+{
+        for (part_t *p = w->parts; p && cxw_txn_accepting(w->txn); p = p->next) {
+                int64_t commit = p->pending;
+
+                if (commit < 0)
+                        continue;
+                p->pending = -1;
+                if (p->assigned)
+                        release(w, p, commit);
+        }
+}
+
 void worker_drop_held(cxw_worker_t *w, part_t *part)
 {
+        part->pending = -1;
         while (part->held) {
                 job_t *job = part->held;
 

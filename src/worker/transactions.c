@@ -3,7 +3,10 @@
  * records.c puts the records of released requests and their offsets into
  * the open transaction; here it commits every kafka.transaction_interval_ms
  * or kafka.transaction_max_records records, or at once before partitions
- * go (consume.c) and at the stop (run.c). */
+ * go (consume.c) and at the stop (run.c). A due commit first drains: the
+ * loop goes on while librdkafka delivers the transaction's records, and
+ * what finishes meanwhile waits for the next one, so that the commit itself
+ * does not hold the loop for the records' acknowledgements. */
 #include "worker_int.h"
 #include "cxone/base/log.h"
 #include "cxone/base/util.h"
@@ -54,10 +57,17 @@ static cxw_txn_step_t p_abort(void *opaque)
         return step_of(cxw_kafka_txn_abort(w->kafka));
 }
 
+static size_t p_unacked(void *opaque)
+{
+        cxw_worker_t *w = opaque;
+
+        return cxw_kafka_txn_unacked(w->kafka);
+}
+
 int worker_txn_start(cxw_worker_t *w, char *errstr, size_t errstr_size)
 {
         cxw_txn_conf_t conf;
-        cxw_txn_producer_t prod = {p_begin, p_commit, p_abort, w};
+        cxw_txn_producer_t prod = {p_begin, p_commit, p_abort, w, p_unacked};
 
         if (!cxw_kafka_transactional(w->kafka))
                 return 0;
@@ -94,6 +104,12 @@ cxw_txn_result_t worker_txn_tick(cxw_worker_t *w, int force)
 
         if (!w->txn)
                 return CXW_TXN_IDLE;
+        if (force) {
+                /* A forced commit does not drain: what waited for the
+                 * drain to end goes into it. */
+                cxw_txn_undrain(w->txn);
+                worker_release_pending(w);
+        }
         now = cxw_now_ms();
         wall = cxw_wall_ms();
         records = cxw_txn_records(w->txn);
@@ -111,6 +127,8 @@ cxw_txn_result_t worker_txn_tick(cxw_worker_t *w, int force)
                           "transaction committed: %zu records, commit began %lld, ended "
                           "%lld (ms since the epoch)",
                           records, (long long)wall, (long long)cxw_wall_ms());
+                /* What finished while it drained opens the next one. */
+                worker_release_pending(w);
                 break;
         case CXW_TXN_ABORTED:
                 w->stats.txn_aborted++;

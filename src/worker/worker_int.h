@@ -64,6 +64,9 @@ typedef struct part_s {
         /* exactly-once: jobs decided, waiting for the ones before them (by
          * offset, records.c) */
         struct job_s *held;
+        /* exactly-once: the done prefix reached while the transaction
+         * drained (flow/txn.h), released after its commit; -1 none */
+        int64_t pending;
 } part_t;
 
 /* The records about one request: its outcome, a DLQ copy when it did not
@@ -305,6 +308,9 @@ void worker_on_delivered(void *opaque, const rd_kafka_message_t *rkm);
 /** Exactly-once: frees the held jobs of part (their partition goes, or the
  *  transaction was aborted): they are done again. */
 void worker_drop_held(cxw_worker_t *w, part_t *part);
+/** Exactly-once: releases into the open transaction what the partitions
+ *  reached while the last one drained (records.c). */
+void worker_release_pending(cxw_worker_t *w);
 /** Exactly-once: 1 while a released job's record waits to be queued (a
  *  commit now would leave it out of the transaction). */
 int worker_txn_blocked(const cxw_worker_t *w);

@@ -1,4 +1,5 @@
-/* test_txn.c: the transaction scheduler commits on time and on size, settles
+/* test_txn.c: the transaction scheduler commits on time and on size (after
+ * draining its records' acknowledgements), settles
  * before a revoke, aborts on a failed record or an abortable error (the
  * caller then rewinds), and after a fatal error does nothing more. A fake
  * producer records every call and answers what the test scripts. */
@@ -25,6 +26,8 @@ typedef struct {
         int32_t parts[8];
         int64_t offs[8];
         size_t noffs;
+        size_t unacked; /* records not acknowledged, as the test sets them */
+        int unacked_calls;
 } fake_t;
 
 static cxw_txn_step_t f_begin(void *o)
@@ -57,6 +60,14 @@ static cxw_txn_step_t f_commit(void *o, const cxw_txn_offset_t *offs, size_t n)
         return r;
 }
 
+static size_t f_unacked(void *o)
+{
+        fake_t *f = o;
+
+        f->unacked_calls++;
+        return f->unacked;
+}
+
 static cxw_txn_step_t f_abort(void *o)
 {
         fake_t *f = o;
@@ -74,7 +85,7 @@ static int setup(void **state)
 {
         fx_t *x = calloc(1, sizeof(*x));
         cxw_txn_conf_t conf = {100, 10};
-        cxw_txn_producer_t prod = {f_begin, f_commit, f_abort, NULL};
+        cxw_txn_producer_t prod = {f_begin, f_commit, f_abort, NULL, f_unacked};
 
         if (!x)
                 return -1;
@@ -133,6 +144,70 @@ static void commits_once_open_for_the_interval_with_its_offsets(void **state)
         cxw_txn_add_records(x->t, 1);
         assert_int_equal(cxw_txn_tick(x->t, 2100, 0, 0), CXW_TXN_COMMITTED);
         assert_int_equal(x->f.noffs, 0);
+}
+
+static void a_due_commit_drains_its_records_first(void **state)
+{
+        fx_t *x = *state;
+
+        assert_int_equal(cxw_txn_open(x->t, 1000), 0);
+        cxw_txn_add_records(x->t, 3);
+        assert_int_equal(cxw_txn_set_offset(x->t, T, 0, 5), 0);
+        x->f.unacked = 2;
+        /* Not due: the producer is not even asked. */
+        assert_int_equal(cxw_txn_tick(x->t, 1050, 0, 0), CXW_TXN_IDLE);
+        assert_int_equal(x->f.unacked_calls, 0);
+        assert_true(cxw_txn_accepting(x->t));
+        /* Due with records in flight: it drains, takes nothing new, and
+         * looks again soon. */
+        assert_int_equal(cxw_txn_tick(x->t, 1100, 0, 0), CXW_TXN_IDLE);
+        assert_int_equal(x->f.commits, 0);
+        assert_false(cxw_txn_accepting(x->t));
+        assert_true(cxw_txn_due(x->t, 1101));
+        assert_true(cxw_txn_due_at(x->t) > 1100 && cxw_txn_due_at(x->t) <= 1110);
+        x->f.unacked = 1;
+        assert_int_equal(cxw_txn_tick(x->t, 1102, 0, 0), CXW_TXN_IDLE);
+        assert_int_equal(x->f.commits, 0);
+        /* All acknowledged: it commits, and accepts again. */
+        x->f.unacked = 0;
+        assert_int_equal(cxw_txn_tick(x->t, 1104, 0, 0), CXW_TXN_COMMITTED);
+        assert_int_equal(x->f.commits, 1);
+        assert_int_equal(offset_of(&x->f, 0), 5);
+        assert_true(cxw_txn_accepting(x->t));
+        assert_int_equal(cxw_txn_due_at(x->t), INT64_MAX);
+        /* The next one opens at its first record, due an interval later. */
+        assert_int_equal(cxw_txn_open(x->t, 1200), 0);
+        assert_int_equal(cxw_txn_due_at(x->t), 1300);
+}
+
+static void a_forced_commit_does_not_drain(void **state)
+{
+        fx_t *x = *state;
+
+        assert_int_equal(cxw_txn_open(x->t, 0), 0);
+        cxw_txn_add_records(x->t, 1);
+        x->f.unacked = 4;
+        assert_int_equal(cxw_txn_tick(x->t, 100, 0, 0), CXW_TXN_IDLE);
+        assert_false(cxw_txn_accepting(x->t));
+        cxw_txn_undrain(x->t);
+        assert_true(cxw_txn_accepting(x->t));
+        assert_int_equal(cxw_txn_tick(x->t, 101, 1, 0), CXW_TXN_COMMITTED);
+        assert_int_equal(x->f.commits, 1);
+}
+
+static void a_failed_record_aborts_a_draining_transaction(void **state)
+{
+        fx_t *x = *state;
+
+        assert_int_equal(cxw_txn_open(x->t, 0), 0);
+        cxw_txn_add_records(x->t, 1);
+        x->f.unacked = 1;
+        assert_int_equal(cxw_txn_tick(x->t, 100, 0, 0), CXW_TXN_IDLE);
+        cxw_txn_fail(x->t);
+        assert_int_equal(cxw_txn_tick(x->t, 102, 0, 0), CXW_TXN_ABORTED);
+        assert_int_equal(x->f.aborts, 1);
+        assert_int_equal(x->f.commits, 0);
+        assert_true(cxw_txn_accepting(x->t));
 }
 
 static void commits_at_max_records_before_the_interval(void **state)
@@ -294,7 +369,7 @@ static void forget_drops_a_revoked_partitions_offset(void **state)
 static void bad_conf_is_refused(void **state)
 {
         cxw_txn_conf_t conf = {0, 10};
-        cxw_txn_producer_t prod = {f_begin, f_commit, f_abort, NULL};
+        cxw_txn_producer_t prod = {f_begin, f_commit, f_abort, NULL, NULL};
 
         (void)state;
         assert_null(cxw_txn_new(&conf, &prod));
@@ -312,6 +387,12 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(
                 commits_once_open_for_the_interval_with_its_offsets, setup, teardown),
+            cmocka_unit_test_setup_teardown(a_due_commit_drains_its_records_first, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(a_forced_commit_does_not_drain, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(a_failed_record_aborts_a_draining_transaction,
+                                            setup, teardown),
             cmocka_unit_test_setup_teardown(commits_at_max_records_before_the_interval,
                                             setup, teardown),
             cmocka_unit_test_setup_teardown(

@@ -8,7 +8,16 @@
  * with the offsets that cover them (cxw_txn_add_records(),
  * cxw_txn_set_offset()). cxw_txn_tick() commits it once it has been open
  * for interval_ms or holds max_records records, or at once when forced (a
- * revoke, the stop). The producer's answers decide what follows:
+ * revoke, the stop).
+ *
+ * A due commit first drains, when the producer can say how many of its
+ * records are not acknowledged yet (unacked): while some are, the
+ * transaction takes nothing new (cxw_txn_accepting() is 0: the caller
+ * keeps the records of requests finished meanwhile for the next one) and
+ * the tick returns at once; once none is, the commit is a round trip to the
+ * coordinator instead of a wait for every record on the caller's thread.
+ * A forced commit does not drain. The producer's answers decide what
+ * follows:
  *
  * - committed: a new transaction opens with the next record;
  * - retriable (e.g. timed out): the same commit is tried at the next tick;
@@ -51,6 +60,9 @@ typedef struct cxw_txn_producer_s {
         /** Aborts the transaction. */
         cxw_txn_step_t (*abort)(void *opaque);
         void *opaque;
+        /** Optional: how many records of the transaction are not yet
+         *  acknowledged (NULL: a due commit does not drain first). */
+        size_t (*unacked)(void *opaque);
 } cxw_txn_producer_t;
 
 /** The scheduler's configuration. */
@@ -128,10 +140,24 @@ int cxw_txn_due(const cxw_txn_t *t, int64_t now);
 void cxw_txn_forget(cxw_txn_t *t, const char *topic, int32_t partition);
 
 /**
- * @brief When the open transaction is due (its opening + interval_ms), or
- *        INT64_MAX if none is open.
+ * @brief When the open transaction is due (its opening + interval_ms; while
+ *        it drains, the next look at its records), or INT64_MAX if none is
+ *        open.
  */
 int64_t cxw_txn_due_at(const cxw_txn_t *t);
+
+/**
+ * @brief 0 while a due commit drains: records and offsets given now would
+ *        go into a transaction that is waiting to commit, so the caller
+ *        keeps them for the next one; 1 otherwise.
+ */
+int cxw_txn_accepting(const cxw_txn_t *t);
+
+/**
+ * @brief Ends a drain without committing (the caller forces the commit
+ *        next, or the transaction goes): the transaction accepts again.
+ */
+void cxw_txn_undrain(cxw_txn_t *t);
 
 /** @brief 1 while a transaction is open. */
 int cxw_txn_is_open(const cxw_txn_t *t);

@@ -248,6 +248,13 @@ typedef enum {
 int cxw_kafka_transactional(const cxw_kafka_t *k);
 
 /**
+ * @brief How many records of the transactional producer are not yet
+ *        acknowledged (or their delivery reports not yet served): a commit
+ *        now would wait for them.
+ */
+size_t cxw_kafka_txn_unacked(cxw_kafka_t *k);
+
+/**
  * @brief Begins a transaction; records produced from now on belong to it.
  * @returns its outcome (logged when not OK).
  */

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* While draining, how often the tick looks at the unacknowledged records
+ * when nothing else wakes the caller (its delivery reports do). */
+#define DRAIN_POLL_MS 2
+
 typedef struct {
         char *topic;
         int32_t partition;
@@ -18,6 +22,8 @@ struct cxw_txn_s {
         int open;
         int failed; /* a record failed, or out of memory: abort at the next tick */
         int fatal;
+        int draining;       /* due: waiting for its records' acknowledgements */
+        int64_t drain_poll; /* while draining: when to look again */
         int64_t opened_at;
         size_t records;
         toff_t *offs;
@@ -49,6 +55,7 @@ static void clear(cxw_txn_t *t)
         t->records = 0;
         t->open = 0;
         t->failed = 0;
+        t->draining = 0;
 }
 
 void cxw_txn_destroy(cxw_txn_t *t)
@@ -177,9 +184,14 @@ cxw_txn_result_t cxw_txn_tick(cxw_txn_t *t, int64_t now, int force, int blocked)
                 return do_abort(t, force);
         if (blocked)
                 return CXW_TXN_IDLE;
-        if (!force && (int64_t)t->records < t->conf.max_records &&
+        if (!force && !t->draining && (int64_t)t->records < t->conf.max_records &&
             now - t->opened_at < t->conf.interval_ms)
                 return CXW_TXN_IDLE;
+        if (!force && t->prod.unacked && t->prod.unacked(t->prod.opaque) > 0) {
+                t->draining = 1;
+                t->drain_poll = now + DRAIN_POLL_MS;
+                return CXW_TXN_IDLE;
+        }
         for (size_t i = 0; i < t->noffs; i++) {
                 t->view[i].topic = t->offs[i].topic;
                 t->view[i].partition = t->offs[i].partition;
@@ -205,13 +217,25 @@ cxw_txn_result_t cxw_txn_tick(cxw_txn_t *t, int64_t now, int force, int blocked)
 int cxw_txn_due(const cxw_txn_t *t, int64_t now)
 {
         return t->open && !t->fatal &&
-               (t->failed || (int64_t)t->records >= t->conf.max_records ||
+               (t->failed || t->draining || (int64_t)t->records >= t->conf.max_records ||
                 now - t->opened_at >= t->conf.interval_ms);
 }
 
 int64_t cxw_txn_due_at(const cxw_txn_t *t)
 {
-        return t->open ? t->opened_at + t->conf.interval_ms : INT64_MAX;
+        if (!t->open)
+                return INT64_MAX;
+        return t->draining ? t->drain_poll : t->opened_at + t->conf.interval_ms;
+}
+
+int cxw_txn_accepting(const cxw_txn_t *t)
+{
+        return !t->draining;
+}
+
+void cxw_txn_undrain(cxw_txn_t *t)
+{
+        t->draining = 0;
 }
 
 int cxw_txn_is_open(const cxw_txn_t *t)

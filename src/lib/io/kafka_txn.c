@@ -6,7 +6,8 @@
  * transaction coordinator answers (commit also until every record of the
  * transaction is acknowledged). They run on the loop thread, each bounded
  * by TXN_TIMEOUT_MS: the worker commits every kafka.transaction_interval_ms
- * (a round trip or two to the coordinator, a few ms on a healthy cluster),
+ * once cxw_kafka_txn_unacked() is 0 (then a round trip or two to the
+ * coordinator, a few ms on a healthy cluster),
  * and during that time curl's transfers go on in curl's sockets and
  * librdkafka's I/O in its own threads; only the loop's reaction to them
  * waits. A coordinator that does not answer within the bound makes the
@@ -71,6 +72,13 @@ int kafka_txn_init(cxw_kafka_t *k, char *errstr, size_t errstr_size)
 int cxw_kafka_transactional(const cxw_kafka_t *k)
 {
         return k->transactional;
+}
+
+size_t cxw_kafka_txn_unacked(cxw_kafka_t *k)
+{
+        /* Records not yet acknowledged, and delivery reports not yet served
+         * (cxw_kafka_serve()). */
+        return (size_t)rd_kafka_outq_len(k->producer);
 }
 
 cxw_kafka_txn_step_t cxw_kafka_txn_begin(cxw_kafka_t *k)

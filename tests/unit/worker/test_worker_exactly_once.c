@@ -1,7 +1,8 @@
 /* test_worker_exactly_once.c: the worker with kafka.exactly_once on the fakes
  * (fakes.h): a request's records go into a transaction only once every
  * request before it in its partition is decided, and the transaction
- * commits the offset that covers them; a revoke commits before the
+ * commits the offset that covers them, once its records are acknowledged
+ * (what is decided meanwhile goes into the next); a revoke commits before the
  * partition goes; an abort rewinds and the redone call carries the same
  * Idempotency-Key; a fenced producer stops the replica, nothing written
  * after. */
@@ -100,6 +101,52 @@ static void test_records_wait_for_earlier_offsets_and_commit_with_them(void **st
         assert_int_equal(fk_stored(TC, 0), -1);
         assert_int_equal(fk_produced_cnt("t.audit"), 2);
         assert_int_equal(f->w->stats.txn_committed, (uint64_t)fk_txn_commits());
+        fx_free(f);
+}
+
+static int committed_twice(fx_t *f)
+{
+        (void)f;
+        return fk_txn_commits() >= 2;
+}
+
+static void
+test_a_due_commit_waits_for_acks_and_later_records_go_to_the_next(void **state)
+{
+        fx_t *f = eos_new(30);
+        fh_req_t *a, *b;
+
+        (void)state;
+        fk_set_auto_ack(0); /* records are acknowledged only by fk_ack() */
+        assert_int_equal(inject("c-1", "A"), 0);
+        assert_int_equal(inject("c-2", "B"), 1);
+        assert_true(fx_until(f, two_open, 1000));
+        a = fh_open("PATCH", "/c-1");
+        b = fh_open("PATCH", "/c-2");
+        fh_answer(a, 200, "{}", NULL);
+        /* Due after 30 ms, but its records are not acknowledged: it drains,
+         * the loop goes on, nothing is committed. */
+        fx_spin(f, 80);
+        assert_int_equal(fk_produced_cnt("t.results"), 1);
+        assert_int_equal(fk_txn_commits(), 0);
+        /* Decided while it drains: not put into the draining transaction. */
+        fh_answer(b, 200, "{}", NULL);
+        fx_spin(f, 20);
+        assert_int_equal(fk_produced_cnt("t.results"), 1);
+        assert_int_equal(fk_txn_commits(), 0);
+        /* Acknowledged: it commits offset 1 alone, then c-2 opens the next. */
+        fk_ack(RD_KAFKA_RESP_ERR_NO_ERROR);
+        assert_true(fx_until(f, committed_once, 1000));
+        assert_int_equal(fk_txn_offset(TC, 0), 1);
+        fx_spin(f, 5);
+        assert_int_equal(fk_produced_cnt("t.results"), 2);
+        assert_true(fk_produced("t.results", 1)->txn > fk_produced("t.results", 0)->txn);
+        assert_string_equal(fk_produced("t.results", 1)->key, "c-2");
+        fk_ack(RD_KAFKA_RESP_ERR_NO_ERROR);
+        assert_true(fx_until(f, committed_twice, 1000));
+        assert_int_equal(fk_txn_offset(TC, 0), 2);
+        assert_int_equal(results_in(FK_TXN_COMMITTED), 2);
+        fk_set_auto_ack(1);
         fx_free(f);
 }
 
@@ -214,6 +261,9 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_teardown(
                 test_records_wait_for_earlier_offsets_and_commit_with_them, fx_teardown),
+            cmocka_unit_test_teardown(
+                test_a_due_commit_waits_for_acks_and_later_records_go_to_the_next,
+                fx_teardown),
             cmocka_unit_test_teardown(test_revoke_commits_before_the_partition_goes,
                                       fx_teardown),
             cmocka_unit_test_teardown(test_revoke_drops_held_work_without_waiting,

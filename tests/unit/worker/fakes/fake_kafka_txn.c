@@ -18,6 +18,12 @@ int cxw_kafka_transactional(const cxw_kafka_t *k)
         return fk_state.transactional;
 }
 
+size_t cxw_kafka_txn_unacked(cxw_kafka_t *k)
+{
+        assert_ptr_equal(k, fk_state.k);
+        return fk_undelivered();
+}
+
 cxw_kafka_txn_step_t cxw_kafka_txn_begin(cxw_kafka_t *k)
 {
         assert_ptr_equal(k, fk_state.k);
