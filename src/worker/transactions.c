@@ -101,6 +101,7 @@ cxw_txn_result_t worker_txn_tick(cxw_worker_t *w, int force)
         cxw_txn_result_t r;
         int64_t now, due, wall;
         size_t records;
+        int acts;
 
         if (!w->txn)
                 return CXW_TXN_IDLE;
@@ -113,9 +114,13 @@ cxw_txn_result_t worker_txn_tick(cxw_worker_t *w, int force)
         now = cxw_now_ms();
         wall = cxw_wall_ms();
         records = cxw_txn_records(w->txn);
-        /* worker_txn_blocked() walks every job: only when the tick acts. */
-        r = cxw_txn_tick(w->txn, now, force,
-                         force || cxw_txn_due(w->txn, now) ? worker_txn_blocked(w) : 0);
+        /* worker_txn_blocked() walks every job: only when the tick acts,
+         * and not while a drain waits for acknowledgements anyway (a tick
+         * that cannot commit yet; the loop's rounds are many then). */
+        acts = force ||
+               (cxw_txn_due(w->txn, now) &&
+                (cxw_txn_accepting(w->txn) || cxw_kafka_txn_unacked(w->kafka) == 0));
+        r = cxw_txn_tick(w->txn, now, force, acts ? worker_txn_blocked(w) : 0);
         switch (r) {
         case CXW_TXN_COMMITTED:
                 w->stats.txn_committed++;
