@@ -201,12 +201,22 @@ def table(head, rows):
     return out
 
 
-def pair(runs, key):
-    """{key value: {"off": row, "on": row}} (the last row of each)."""
+def pair(runs, key, by):
+    """{key value: {"off": row, "on": row, "n": runs}}: of several runs of a
+    mode (--runs), the one with the median by(row) (the lower middle for an
+    even count), so that one noisy run does not make the comparison."""
     out = {}
     for r in runs:
-        out.setdefault(r[key], {})[r["eos"]] = r
-    return {k: v for k, v in sorted(out.items()) if "off" in v and "on" in v}
+        out.setdefault(r[key], {}).setdefault(r["eos"], []).append(r)
+    res = {}
+    for k, v in sorted(out.items()):
+        if "off" not in v or "on" not in v:
+            continue
+        med = {m: sorted(v[m], key=lambda r: by(r) or 0)[(len(v[m]) - 1) // 2]
+               for m in ("off", "on")}
+        med["n"] = min(len(v["off"]), len(v["on"]))
+        res[k] = med
+    return res
 
 
 def complete(r):
@@ -216,8 +226,10 @@ def complete(r):
 
 def build(rows):
     meta = next((r for r in rows if r.get("kind") == "meta"), {})
-    s3 = pair([r for r in rows if r.get("scenario") == 3 and "eos" in r], "in_flight")
-    s1 = pair([r for r in rows if r.get("scenario") == 1 and "eos" in r], "replicas")
+    s3 = pair([r for r in rows if r.get("scenario") == 3 and "eos" in r], "in_flight",
+              lambda r: r["latency"]["visible_per_s"])
+    s1 = pair([r for r in rows if r.get("scenario") == 1 and "eos" in r], "replicas",
+              lambda r: r["util_pct"])
     lines, verdicts = [], []
     if meta:
         lines += [f"Measured {meta.get('date')} at commit {meta.get('commit')}, "
@@ -226,8 +238,11 @@ def build(rows):
                   f"{meta.get('duration_s')} s in all: `{meta.get('command')}`.", ""]
     if s3:
         n = next(iter(s3.values()))["off"]["updates"]
+        runs = next(iter(s3.values()))["n"]
         lines += [f"**Scenario 3, unlimited** ({n:,} updates from a backlog, one worker, "
-                  "sim without limit or latency):", ""]
+                  "sim without limit or latency" +
+                  (f"; the median of {runs} runs of each mode, off and on alternating"
+                   if runs > 1 else "") + "):", ""]
         lines += table(
             ["in flight", "updates/s off", "updates/s on", "on / off", "CPU µs/update off",
              "CPU µs/update on", "transactions (records each)", "commit ms p50 / max",

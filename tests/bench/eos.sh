@@ -11,7 +11,8 @@
 #                                      --quick before --eos is passed on)
 #   options: --in-flight LIST (scenario 3, e.g. 256; each 1..4096), --updates N (scenario 3,
 #            1000..500000), --rate-updates N (scenario 1, 200..50000), --replicas LIST
-#            (scenario 1, e.g. 1,2,4; each 1..4), --only 1,3 (a subset), --no-build,
+#            (scenario 1, e.g. 1,2,4; each 1..4), --runs N (scenario 3: N off/on pairs per
+#            in-flight level, the median reported; 1..9), --only 1,3 (a subset), --no-build,
 #            --keep (keep the work directory), --out FILE.md (write the tables into
 #            FILE's exactly-once section, e.g. docs/benchmarks.md), --report
 #            FILE.jsonl (no measurement: report saved ones)
@@ -45,6 +46,7 @@ INFLIGHT=
 S3_N=
 S1_N=
 REPLICAS=1,2,4
+RUNS=1
 BUILD_IT=1
 KEEP=0
 OUT=
@@ -57,6 +59,7 @@ while [ $# -gt 0 ]; do
     --updates) S3_N=${2:?--updates needs a number}; shift 2 ;;
     --rate-updates) S1_N=${2:?--rate-updates needs a number}; shift 2 ;;
     --replicas) REPLICAS=${2:?--replicas needs a list, e.g. 1,2,4}; shift 2 ;;
+    --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
     --no-build) BUILD_IT=0; shift ;;
     --keep) KEEP=1; shift ;;
     --out) OUT=${2:?--out needs a file}; shift 2 ;;
@@ -77,6 +80,8 @@ else
 fi
 num --updates "$S3_N"
 num --rate-updates "$S1_N"
+num --runs "$RUNS"
+[ "$RUNS" -ge 1 ] && [ "$RUNS" -le 9 ] || { echo "eos.sh: --runs must be 1..9" >&2; exit 2; }
 [ "$S3_N" -ge 1000 ] && [ "$S3_N" -le 500000 ] || { echo "eos.sh: --updates must be 1000..500000" >&2; exit 2; }
 [ "$S1_N" -ge 200 ] && [ "$S1_N" -le 50000 ] || { echo "eos.sh: --rate-updates must be 200..50000" >&2; exit 2; }
 list --in-flight "$INFLIGHT" 4096
@@ -150,7 +155,9 @@ log "load average at start: $LOAD0"
 # off and on alternate, so that a change in the machine's load hits both
 if want 3; then
   for c in ${INFLIGHT//,/ }; do
-    for m in off on; do one "$m" unlimited_run "$c"; done
+    for _ in $(seq "$RUNS"); do
+      for m in off on; do one "$m" unlimited_run "$c"; done
+    done
   done
 fi
 if want 1; then
@@ -162,7 +169,7 @@ commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$SRC" status --porcelain -- src include CMakeLists.txt 2>/dev/null)" ]; then
   commit="$commit (with uncommitted changes in src/include)"
 fi
-cmdline="tests/bench/eos.sh --only $ONLY --in-flight $INFLIGHT --updates $S3_N --rate-updates $S1_N --replicas $REPLICAS$([ $QUICK -eq 1 ] && echo ' --quick' || true)"
+cmdline="tests/bench/eos.sh --only $ONLY --in-flight $INFLIGHT --runs $RUNS --updates $S3_N --rate-updates $S1_N --replicas $REPLICAS$([ $QUICK -eq 1 ] && echo ' --quick' || true)"
 python3 -c 'import json, sys; print(json.dumps({"kind": "meta", "date": sys.argv[1], "commit": sys.argv[2], "duration_s": int(sys.argv[3]), "loadavg_start": sys.argv[4], "loadavg": sys.argv[5], "nproc": int(sys.argv[6]), "quick": sys.argv[7] == "1", "command": sys.argv[8]}))' \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$commit" "$((SECONDS - STARTED))" "$LOAD0" \
   "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" "$QUICK" "$cmdline" >>"$ERES"
