@@ -141,7 +141,7 @@ AFTER_RUN=eos_after_run
 
 one() { # MODE RUNNER ARGS...: a run of run.sh's with exactly-once MODE
   MODE=$1; shift
-  RUN_SUFFIX=-eos-$MODE
+  RUN_SUFFIX=-eos-$MODE${REP:+-$REP}
   if [ "$MODE" = on ]; then export KAFKA_EXACTLY_ONCE=true; else export KAFKA_EXACTLY_ONCE=false; fi
   log "exactly-once $MODE:"
   "$@"
@@ -154,12 +154,15 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average at start: $LOAD0"
 # off and on alternate, so that a change in the machine's load hits both
 if want 3; then
+  REP=0 # each run its own directory
   for c in ${INFLIGHT//,/ }; do
     for _ in $(seq "$RUNS"); do
+      REP=$((REP + 1))
       for m in off on; do one "$m" unlimited_run "$c"; done
     done
   done
 fi
+REP=
 if want 1; then
   for rep in ${REPLICAS//,/ }; do
     for m in off on; do one "$m" rate_run 1 "$rep" "$S1_N" "$SIM_RPS" 1; done

@@ -89,7 +89,10 @@ run_end() {
 }
 track() { PIDS+=("$1"); RUN_PIDS+=("$1"); }
 
+# Each empties its output file first: a run directory used again (eos.sh
+# --runs) must not hand the last run's address to this one.
 start_kafka() {
+  : >"$RUN/kafka.out"
   "$BIN/cxonectl" dev-kafka --partitions "$PARTS" >"$RUN/kafka.out" 2>"$RUN/kafka.log" &
   track $!
   wait_until 30 grep -qs . "$RUN/kafka.out" || die "dev-kafka did not start"
@@ -98,6 +101,7 @@ start_kafka() {
 }
 
 start_sim() { # ARGS...
+  : >"$RUN/sim.out"
   "$BIN/cxone-sim" --listen 127.0.0.1:0 --client-id "$CXONE_CLIENT_ID" \
     --client-secret "$CXONE_CLIENT_SECRET" --log-level warn ${BENCH_SIM_ARGS:-} "$@" \
     >"$RUN/sim.out" 2>"$RUN/sim.log" &
