@@ -95,15 +95,8 @@ report() { # RESULTS.jsonl
 if [ -n "$REPORT_FROM" ]; then report "$REPORT_FROM"; exit 0; fi
 
 # ---- build
-if [ $BUILD_IT -eq 1 ]; then
-  echo "== build (RelWithDebInfo) into $BUILD"
-  cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" \
-    --target cxone-worker cxonectl cxone-sim >/dev/null
-fi
-for p in cxone-worker cxonectl cxone-sim; do
-  [ -x "$BIN/$p" ] || { echo "batch.sh: $BIN/$p missing (build failed?)" >&2; exit 1; }
-done
+source "$BENCH/build.sh"
+bench_build batch.sh
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/cxw-batchbench.XXXXXX")
 RES=$T/results.jsonl

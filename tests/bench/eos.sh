@@ -99,16 +99,8 @@ if [ -n "$REPORT_FROM" ]; then report "$REPORT_FROM"; exit 0; fi
 
 # ---- tools and build
 "$SRC/scripts/install-deps.sh" --bench
-if [ $BUILD_IT -eq 1 ]; then
-  echo "== build (RelWithDebInfo) into $BUILD"
-  cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" \
-    --target cxone-worker cxonectl cxone-sim >/dev/null
-fi
-for p in cxone-worker cxonectl cxone-sim; do
-  [ -x "$BIN/$p" ] || { echo "eos.sh: $BIN/$p missing (build failed?)" >&2; exit 1; }
-done
-ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+source "$BENCH/build.sh"
+bench_build eos.sh
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/cxw-eosbench.XXXXXX")
 RES=$T/runs.jsonl # run.sh's rows, as its runners write them

@@ -102,18 +102,9 @@ POST=5       # and after the assignment settled
 SESSION_MS=6000
 
 [ ${#REPORT_FROM[@]} -gt 0 ] && { BUILD_IT=0; CASES=; }
-if [ $BUILD_IT -eq 1 ]; then
-  echo "== build (RelWithDebInfo) into $BUILD"
-  cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" \
-    --target cxone-worker cxonectl cxone-sim >/dev/null
-fi
-for p in cxone-worker cxonectl cxone-sim; do
-  [ ${#REPORT_FROM[@]} -gt 0 ] || [ -x "$BIN/$p" ] ||
-    { echo "scale.sh: $BIN/$p missing (build failed?)" >&2; exit 1; }
-done
+source "$BENCH/build.sh"
+[ ${#REPORT_FROM[@]} -gt 0 ] || bench_build scale.sh
 export PYTHONDONTWRITEBYTECODE=1 # scale.py is imported below: no __pycache__ in the tree
-ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/cxw-scale.XXXXXX")
 RES=$T/results.jsonl

@@ -82,16 +82,8 @@ if [ -n "$REPORT_FROM" ]; then report "$REPORT_FROM"; exit 0; fi
 "$SRC/scripts/install-deps.sh" --bench
 [ $PERF -eq 0 ] || command -v perf >/dev/null || { echo "tls.sh: --perf needs perf" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "tls.sh: openssl (CLI) is needed" >&2; exit 1; }
-if [ $BUILD_IT -eq 1 ]; then
-  echo "== build (RelWithDebInfo) into $BUILD"
-  cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" \
-    --target cxone-worker cxonectl cxone-sim >/dev/null
-fi
-for p in cxone-worker cxonectl cxone-sim; do
-  [ -x "$BIN/$p" ] || { echo "tls.sh: $BIN/$p missing (build failed?)" >&2; exit 1; }
-done
-ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+source "$BENCH/build.sh"
+bench_build tls.sh
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/cxw-tlsbench.XXXXXX")
 RES=$T/results.jsonl
