@@ -15,6 +15,9 @@ import datetime
 import json
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+from benchutil import load_json_lines, write_tables  # noqa: E402
+
 SECTION_BEGIN = "<!-- batch:begin -->"
 SECTION_END = "<!-- batch:end -->"
 TABLES_BEGIN = "<!-- batch-tables:begin -->"
@@ -166,27 +169,13 @@ def build(rows):
 
 
 def cmd_report(a):
-    rows = []
-    with open(a[0], encoding="utf-8") as f:
-        rows = [json.loads(l) for l in f if l.strip()]
+    rows = load_json_lines(a[0])
     lines = build(rows)
     print("\n".join(lines))
     if "--md" in a:
         md = a[a.index("--md") + 1]
-        try:
-            with open(md, encoding="utf-8") as f:
-                old = f.read()
-        except OSError:
-            old = ""
-        body = TABLES_BEGIN + "\n" + "\n".join(lines) + "\n" + TABLES_END
-        i, j = old.find(TABLES_BEGIN), old.find(TABLES_END)
-        if 0 <= i < j:
-            new = old[:i] + body + old[j + len(TABLES_END):]
-        else:
-            new = (old.rstrip("\n") + "\n\n" + SECTION_BEGIN + "\n## Batching (address-book target)\n\n"
-                   + body + "\n" + SECTION_END + "\n")
-        with open(md, "w", encoding="utf-8") as f:
-            f.write(new)
+        write_tables(md, lines, (SECTION_BEGIN, SECTION_END, TABLES_BEGIN, TABLES_END),
+                     "Batching (address-book target)")
         print(f"batch.py: tables written into {md}", file=sys.stderr)
 
 

@@ -26,20 +26,10 @@ import re
 import statistics
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+from benchutil import load_json_lines  # noqa: E402
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def load_lines(path):
-    out = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    pass
-    return out
 
 
 def parse_ts(s):
@@ -49,7 +39,7 @@ def parse_ts(s):
 
 
 def cmd_span(args):
-    msgs = load_lines(args[0])
+    msgs = load_json_lines(args[0])
     times, statuses, attempts = [], {}, 0
     for m in msgs:
         v = m.get("value")
@@ -73,7 +63,7 @@ def cmd_skew(args):
     the time the busiest replica needs at its partition share of RATE."""
     audit, rate, parts = args[0], float(args[1]), int(args[2])
     offs, pset = {}, {}
-    for m in load_lines(audit):
+    for m in load_json_lines(audit):
         try:
             a = json.loads(m["value"])
             w, s = a["worker"], a["source"]
@@ -395,7 +385,7 @@ def cmd_report(args):
                 break
             k, _, v = kv.partition("=")
             meta[k] = v
-    rows = load_lines(path)
+    rows = load_json_lines(path)
     for r in rows:
         if r.get("scenario") == 0:  # the measurement's own metadata wins
             meta.update({k: str(v) for k, v in r.items() if k != "scenario"})

@@ -36,6 +36,9 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+from benchutil import load_json_lines, write_tables  # noqa: E402
+
 SECTION_BEGIN = "<!-- eos:begin -->"
 SECTION_END = "<!-- eos:end -->"
 TABLES_BEGIN = "<!-- eos-tables:begin -->"
@@ -45,22 +48,6 @@ UTILIZATION_PCT = 99.0  # scenario 1, on
 
 COMMIT_RE = re.compile(r"transaction committed: (\d+) records, commit began (\d+), ended (\d+)")
 STARTED_RE = re.compile(r"cxone-worker \S+ started as (\S+?):")
-
-
-def load_lines(path):
-    out = []
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    try:
-                        out.append(json.loads(line))
-                    except json.JSONDecodeError:
-                        pass
-    except OSError:
-        pass
-    return out
 
 
 def pct(sorted_vals, p):
@@ -97,17 +84,17 @@ def cmd_latency(a):
     workers = dict(worker_commits(p) for p in logs)
     # which replica handled which source partition (several replicas)
     part_worker = {}
-    for m in load_lines(os.path.join(d, "audit.json")):
+    for m in load_json_lines(os.path.join(d, "audit.json"), missing_ok=True):
         try:
             ev = json.loads(m["value"])
             part_worker[(ev["source"]["topic"], ev["source"]["partition"])] = ev["worker"]
         except (KeyError, TypeError, json.JSONDecodeError):
             continue
     req_ts = {(m.get("topic"), m.get("partition"), m.get("offset")): m.get("timestamp")
-              for m in load_lines(os.path.join(d, "requests.json"))}
+              for m in load_json_lines(os.path.join(d, "requests.json"), missing_ok=True)}
     # one outcome per source: the last written (a redone request's second one)
     outs, dupes = {}, 0
-    for m in load_lines(os.path.join(d, "results.json")):
+    for m in load_json_lines(os.path.join(d, "results.json"), missing_ok=True):
         try:
             o = json.loads(m["value"])
         except (KeyError, TypeError, json.JSONDecodeError):
@@ -165,7 +152,7 @@ def cmd_latency(a):
 
 def cmd_row(a):
     mode, res, lat = a
-    rows = load_lines(res)
+    rows = load_json_lines(res, missing_ok=True)
     r = dict(rows[-1])
     r["eos"] = mode
     r["latency"] = json.load(open(lat))
@@ -325,25 +312,13 @@ def recs_each(r):
 
 
 def cmd_report(a):
-    rows = load_lines(a[0])
+    rows = load_json_lines(a[0], missing_ok=True)
     lines = build(rows)
     print("\n".join(lines))
     if "--md" in a:
         md = a[a.index("--md") + 1]
-        try:
-            with open(md, encoding="utf-8") as f:
-                old = f.read()
-        except OSError:
-            old = ""
-        body = TABLES_BEGIN + "\n" + "\n".join(lines) + "\n" + TABLES_END
-        i, j = old.find(TABLES_BEGIN), old.find(TABLES_END)
-        if 0 <= i < j:
-            new = old[:i] + body + old[j + len(TABLES_END):]
-        else:
-            new = (old.rstrip("\n") + "\n\n" + SECTION_BEGIN + "\n## Exactly-once\n\n"
-                   + body + "\n" + SECTION_END + "\n")
-        with open(md, "w", encoding="utf-8") as f:
-            f.write(new)
+        write_tables(md, lines, (SECTION_BEGIN, SECTION_END, TABLES_BEGIN, TABLES_END),
+                     "Exactly-once")
         print(f"eos.py: tables written into {md}", file=sys.stderr)
 
 

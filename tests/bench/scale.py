@@ -26,6 +26,9 @@ import re
 import statistics
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+from benchutil import load_json_lines  # noqa: E402
+
 ASSIGN_RE = re.compile(r"assigned (\d+) partitions \((\d+) now, of (\d+) in all\)")
 REVOKE_RE = re.compile(r"revoked (\d+) partitions \((\d+) remain\)")
 STOP_RE = re.compile(r"stopped: consumed (\d+), succeeded (\d+)")
@@ -91,19 +94,6 @@ def cmd_settled(args):
         held_sum += held
         holders += held > 0
     return 0 if total > 0 and holders == k and held_sum == total else 1
-
-
-def load_json_lines(path):
-    out = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    pass
-    return out
 
 
 def first_outcomes(results):
