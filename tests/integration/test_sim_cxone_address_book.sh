@@ -24,7 +24,9 @@ SIM_ARGS=(--profile cxone --tls-cert "$TLS_CERT" --tls-key "$TLS_KEY"
   --client-id "$CID" --client-secret "$CSECRET"
   --access-key-id "$AKID" --access-key-secret "$AKSECRET")
 
-# start_one NAME ARGS...: a sim; prints its URL.
+# start_one NAME ARGS...: a sim, its URL in SIM_URL. Called in this shell,
+# not in $(...): a subshell's PIDS+= would be lost and the sim outlive the
+# test.
 start_one() {
   local name=$1 url
   shift
@@ -34,12 +36,13 @@ start_one() {
   url=$(first_line "$T/$name.out" 20) || fail "sim $name did not start"
   url=${url#listening on }
   [[ "$url" =~ ^https://127\.0\.0\.1:[0-9]+$ ]] || fail "sim $name listen line: $url"
-  printf '%s\n' "$url"
+  SIM_URL=$url
 }
 
-URL=$(start_one sim --address-books 1001,book_A-2)
-ALT_URL=$(start_one alt --admin-prefix '/api/v31.0~x' --address-books 7 \
-  --latency-per-entry-ms 40)
+start_one sim --address-books 1001,book_A-2
+URL=$SIM_URL
+start_one alt --admin-prefix '/api/v31.0~x' --address-books 7 --latency-per-entry-ms 40
+ALT_URL=$SIM_URL
 log "cxone sims at $URL and $ALT_URL"
 
 python3 - "$URL" "$ALT_URL" "$TLS_CA" "$CID" "$CSECRET" "$AKID" "$AKSECRET" \
